@@ -1,0 +1,79 @@
+package io.flightllm.cli;
+
+import io.flightllm.model.forward.MatVec;
+import io.flightllm.model.forward.ScalarMatVec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Option handling shared by the commands: one vocabulary of flags, one set of checks. */
+final class Options {
+    /** Largest prompt file accepted. */
+    static final long MAX_PROMPT_BYTES = 1 << 20;
+
+    private Options() {
+    }
+
+    static void checkBackend(String backend) {
+        if (!"ref".equals(backend)) {
+            throw new Main.UserInputException("--backend is '" + backend + "'; expected one of: ref "
+                    + "(twin and sim arrive with the compression and simulator work)");
+        }
+    }
+
+    /** run.c's seed: an unsigned 64-bit value; 0 means "from the clock". */
+    static long parseSeed(String s) {
+        long v;
+        try {
+            v = Long.parseUnsignedLong(s.trim());
+        } catch (NumberFormatException e) {
+            throw new Main.UserInputException("--seed is '" + s + "'; expected an unsigned 64-bit integer");
+        }
+        return v == 0 ? System.currentTimeMillis() / 1000 : v;
+    }
+
+    static String promptText(String prompt, Path promptFile) {
+        if (prompt != null && promptFile != null) {
+            throw new Main.UserInputException("give --prompt or --prompt-file, not both");
+        }
+        if (promptFile == null) {
+            return prompt == null ? "" : prompt;
+        }
+        try {
+            long size = Files.size(promptFile);
+            if (size > MAX_PROMPT_BYTES) {
+                throw new Main.UserInputException(promptFile + ": the prompt file is " + size
+                        + " bytes; at most " + MAX_PROMPT_BYTES + " (1 MiB) are accepted");
+            }
+            byte[] bytes = Files.readAllBytes(promptFile);
+            try {
+                return StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
+                throw new Main.UserInputException(promptFile + ": the prompt file is not valid UTF-8 ("
+                        + e.getMessage() + ")");
+            }
+        } catch (NoSuchFileException e) {
+            throw new Main.UserInputException(promptFile + ": prompt file not found");
+        } catch (IOException e) {
+            throw new Main.UserInputException(promptFile + ": cannot read the prompt file: " + e.getMessage());
+        }
+    }
+
+    static MatVec matVec(String kernels, Integer threads) {
+        if (threads != null && (threads < 1 || threads > 1024)) {
+            throw new Main.UserInputException("--threads is " + threads + "; expected 1 to 1024");
+        }
+        return switch (kernels) {
+            case "golden" -> new ScalarMatVec();
+            default -> throw new Main.UserInputException("--kernels is '" + kernels + "'; expected golden");
+        };
+    }
+}

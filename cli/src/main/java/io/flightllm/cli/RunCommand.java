@@ -1,0 +1,100 @@
+package io.flightllm.cli;
+
+import io.flightllm.model.Generator;
+import io.flightllm.model.Model;
+import io.flightllm.model.Sampler;
+import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.MatVec;
+import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.model.tokenizer.Tokenizer;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code flightllm run}: generate text exactly as llama2.c run.c prints it. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text. Standard output is byte-identical to llama2.c run.c for the same model, prompt,",
+                "steps, temperature, top-p and seed; timings go to standard error."})
+final class RunCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "M",
+            description = "checkpoint: llama2.c .bin, .gguf, or a Hugging Face directory")
+    Path model;
+
+    @Option(names = {"-z", "--tokenizer"}, paramLabel = "T",
+            description = "tokenizer (.bin, .gguf or tokenizer.json); default: the model's own, else tokenizer.bin "
+                    + "beside the model")
+    Path tokenizer;
+
+    @Option(names = {"-i", "--prompt"}, paramLabel = "P", description = "prompt text (default: empty)")
+    String prompt;
+
+    @Option(names = "--prompt-file", paramLabel = "F", description = "read the prompt from a UTF-8 file (at most 1 MiB)")
+    Path promptFile;
+
+    @Option(names = {"-n", "--steps"}, paramLabel = "N", defaultValue = "256",
+            description = "positions to run, counting BOS and the prompt; 0 = the model's context (default: 256)")
+    int steps;
+
+    @Option(names = {"-t", "--temperature"}, paramLabel = "X", defaultValue = "1.0",
+            description = "0 = greedy (default: 1.0)")
+    float temperature;
+
+    @Option(names = {"-p", "--top-p"}, paramLabel = "X", defaultValue = "0.9",
+            description = "nucleus sampling threshold in [0, 1]; 0 or 1 = off (default: 0.9)")
+    float topP;
+
+    @Option(names = {"-s", "--seed"}, paramLabel = "S", defaultValue = "0",
+            description = "random seed (unsigned 64-bit); 0 = time-based (default)")
+    String seed;
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
+            description = "executor: ref (fp32 reference; the only backend so far)")
+    String backend;
+
+    @Option(names = "--kernels", paramLabel = "K", defaultValue = "golden",
+            description = "ref matrix kernels: golden (run.c order, bit-exact) or vector (Vector API, threads)")
+    String kernels;
+
+    @Option(names = "--threads", paramLabel = "T", description = "threads for vector kernels (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        Options.checkBackend(backend);
+        if (temperature < 0 || !Float.isFinite(temperature)) {
+            throw new Main.UserInputException("--temperature is " + temperature + "; expected a finite value >= 0");
+        }
+        if (!(topP >= 0 && topP <= 1)) {
+            throw new Main.UserInputException("--top-p is " + topP + "; expected a value in [0, 1]");
+        }
+        if (steps < 0) {
+            throw new Main.UserInputException("--steps is " + steps + "; expected >= 0 (0 = the model's context)");
+        }
+        long seedValue = Options.parseSeed(seed);
+        String text = Options.promptText(prompt, promptFile);
+        try (Model m = ModelLoader.load(model);
+             MatVec mv = Options.matVec(kernels, threads)) {
+            Tokenizer tok = ModelLoader.tokenizer(m, tokenizer);
+            int[] promptTokens = tok.encode(text, true, false);
+            int n = Generator.effectiveSteps(steps, m.config().seqLen());
+            if (promptTokens.length > n) {
+                System.err.printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but only %d "
+                        + "positions run (%s); the rest of the prompt is ignored, as run.c does%n",
+                        promptTokens.length, n, n == m.config().seqLen() ? "the model's context" : "--steps");
+            }
+            LlamaForward fwd = new LlamaForward(m.config(), m.weights(), mv, n);
+            Sampler sampler = new Sampler(m.config().vocabSize(), temperature, topP, seedValue);
+            OutputStream out = new FileOutputStream(FileDescriptor.out);
+            Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, out);
+            System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s (%s)%n",
+                    r.promptTokens(), r.promptTokensPerSecond(), r.generatedTokens(), r.generatedTokensPerSecond(),
+                    mv.name());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,107 @@
+package io.flightllm.model;
+
+import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The generation loop of llama2.c run.c: BOS + prompt tokens are force-fed, then tokens are sampled until {@code steps}
+ * positions (counting BOS and the prompt) are done or a stop token is sampled. Output bytes follow run.c's
+ * {@code safe_printf}: a piece that is a single byte which is neither printable nor white space is not written.
+ */
+public final class Generator {
+    /** Counts and timings of one run; times in nanoseconds. */
+    public record Result(int promptTokens, int positionsRun, int generatedTokens, long promptNanos, long generateNanos,
+                         boolean stoppedOnToken) {
+        public double promptTokensPerSecond() {
+            return promptNanos == 0 ? 0 : promptTokens * 1e9 / promptNanos;
+        }
+
+        public double generatedTokensPerSecond() {
+            return generateNanos == 0 ? 0 : generatedTokens * 1e9 / generateNanos;
+        }
+    }
+
+    private Generator() {
+    }
+
+    /** run.c's rule: 0 or more than the context means the whole context. */
+    public static int effectiveSteps(int steps, int seqLen) {
+        return steps <= 0 || steps > seqLen ? seqLen : steps;
+    }
+
+    /**
+     * Runs generation and streams the text to {@code out}, flushing after every piece.
+     *
+     * @param promptTokens the encoded prompt, BOS first
+     * @param steps        positions to run, already resolved with {@link #effectiveSteps}
+     */
+    public static Result generate(LlamaForward forward, Tokenizer tokenizer, Sampler sampler, int[] promptTokens,
+                                  int steps, OutputStream out) {
+        if (promptTokens.length < 1) {
+            throw new IllegalArgumentException("expected at least the BOS token in the prompt");
+        }
+        ModelConfig c = forward.config();
+        int token = promptTokens[0];
+        int pos = 0;
+        int forced = Math.min(promptTokens.length, steps);
+        long t0 = System.nanoTime();
+        long tPromptEnd = t0;
+        int generated = 0;
+        boolean stopped = false;
+        try {
+            while (pos < steps) {
+                float[] logits = forward.forward(token, pos);
+                int next;
+                if (pos < promptTokens.length - 1) {
+                    next = promptTokens[pos + 1];
+                } else {
+                    next = sampler.sample(logits);
+                    generated++;
+                }
+                pos++;
+                if (pos == forced) {
+                    tPromptEnd = System.nanoTime();
+                }
+                if (c.isStopToken(next)) {
+                    stopped = true;
+                    break;
+                }
+                writePiece(out, tokenizer.decode(token, next));
+                token = next;
+            }
+            out.write('\n');
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long tEnd = System.nanoTime();
+        if (pos < forced) {
+            tPromptEnd = tEnd;
+        }
+        return new Result(forced, pos, generated, tPromptEnd - t0, tEnd - tPromptEnd, stopped);
+    }
+
+    /** run.c's safe_printf: skip empty pieces and lone non-printable bytes; stop at a NUL like printf("%s"). */
+    public static void writePiece(OutputStream out, byte[] piece) throws IOException {
+        if (piece.length == 0 || piece[0] == 0) {
+            return;
+        }
+        if (piece.length == 1 || piece[1] == 0) {
+            int b = piece[0] & 0xFF;
+            boolean print = b >= 0x20 && b <= 0x7E;
+            boolean space = b == ' ' || (b >= '\t' && b <= '\r');
+            if (!(print || space)) {
+                return;
+            }
+        }
+        int len = 0;
+        while (len < piece.length && piece[len] != 0) {
+            len++;
+        }
+        out.write(piece, 0, len);
+        out.flush();
+    }
+}

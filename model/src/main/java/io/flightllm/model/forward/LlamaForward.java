@@ -1,0 +1,216 @@
+package io.flightllm.model.forward;
+
+import io.flightllm.model.CMath;
+import io.flightllm.model.LayerWeights;
+import io.flightllm.model.ModelConfig;
+import io.flightllm.model.Tensor;
+import io.flightllm.model.Weights;
+
+/**
+ * The fp32 reference forward pass of a LLaMA-family decoder (RMSNorm, RoPE, grouped-query attention, SwiGLU, shared
+ * or separate classifier) with a KV cache, one token at a time.
+ *
+ * <p>Every operation is written in llama2.c run.c's order, with C's float semantics (see {@link CMath}); only the
+ * matrix-vector products are delegated to a {@link MatVec}. With {@link ScalarMatVec} the logits are the ones run.c
+ * computes, bit for bit; a faster MatVec changes only the summation order inside the products.
+ */
+public final class LlamaForward {
+    private final ModelConfig c;
+    private final Weights w;
+    private final MatVec mv;
+    private final int contextLength;
+
+    // activations
+    private final float[] x;
+    private final float[] xb;
+    private final float[] xb2;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] hb;
+    private final float[] hb2;
+    private final float[] att;
+    private final float[] logits;
+    // KV cache: per layer [position][kvDim]
+    private final float[][] keyCache;
+    private final float[][] valueCache;
+    // per-layer norm weights, read once (small)
+    private final float[][] attNorm;
+    private final float[][] ffnNorm;
+    private final float[] finalNorm;
+    // RoPE: 1 / theta^(2i / head_size), computed once
+    private final float[] ropeFreq;
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+
+    /**
+     * @param contextLength positions to allocate in the KV cache (at most the model's seq_len)
+     */
+    public LlamaForward(ModelConfig config, Weights weights, MatVec matVec, int contextLength) {
+        if (config.family() != ModelConfig.Family.LLAMA) {
+            throw new IllegalArgumentException("LlamaForward runs LLaMA-family models, not " + config.family());
+        }
+        this.c = config;
+        this.w = weights;
+        this.mv = matVec;
+        this.contextLength = Math.min(contextLength, config.seqLen());
+        int dim = c.dim();
+        x = new float[dim];
+        xb = new float[Math.max(dim, c.qDim())];
+        xb2 = new float[dim];
+        q = new float[c.qDim()];
+        k = new float[c.kvDim()];
+        v = new float[c.kvDim()];
+        hb = new float[c.hiddenDim()];
+        hb2 = new float[c.hiddenDim()];
+        att = new float[this.contextLength];
+        logits = new float[c.vocabSize()];
+        keyCache = new float[c.nLayers()][Math.multiplyExact(this.contextLength, c.kvDim())];
+        valueCache = new float[c.nLayers()][Math.multiplyExact(this.contextLength, c.kvDim())];
+        attNorm = new float[c.nLayers()][];
+        ffnNorm = new float[c.nLayers()][];
+        for (int l = 0; l < c.nLayers(); l++) {
+            attNorm[l] = w.layers().get(l).attnNorm().toFloatArray();
+            ffnNorm[l] = w.layers().get(l).ffnNorm().toFloatArray();
+        }
+        finalNorm = w.finalNorm().toFloatArray();
+        int half = c.headSize() / 2;
+        ropeFreq = new float[half];
+        ropeCos = new float[half];
+        ropeSin = new float[half];
+        for (int i = 0; i < half; i++) {
+            ropeFreq[i] = 1.0f / CMath.powf(c.ropeTheta(), (2 * i) / (float) c.headSize());
+        }
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Runs token {@code token} at position {@code pos} and returns the logits (a reused array). */
+    public float[] forward(int token, int pos) {
+        if (pos < 0 || pos >= contextLength) {
+            throw new IllegalArgumentException("position " + pos + " outside the context [0, " + contextLength + ")");
+        }
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + c.vocabSize() + ")");
+        }
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int hs = c.headSize();
+        w.tokenEmbedding().readRow(token, x);
+        for (int i = 0; i < ropeFreq.length; i++) {
+            float val = pos * ropeFreq[i];
+            ropeCos[i] = CMath.cosf(val);
+            ropeSin[i] = CMath.sinf(val);
+        }
+        float sqrtHeadSize = CMath.sqrtf(hs);
+        for (int l = 0; l < c.nLayers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+            rmsnorm(xb, x, attNorm[l], dim, c.normEps());
+            mv.apply(lw.wq(), xb, q);
+            mv.apply(lw.wk(), xb, k);
+            mv.apply(lw.wv(), xb, v);
+            for (int i = 0; i < c.qDim(); i += 2) {
+                int j = (i % hs) / 2;
+                float fcr = ropeCos[j];
+                float fci = ropeSin[j];
+                rotate(q, i, fcr, fci);
+                if (i < kvDim) {
+                    rotate(k, i, fcr, fci);
+                }
+            }
+            System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
+            System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
+            attention(l, pos, sqrtHeadSize);
+            mv.apply(lw.wo(), xb, xb2);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb2[i];
+            }
+            rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
+            mv.apply(lw.w1(), xb, hb);
+            mv.apply(lw.w3(), xb, hb2);
+            for (int i = 0; i < c.hiddenDim(); i++) {
+                float val = hb[i];
+                val *= (1.0f / (1.0f + CMath.expf(-val)));
+                val *= hb2[i];
+                hb[i] = val;
+            }
+            mv.apply(lw.w2(), hb, xb);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb[i];
+            }
+        }
+        rmsnorm(x, x, finalNorm, dim, c.normEps());
+        mv.apply(w.classifier(), x, logits);
+        return logits;
+    }
+
+    private static void rotate(float[] vec, int i, float fcr, float fci) {
+        float v0 = vec[i];
+        float v1 = vec[i + 1];
+        vec[i] = v0 * fcr - v1 * fci;
+        vec[i + 1] = v0 * fci + v1 * fcr;
+    }
+
+    /** Multi-head attention over positions 0..pos, into xb (run.c's loops, head by head). */
+    private void attention(int l, int pos, float sqrtHeadSize) {
+        int hs = c.headSize();
+        int kvDim = c.kvDim();
+        int kvMul = c.kvMul();
+        float[] kc = keyCache[l];
+        float[] vc = valueCache[l];
+        for (int h = 0; h < c.nHeads(); h++) {
+            int qo = h * hs;
+            int kvo = (h / kvMul) * hs;
+            for (int t = 0; t <= pos; t++) {
+                int ko = t * kvDim + kvo;
+                float score = 0.0f;
+                for (int i = 0; i < hs; i++) {
+                    score += q[qo + i] * kc[ko + i];
+                }
+                score /= sqrtHeadSize;
+                att[t] = score;
+            }
+            softmax(att, pos + 1);
+            int xo = h * hs;
+            for (int i = 0; i < hs; i++) {
+                xb[xo + i] = 0.0f;
+            }
+            for (int t = 0; t <= pos; t++) {
+                int vo = t * kvDim + kvo;
+                float a = att[t];
+                for (int i = 0; i < hs; i++) {
+                    xb[xo + i] += a * vc[vo + i];
+                }
+            }
+        }
+    }
+
+    /** run.c's rmsnorm: ss in index order, ss / n + eps, 1 / sqrtf, then weight * (ss * x). */
+    static void rmsnorm(float[] out, float[] x, float[] weight, int n, float eps) {
+        float ss = 0.0f;
+        for (int j = 0; j < n; j++) {
+            ss += x[j] * x[j];
+        }
+        ss /= n;
+        ss += eps;
+        ss = 1.0f / CMath.sqrtf(ss);
+        for (int j = 0; j < n; j++) {
+            out[j] = weight[j] * (ss * x[j]);
+        }
+    }
+
+    static void softmax(float[] x, int n) {
+        io.flightllm.model.Sampler.softmax(x, n);
+    }
+
+    /** The tensor holding the classifier (for byte accounting). */
+    public Tensor classifier() {
+        return w.classifier();
+    }
+}

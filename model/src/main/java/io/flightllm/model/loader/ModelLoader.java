@@ -1,0 +1,90 @@
+package io.flightllm.model.loader;
+
+import io.flightllm.model.Model;
+import io.flightllm.model.ModelFormatException;
+import io.flightllm.model.tokenizer.Llama2cTokenizerFile;
+import io.flightllm.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Opens any supported checkpoint by looking at what it is (directory, magic bytes), never at its name alone. */
+public final class ModelLoader {
+    private ModelLoader() {
+    }
+
+    public enum Format { LLAMA2C, GGUF, HF_DIRECTORY }
+
+    public static Format detect(Path path) {
+        if (!Files.exists(path)) {
+            throw new ModelFormatException(path + ": file not found");
+        }
+        if (Files.isDirectory(path)) {
+            return Format.HF_DIRECTORY;
+        }
+        byte[] magic = new byte[4];
+        try (InputStream in = Files.newInputStream(path)) {
+            int n = in.readNBytes(magic, 0, 4);
+            if (n == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F') {
+                return Format.GGUF;
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
+        }
+        return Format.LLAMA2C;
+    }
+
+    public static Model load(Path path) {
+        return switch (detect(path)) {
+            case LLAMA2C -> Llama2cLoader.load(path);
+            case GGUF -> GgufLoader.load(path);
+            case HF_DIRECTORY -> SafetensorsLoader.load(path);
+        };
+    }
+
+    /**
+     * The tokenizer for {@code model}: the explicit file if given (llama2.c .bin, GGUF, or HF tokenizer.json), else
+     * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (as run.c does).
+     */
+    public static Tokenizer tokenizer(Model model, Path explicit) {
+        int vocab = model.config().vocabSize();
+        Tokenizer t;
+        if (explicit != null) {
+            t = loadTokenizer(explicit, vocab);
+        } else if (model.tokenizer() != null) {
+            t = model.tokenizer();
+        } else {
+            Path parent = model.source().toAbsolutePath().getParent();
+            Path beside = parent == null ? Path.of("tokenizer.bin") : parent.resolve("tokenizer.bin");
+            if (!Files.isRegularFile(beside)) {
+                throw new ModelFormatException(model.source() + ": no tokenizer: pass --tokenizer, or put "
+                        + "tokenizer.bin beside the model (looked for " + beside + ")");
+            }
+            t = Llama2cTokenizerFile.read(beside, vocab);
+        }
+        if (t.vocabSize() != vocab) {
+            throw new ModelFormatException((explicit != null ? explicit : model.source()) + ": the tokenizer has "
+                    + t.vocabSize() + " tokens; the model's vocab_size is " + vocab + " (mismatched tokenizer?)");
+        }
+        return t;
+    }
+
+    /** Loads a standalone tokenizer file of any supported kind. */
+    public static Tokenizer loadTokenizer(Path path, int expectedVocab) {
+        if (!Files.exists(path)) {
+            throw new ModelFormatException(path + ": tokenizer file not found");
+        }
+        if (Files.isDirectory(path)) {
+            path = path.resolve("tokenizer.json");
+        }
+        String name = path.getFileName().toString();
+        if (name.endsWith(".json")) {
+            return HfTokenizerLoader.load(path);
+        }
+        if (detect(path) == Format.GGUF) {
+            return GgufLoader.loadTokenizer(path);
+        }
+        return Llama2cTokenizerFile.read(path, expectedVocab);
+    }
+}

@@ -26,13 +26,18 @@ final class Options {
         }
     }
 
-    /** run.c's seed: an unsigned 64-bit value; 0 means "from the clock". */
+    /**
+     * run.c's seed: the xorshift state is an unsigned 64-bit value; 0 means "from the clock". A negative value is taken
+     * as its two's complement, as run.c's {@code atoi} into an unsigned long long does.
+     */
     static long parseSeed(String s) {
         long v;
         try {
-            v = Long.parseUnsignedLong(s.trim());
+            String t = s.trim();
+            v = t.startsWith("-") ? Long.parseLong(t) : Long.parseUnsignedLong(t);
         } catch (NumberFormatException e) {
-            throw new Main.UserInputException("--seed is '" + s + "'; expected an unsigned 64-bit integer");
+            throw new Main.UserInputException("--seed is '" + s + "'; expected an integer (unsigned 64-bit, or a "
+                    + "negative int64 taken as its two's complement)");
         }
         return v == 0 ? System.currentTimeMillis() / 1000 : v;
     }

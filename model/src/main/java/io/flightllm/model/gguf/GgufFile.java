@@ -165,7 +165,8 @@ public final class GgufFile {
             long max = remaining() / minBytesEach;
             if (count < 0 || count > max) {
                 throw ModelFormatException.field(f.path(), field, Long.toUnsignedString(count),
-                        "at most " + max + " (what the remaining " + remaining() + " bytes of the file can hold)");
+                        "at most " + max + " (what the remaining " + remaining()
+                                + " bytes of the file can hold; the file is truncated or corrupt)");
             }
         }
 
@@ -174,7 +175,7 @@ public final class GgufFile {
             long len = u64(field + " length");
             if (len < 0 || len > remaining()) {
                 throw ModelFormatException.field(f.path(), field + " length", Long.toUnsignedString(len),
-                        "at most " + remaining() + " (the bytes left in the file)");
+                        "at most " + remaining() + " (the bytes left in the file; it is truncated or corrupt)");
             }
             if (len > Integer.MAX_VALUE - 8) {
                 throw ModelFormatException.field(f.path(), field + " length", len, "less than 2^31");
@@ -236,7 +237,7 @@ public final class GgufFile {
             if (len < 0 || len > max) {
                 throw ModelFormatException.field(f.path(), key + " array length", Long.toUnsignedString(len),
                         "at most " + max + " " + type + " values (what the remaining " + remaining()
-                                + " bytes of the file can hold)");
+                                + " bytes of the file can hold; it is truncated or corrupt)");
             }
             int n = (int) len;
             if (type.fixedBytes() > 0) {

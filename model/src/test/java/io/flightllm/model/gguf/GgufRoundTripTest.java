@@ -178,6 +178,28 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void whatInspectListsIsEveryTensorOfTheFileWithItsStoredType() {
+        Path gguf = GgufTestModels.write("stories260K.bin", null, DType.Q4_0, dir);
+        try (Model m = ModelLoader.load(gguf); Arena arena = Arena.ofConfined()) {
+            GgufFile g = GgufFile.read(MappedFile.map(gguf, arena));
+            assertThat(m.format()).isEqualTo("GGUF v3 (F32, Q4_0)"); // ordered by bytes: 5 F32 ffn_down dominate
+            List<Tensor> all = m.weights().all();
+            assertThat(all).hasSize(g.tensors().size()).hasSize(1 + 9 * 5 + 1);
+            long bytes = 0;
+            for (Tensor t : all) {
+                GgufTensorInfo info = g.tensor(t.name());
+                assertThat(info).as(t.name()).isNotNull();
+                assertThat(t.type()).isEqualTo(info.dtype());
+                assertThat(t.byteSize()).isEqualTo(info.byteSize());
+                bytes += t.byteSize();
+            }
+            assertThat(bytes).isLessThan(Files.size(gguf) - g.dataStart() + 1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void rewritingReplacesTheFileAtomicallyAndLeavesNoTemporaryFile() throws Exception {
         Path gguf = GgufTestModels.write("stories260K.bin", null, DType.F32, dir);
         long f32Size = Files.size(gguf);

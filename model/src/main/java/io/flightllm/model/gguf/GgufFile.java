@@ -7,10 +7,13 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A parsed GGUF file (versions 2 and 3, little-endian): header, metadata, tensor infos, and the data section, which
@@ -95,10 +98,10 @@ public final class GgufFile {
         int alignment = alignment(path, metadata.get(ALIGNMENT_KEY));
         r.checkCount("tensor_count", tensorCount, MIN_TENSOR_INFO_BYTES);
         List<GgufTensorInfo> infos = new ArrayList<>();
-        Map<String, Boolean> seen = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             GgufTensorInfo t = r.tensorInfo(i, alignment);
-            if (seen.put(t.name(), Boolean.TRUE) != null) {
+            if (!seen.add(t.name())) {
                 throw new ModelFormatException(path + ": tensor " + t.name() + " appears twice; expected once");
             }
             infos.add(t);
@@ -279,7 +282,7 @@ public final class GgufFile {
                 try {
                     elements = Math.multiplyExact(elements, ne[d]);
                 } catch (ArithmeticException e) {
-                    throw ModelFormatException.field(f.path(), name + " shape", java.util.Arrays.toString(ne),
+                    throw ModelFormatException.field(f.path(), name + " shape", Arrays.toString(ne),
                             "fewer than 2^63 elements");
                 }
             }
@@ -302,7 +305,7 @@ public final class GgufFile {
                 try {
                     bytes = dtype.bytesFor(elements);
                 } catch (ArithmeticException e) {
-                    throw ModelFormatException.field(f.path(), name + " shape", java.util.Arrays.toString(ne),
+                    throw ModelFormatException.field(f.path(), name + " shape", Arrays.toString(ne),
                             "a byte size below 2^63");
                 }
             }

@@ -86,6 +86,16 @@ public sealed interface GgufValue permits GgufValue.Int, GgufValue.F32, GgufValu
             return bytes.length;
         }
 
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Str s && java.util.Arrays.equals(bytes, s.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
+
         public String text() {
             return new String(bytes, StandardCharsets.UTF_8);
         }

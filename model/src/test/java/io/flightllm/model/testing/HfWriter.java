@@ -83,7 +83,7 @@ public final class HfWriter {
             Files.createDirectories(dir);
             ModelConfig c = model.config();
             Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(config(c, o)));
-            List<Entry> entries = tensors(model, o);
+            List<Entry> entries = entries(model, o);
             if (o.shards() <= 1) {
                 writeSafetensors(dir.resolve("model.safetensors"), entries, Map.of("format", "pt"));
             } else {
@@ -130,7 +130,8 @@ public final class HfWriter {
         return m;
     }
 
-    static List<Entry> tensors(Model model, Options o) {
+    /** The safetensors entries {@link #write} would write for {@code model}, in file order. */
+    public static List<Entry> entries(Model model, Options o) {
         ModelConfig c = model.config();
         var w = model.weights();
         List<Entry> out = new ArrayList<>();

@@ -109,8 +109,8 @@ public final class SafetensorsFile {
                 throw ModelFormatException.field(path, where + " shape[" + i + "]", shape[i],
                         "in [0, " + dataBytes + "] (the data buffer size)");
             }
-            elements = shape[i] == 0 ? 0 : elements;
-            if (elements > 0 && elements > dataBytes / shape[i]) {
+            // elements <= dataBytes throughout, so neither this product nor the byte count below can overflow
+            if (shape[i] != 0 && elements > dataBytes / shape[i]) {
                 throw ModelFormatException.field(path, where + " shape", Json.describe(shapeNode),
                         "at most " + dataBytes + " elements (the data buffer size)");
             }

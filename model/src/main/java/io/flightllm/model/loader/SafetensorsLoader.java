@@ -63,8 +63,8 @@ public final class SafetensorsLoader {
                         "num_key_value_heads * head_dim, hidden_size");
                 layers.add(LayerWeights.llama(
                         l.get(p + "input_layernorm.weight", 1, c.dim(), "hidden_size"),
-                        q.withRowOrder(q.name() + " (RoPE pairs interleaved)", qOrder),
-                        k.withRowOrder(k.name() + " (RoPE pairs interleaved)", kOrder),
+                        q.withRowOrder(q.name(), qOrder),
+                        k.withRowOrder(k.name(), kOrder),
                         l.get(p + "self_attn.v_proj.weight", c.kvDim(), c.dim(),
                                 "num_key_value_heads * head_dim, hidden_size"),
                         l.get(p + "self_attn.o_proj.weight", c.dim(), c.qDim(),

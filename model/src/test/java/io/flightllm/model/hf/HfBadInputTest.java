@@ -242,6 +242,18 @@ class HfBadInputTest {
     }
 
     @Test
+    void missingTensorNamesTheFile() throws Exception {
+        Path dir = copy("missing");
+        try (Model m = ModelLoader.load(SharedData.model("stories260K.bin"))) {
+            List<HfWriter.Entry> entries = new ArrayList<>(HfWriter.entries(m, HfWriter.Options.defaults()));
+            entries.removeIf(e -> e.name().equals("model.layers.4.mlp.up_proj.weight"));
+            HfWriter.writeSafetensors(dir.resolve("model.safetensors"), entries, Map.of());
+        }
+        loading(dir).hasMessageContaining("model.safetensors: tensor \"model.layers.4.mlp.up_proj.weight\" is "
+                + "missing");
+    }
+
+    @Test
     void malformedHeaderJson() throws Exception {
         Path one = tmp.resolve("bad.safetensors");
         byte[] h = "{\"t\": {\"dtype\": \"F32\",".getBytes(StandardCharsets.UTF_8);

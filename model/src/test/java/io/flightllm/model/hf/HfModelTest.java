@@ -88,6 +88,21 @@ class HfModelTest {
     }
 
     @Test
+    void absentLmHeadMeansSharedEvenWhenNotTied() throws Exception {
+        try (Model written = hf("stories260K.bin", Options.defaults(), "untied")) {
+            assertThat(written.config().sharedClassifier()).isTrue();
+        }
+        Path cfg = tmp.resolve("untied/config.json");
+        String text = Files.readString(cfg);
+        assertThat(text).contains("\"tie_word_embeddings\" : true");
+        Files.writeString(cfg, text.replace("\"tie_word_embeddings\" : true", "\"tie_word_embeddings\" : false"));
+        try (Model m = ModelLoader.load(tmp.resolve("untied"))) {
+            assertThat(m.config().sharedClassifier()).isTrue();
+            assertThat(m.weights().classifier()).isSameAs(m.weights().tokenEmbedding());
+        }
+    }
+
+    @Test
     void ropeParametersStyleEqualsTopLevelStyle() {
         try (Model old = hf("stories260K.bin", Options.defaults(), "old");
              Model neu = hf("stories260K.bin", Options.defaults().rope(RopeStyle.ROPE_PARAMETERS), "new")) {

@@ -205,6 +205,22 @@ class HfTokenizerTest {
     }
 
     @Test
+    void metaspaceSplitGivesTheSameIdsForSentencePieceVocabularies() throws Exception {
+        // SentencePiece pieces never continue past a "▁", so splitting words before each "▁" changes nothing
+        SentencePieceTokenizer sp = Llama2cTokenizerFile.read(SharedData.model("tok512.bin"), 512);
+        BpeTokenizer noSplit = written("tok512.bin", TokenizerStyle.METASPACE_PAIR_MERGES);
+        Path src = tmp.resolve("tok512.bin." + TokenizerStyle.METASPACE_PAIR_MERGES + ".json");
+        String json = Files.readString(src);
+        assertThat(json).contains("\"split\" : false");
+        Path split = tmp.resolve("split.json");
+        Files.writeString(split, json.replace("\"split\" : false", "\"split\" : true"));
+        BpeTokenizer withSplit = HfTokenizerLoader.load(split);
+        for (String s : corpus(sp, 300)) {
+            assertThat(withSplit.encode(s, true, false)).as(s).isEqualTo(noSplit.encode(s, true, false));
+        }
+    }
+
+    @Test
     void stringAndPairMergeFormsLoadTheSameMerges() throws Exception {
         BpeTokenizer a = written("tok512.bin", TokenizerStyle.NORMALIZER_STRING_MERGES);
         BpeTokenizer b = written("tok512.bin", TokenizerStyle.METASPACE_PAIR_MERGES);

@@ -11,6 +11,12 @@ import java.util.Arrays;
  *
  * <p>The scalar accessors here are the golden path: {@link #dot} sums in ascending column order, one rounding per
  * multiply and per add, exactly as llama2.c's {@code matmul} does.
+ *
+ * <p>A tensor may carry a <em>row order</em> ({@link #withRowOrder}): logical row r is then stored row
+ * {@code storedRow(r)}. Hugging Face checkpoints store q_proj/k_proj with the rows of every head permuted for their
+ * rotate-half RoPE; a row-order view undoes that without copying gigabytes of weights to the heap. {@link #get},
+ * {@link #readRow}, {@link #dot} and {@link #rowSlice} honour the order; code that reads {@link #data()} directly must
+ * map rows through {@link #storedRow} (or refuse tensors where {@link #isRowPermuted()} is true).
  */
 public final class Tensor {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -23,9 +29,15 @@ public final class Tensor {
     private final MemorySegment data;
     private final MemorySegment groupScales; // Q8_GROUP only
     private final int groupSize;             // Q8_GROUP only
+    private final int[] rowOrder;            // logical row -> stored row, or null for the identity
 
     private Tensor(String name, DType type, long rows, int cols, MemorySegment data, MemorySegment groupScales,
                    int groupSize) {
+        this(name, type, rows, cols, data, groupScales, groupSize, null);
+    }
+
+    private Tensor(String name, DType type, long rows, int cols, MemorySegment data, MemorySegment groupScales,
+                   int groupSize, int[] rowOrder) {
         this.name = name;
         this.type = type;
         this.rows = rows;
@@ -33,6 +45,7 @@ public final class Tensor {
         this.data = data;
         this.groupScales = groupScales;
         this.groupSize = groupSize;
+        this.rowOrder = rowOrder;
     }
 
     /**
@@ -71,6 +84,39 @@ public final class Tensor {
         return new Tensor(name, DType.Q8_GROUP, rows, cols, values, scales, groupSize);
     }
 
+    /**
+     * A view of this tensor whose logical row r is this tensor's row {@code order[r]}; {@code order} must be a
+     * permutation of [0, rows). The same memory is shared; only the index array (one int per row) is new.
+     */
+    public Tensor withRowOrder(String viewName, int[] order) {
+        if (order.length != rows) {
+            throw new IllegalArgumentException(name + ": row order has " + order.length + " entries for " + rows
+                    + " rows");
+        }
+        boolean[] seen = new boolean[order.length];
+        int[] composed = new int[order.length];
+        for (int r = 0; r < order.length; r++) {
+            int s = order[r];
+            if (s < 0 || s >= rows || seen[s]) {
+                throw new IllegalArgumentException(name + ": row order is not a permutation (entry " + r + " = " + s
+                        + ")");
+            }
+            seen[s] = true;
+            composed[r] = (int) storedRow(s);
+        }
+        return new Tensor(viewName, type, rows, cols, data, groupScales, groupSize, composed);
+    }
+
+    /** True when logical rows are not stored in order (see {@link #withRowOrder}). */
+    public boolean isRowPermuted() {
+        return rowOrder != null;
+    }
+
+    /** The stored row that holds logical row {@code row}. */
+    public long storedRow(long row) {
+        return rowOrder == null ? row : rowOrder[Math.toIntExact(row)];
+    }
+
     public String name() {
         return name;
     }
@@ -91,7 +137,7 @@ public final class Tensor {
         return rows * cols;
     }
 
-    /** The raw bytes (for Q8_GROUP, the int8 values). */
+    /** The raw bytes in stored row order (for Q8_GROUP, the int8 values); see {@link #storedRow}. */
     public MemorySegment data() {
         return data;
     }
@@ -115,6 +161,11 @@ public final class Tensor {
         if (first < 0 || count <= 0 || first + count > rows) {
             throw new IndexOutOfBoundsException(name + ": rows [" + first + ", " + (first + count) + ") of " + rows);
         }
+        if (rowOrder != null) {
+            // the selected rows may be stored anywhere: keep all the memory, narrow the index instead
+            int[] sub = Arrays.copyOfRange(rowOrder, (int) first, (int) (first + count));
+            return new Tensor(sliceName, type, count, cols, data, groupScales, groupSize, sub);
+        }
         if (type == DType.Q8_GROUP) {
             if (cols % groupSize != 0) {
                 throw new IllegalArgumentException(name + ": cannot slice rows across groups");
@@ -133,6 +184,7 @@ public final class Tensor {
 
     /** Element {@code col} of row {@code row}, dequantized to FP32. */
     public float get(long row, int col) {
+        row = storedRow(row);
         long i = row * cols + col;
         return switch (type) {
             case F32 -> data.get(F32, i * 4);
@@ -158,7 +210,7 @@ public final class Tensor {
     /** Dequantizes row {@code row} into {@code dst[0..cols)}. */
     public void readRow(long row, float[] dst) {
         if (type == DType.F32) {
-            MemorySegment.copy(data, F32, row * cols * 4, dst, 0, cols);
+            MemorySegment.copy(data, F32, storedRow(row) * cols * 4, dst, 0, cols);
             return;
         }
         for (int c = 0; c < cols; c++) {
@@ -187,7 +239,7 @@ public final class Tensor {
     public float dot(long row, float[] x) {
         float val = 0.0f;
         if (type == DType.F32) {
-            long base = row * cols * 4;
+            long base = storedRow(row) * cols * 4;
             for (int j = 0; j < cols; j++) {
                 val += data.get(F32, base + 4L * j) * x[j];
             }

@@ -1,15 +1,271 @@
 package io.flightllm.model.loader;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.flightllm.model.ModelFormatException;
-import io.flightllm.model.tokenizer.Tokenizer;
+import io.flightllm.model.hf.Json;
+import io.flightllm.model.tokenizer.BpeTokenizer;
+import io.flightllm.model.tokenizer.BpeTokenizer.Prepend;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
-/** HF tokenizer.json (in progress in this session; replaced by the real reader). */
+/**
+ * Hugging Face {@code tokenizer.json} for LLaMA's SentencePiece-BPE: model type "BPE" (vocab, merges as "a b" strings
+ * or [a, b] pairs, byte_fallback, unk_token), the "▁" normalizer (Prepend + Replace) or the newer Metaspace
+ * pre-tokenizer, added tokens, and a SentencePiece-style decoder. Anything whose meaning would differ (byte-level BPE,
+ * other normalizers, dropout, subword prefixes) is refused with a message naming the field, never half-supported.
+ * The post_processor is ignored: LLaMA-family models always start with BOS ({@code <s>}).
+ */
 public final class HfTokenizerLoader {
+    private static final long MAX_BYTES = 512L << 20;
+    private static final int MAX_ID = 1 << 24;
+
     private HfTokenizerLoader() {
     }
 
-    public static Tokenizer load(Path path) {
-        throw new ModelFormatException(path + ": tokenizer.json is not available yet");
+    public static BpeTokenizer load(Path path) {
+        JsonNode root = Json.object(path, "top level", Json.read(path, MAX_BYTES));
+        JsonNode model = Json.object(path, "model", root.get("model"));
+        String type = Json.optionalString(path, model, "type", "BPE");
+        if (!type.equals("BPE")) {
+            throw ModelFormatException.field(path, "model.type", '"' + type + '"',
+                    "\"BPE\" (LLaMA SentencePiece-BPE; Unigram, WordPiece and WordLevel are not supported)");
+        }
+        if (!Json.absent(model, "dropout") && Json.requiredNumber(path, model, "dropout") != 0.0) {
+            throw ModelFormatException.field(path, "model.dropout", model.get("dropout"), "null (no BPE dropout)");
+        }
+        for (String f : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+            String v = Json.optionalString(path, model, f, "");
+            if (!v.isEmpty()) {
+                throw ModelFormatException.field(path, "model." + f, '"' + v + '"', "null (SentencePiece-BPE)");
+            }
+        }
+        String[] pieces = vocabulary(path, model, root.get("added_tokens"));
+        Map<String, Integer> added = addedTokens(path, root.get("added_tokens"));
+        List<String[]> merges = merges(path, model);
+        String unk = Json.optionalString(path, model, "unk_token", null);
+        int unkId = unk == null ? -1 : idOf(path, pieces, added, unk, "model.unk_token");
+        int bos = idOf(path, pieces, added, "<s>", "the BOS token \"<s>\"");
+        int eos = idOf(path, pieces, added, "</s>", "the EOS token \"</s>\"");
+        BpeTokenizer.Pretokenizer pre = pretokenizer(path, root);
+        checkDecoder(path, root.get("decoder"));
+        BpeTokenizer.Options opts = new BpeTokenizer.Options(
+                Json.optionalBoolean(path, model, "byte_fallback", false),
+                Json.optionalBoolean(path, model, "fuse_unk", false),
+                Json.optionalBoolean(path, model, "ignore_merges", false));
+        try {
+            return new BpeTokenizer(pieces, merges, added, unkId, bos, eos, pre, opts);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(path + ": model.merges: " + e.getMessage());
+        }
+    }
+
+    /** model.vocab plus added tokens, as a dense array by id. */
+    private static String[] vocabulary(Path path, JsonNode model, JsonNode addedTokens) {
+        JsonNode vocab = Json.object(path, "model.vocab", model.get("vocab"));
+        Map<Integer, String> byId = new LinkedHashMap<>();
+        int max = -1;
+        for (var it = vocab.properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            int id = checkId(path, "model.vocab[\"" + e.getKey() + "\"]", e.getValue());
+            String prev = byId.putIfAbsent(id, e.getKey());
+            if (prev != null) {
+                throw ModelFormatException.field(path, "model.vocab[\"" + e.getKey() + "\"]", id,
+                        "an id not already used by \"" + prev + "\"");
+            }
+            max = Math.max(max, id);
+        }
+        if (addedTokens != null && addedTokens.isArray()) {
+            for (JsonNode t : addedTokens) {
+                int id = checkId(path, "added_tokens id", t.get("id"));
+                String content = Json.optionalString(path, t, "content", null);
+                if (content == null) {
+                    throw ModelFormatException.field(path, "added_tokens content", "missing", "a string");
+                }
+                String prev = byId.putIfAbsent(id, content);
+                if (prev != null && !prev.equals(content)) {
+                    throw ModelFormatException.field(path, "added_tokens[id " + id + "] content", '"' + content + '"',
+                            "\"" + prev + "\", the vocabulary's piece with that id");
+                }
+                max = Math.max(max, id);
+            }
+        }
+        if (max < 0) {
+            throw ModelFormatException.field(path, "model.vocab", "empty", "at least one piece");
+        }
+        String[] pieces = new String[max + 1];
+        for (var e : byId.entrySet()) {
+            pieces[e.getKey()] = e.getValue();
+        }
+        for (int i = 0; i < pieces.length; i++) {
+            if (pieces[i] == null) {
+                throw ModelFormatException.field(path, "model.vocab", "missing id " + i,
+                        "every id in [0, " + pieces.length + ") (vocabulary ids must be dense)");
+            }
+        }
+        return pieces;
+    }
+
+    private static int checkId(Path path, String field, JsonNode n) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0
+                || n.intValue() >= MAX_ID) {
+            throw ModelFormatException.field(path, field, Json.describe(n), "an id in [0, " + MAX_ID + ")");
+        }
+        return n.intValue();
+    }
+
+    private static Map<String, Integer> addedTokens(Path path, JsonNode addedTokens) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        if (addedTokens == null || addedTokens.isNull()) {
+            return out;
+        }
+        if (!addedTokens.isArray()) {
+            throw ModelFormatException.field(path, "added_tokens", Json.describe(addedTokens), "a list");
+        }
+        for (JsonNode t : addedTokens) {
+            Json.object(path, "added_tokens entry", t);
+            out.put(t.get("content").textValue(), t.get("id").intValue()); // checked in vocabulary()
+        }
+        return out;
+    }
+
+    private static List<String[]> merges(Path path, JsonNode model) {
+        JsonNode m = model.get("merges");
+        if (m == null || !m.isArray()) {
+            throw ModelFormatException.field(path, "model.merges", Json.describe(m), "a list of merges");
+        }
+        List<String[]> out = new ArrayList<>(m.size());
+        for (int i = 0; i < m.size(); i++) {
+            JsonNode e = m.get(i);
+            String[] pair = null;
+            if (e.isTextual()) {
+                String s = e.textValue();
+                int sp = s.indexOf(' ');
+                if (sp > 0 && sp < s.length() - 1 && s.indexOf(' ', sp + 1) < 0) {
+                    pair = new String[] {s.substring(0, sp), s.substring(sp + 1)};
+                }
+            } else if (e.isArray() && e.size() == 2 && e.get(0).isTextual() && e.get(1).isTextual()) {
+                pair = new String[] {e.get(0).textValue(), e.get(1).textValue()};
+            }
+            if (pair == null) {
+                throw ModelFormatException.field(path, "model.merges[" + i + "]", Json.describe(e),
+                        "\"left right\" or [\"left\", \"right\"]");
+            }
+            out.add(pair);
+        }
+        return out;
+    }
+
+    private static int idOf(Path path, String[] pieces, Map<String, Integer> added, String piece, String what) {
+        Integer a = added.get(piece);
+        if (a != null) {
+            return a;
+        }
+        for (int i = 0; i < pieces.length; i++) {
+            if (pieces[i].equals(piece)) {
+                return i;
+            }
+        }
+        throw ModelFormatException.field(path, what, "missing", "a piece of the vocabulary");
+    }
+
+    private static BpeTokenizer.Pretokenizer pretokenizer(Path path, JsonNode root) {
+        boolean prepend = false;
+        boolean replace = false;
+        for (JsonNode n : flatten(path, "normalizer", root.get("normalizer"), "normalizers")) {
+            String type = n.path("type").asText();
+            switch (type) {
+                case "Prepend" -> {
+                    expectText(path, "normalizer Prepend.prepend", n.get("prepend"), BpeTokenizer.METASPACE);
+                    prepend = true;
+                }
+                case "Replace" -> {
+                    expectText(path, "normalizer Replace.pattern.String", n.path("pattern").get("String"), " ");
+                    expectText(path, "normalizer Replace.content", n.get("content"), BpeTokenizer.METASPACE);
+                    replace = true;
+                }
+                default -> throw ModelFormatException.field(path, "normalizer type", '"' + type + '"',
+                        "Prepend(\"▁\") or Replace(\" \", \"▁\") (LLaMA SentencePiece)");
+            }
+        }
+        Prepend metaspace = null;
+        boolean split = false;
+        for (JsonNode n : flatten(path, "pre_tokenizer", root.get("pre_tokenizer"), "pretokenizers")) {
+            String type = n.path("type").asText();
+            if (!type.equals("Metaspace") || metaspace != null) {
+                throw ModelFormatException.field(path, "pre_tokenizer type", '"' + type + '"',
+                        "one Metaspace pre-tokenizer or none (byte-level BPE is not supported)");
+            }
+            expectText(path, "pre_tokenizer Metaspace.replacement", n.get("replacement"), BpeTokenizer.METASPACE);
+            String scheme = Json.optionalString(path, n, "prepend_scheme", null);
+            if (scheme == null) {
+                scheme = Json.optionalBoolean(path, n, "add_prefix_space", true) ? "always" : "never";
+            }
+            metaspace = switch (scheme) {
+                case "always" -> Prepend.ALWAYS;
+                case "first" -> Prepend.FIRST;
+                case "never" -> Prepend.NEVER;
+                default -> throw ModelFormatException.field(path, "pre_tokenizer Metaspace.prepend_scheme",
+                        '"' + scheme + '"', "\"always\", \"first\" or \"never\"");
+            };
+            split = Json.optionalBoolean(path, n, "split", true);
+        }
+        return new BpeTokenizer.Pretokenizer(prepend, replace, metaspace, split);
+    }
+
+    /** The decoder must undo "▁" and byte fallback the way our decode does; anything else is refused. */
+    private static void checkDecoder(Path path, JsonNode decoder) {
+        for (JsonNode n : flatten(path, "decoder", decoder, "decoders")) {
+            String type = n.path("type").asText();
+            switch (type) {
+                case "Replace" -> {
+                    expectText(path, "decoder Replace.pattern.String", n.path("pattern").get("String"),
+                            BpeTokenizer.METASPACE);
+                    expectText(path, "decoder Replace.content", n.get("content"), " ");
+                }
+                case "ByteFallback", "Fuse" -> {
+                }
+                case "Strip" -> {
+                    expectText(path, "decoder Strip.content", n.get("content"), " ");
+                    if (n.path("start").asInt(-1) > 1 || n.path("stop").asInt(-1) != 0) {
+                        throw ModelFormatException.field(path, "decoder Strip", Json.describe(n),
+                                "start at most 1 and stop 0 (the leading space of SentencePiece)");
+                    }
+                }
+                case "Metaspace" -> expectText(path, "decoder Metaspace.replacement", n.get("replacement"),
+                        BpeTokenizer.METASPACE);
+                default -> throw ModelFormatException.field(path, "decoder type", '"' + type + '"',
+                        "Replace(\"▁\", \" \"), ByteFallback, Fuse, Strip or Metaspace (SentencePiece decoding)");
+            }
+        }
+    }
+
+    /** A component (or a "Sequence" of them) as a flat list; null means none. */
+    private static List<JsonNode> flatten(Path path, String field, JsonNode node, String listKey) {
+        List<JsonNode> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        Json.object(path, field, node);
+        if (node.path("type").asText().equals("Sequence")) {
+            JsonNode list = node.get(listKey);
+            if (list == null || !list.isArray()) {
+                throw ModelFormatException.field(path, field + "." + listKey, Json.describe(list), "a list");
+            }
+            for (JsonNode n : list) {
+                out.addAll(flatten(path, field, n, listKey));
+            }
+        } else {
+            out.add(node);
+        }
+        return out;
+    }
+
+    private static void expectText(Path path, String field, JsonNode n, String expected) {
+        if (n == null || !n.isTextual() || !n.textValue().equals(expected)) {
+            throw ModelFormatException.field(path, field, Json.describe(n), '"' + expected + '"');
+        }
     }
 }

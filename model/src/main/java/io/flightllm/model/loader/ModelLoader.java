@@ -55,8 +55,9 @@ public final class ModelLoader {
         } else if (model.tokenizer() != null) {
             t = model.tokenizer();
         } else {
-            Path parent = model.source().toAbsolutePath().getParent();
-            Path beside = parent == null ? Path.of("tokenizer.bin") : parent.resolve("tokenizer.bin");
+            Path src = model.source().toAbsolutePath();
+            Path dir = Files.isDirectory(src) ? src : src.getParent();
+            Path beside = dir == null ? Path.of("tokenizer.bin") : dir.resolve("tokenizer.bin");
             if (!Files.isRegularFile(beside)) {
                 throw new ModelFormatException(model.source() + ": no tokenizer: pass --tokenizer, or put "
                         + "tokenizer.bin beside the model (looked for " + beside + ")");

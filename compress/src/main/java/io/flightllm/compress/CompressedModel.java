@@ -1,0 +1,43 @@
+package io.flightllm.compress;
+
+import io.flightllm.model.ModelConfig;
+import java.util.List;
+
+/**
+ * A model in the accelerator's numerics: every linear layer (the classifier included) as a {@link CompressedLinear},
+ * embeddings and norms in FP32, plus how it was made. This is what a {@code .flm} file holds and what the CPU twin,
+ * the compiler and the evaluation read.
+ *
+ * <p>Head padding (numerics contract): heads narrower than 16 are zero-padded to {@link #paddedHeadSize()} in q, k and
+ * v (rows of wq/wk/wv, laid out head by head) and in the columns of wo. Everything else keeps the model's shapes
+ * (padded to multiples of 16 inside each {@link CompressedLinear}).
+ *
+ * @param config        the source model's config (real dims; head_size is the real head size)
+ * @param tokenEmbedding FP32 [vocab][dim], row-major
+ * @param finalNorm     FP32 [dim]
+ * @param finalNormBias FP32 [dim] or null
+ * @param classifier    [vocab][dim] (always its own compressed tensor, also when the source shares it)
+ * @param recipe        a human-readable description of the compression (method, bits, densities), for reports
+ */
+public record CompressedModel(ModelConfig config, float[] tokenEmbedding, List<CompressedLayer> layers,
+                              float[] finalNorm, float[] finalNormBias, CompressedLinear classifier, String recipe) {
+
+    public CompressedModel {
+        layers = List.copyOf(layers);
+    }
+
+    /** The head size in the compressed layout: the real one rounded up to a multiple of 16. */
+    public int paddedHeadSize() {
+        return CompressedLinear.ceil16(config.headSize());
+    }
+
+    /** Every linear layer, classifier last. */
+    public List<CompressedLinear> linears() {
+        java.util.List<CompressedLinear> out = new java.util.ArrayList<>();
+        for (CompressedLayer l : layers) {
+            out.addAll(l.linears());
+        }
+        out.add(classifier);
+        return out;
+    }
+}

@@ -62,6 +62,12 @@ public final class Llama2cLoader {
         if (v0 && vocab == Integer.MIN_VALUE) {
             throw ModelFormatException.field(f.path(), "vocab_size", vocab, "a non-zero int32");
         }
+        if (!v0 && vocab <= 0) {
+            // export.py's version1/version2 write p.vocab_size as is and keep sharing in a flag byte; runq.c does not
+            // negate it, so a negative value here is corruption, not an unshared classifier.
+            throw ModelFormatException.field(f.path(), "vocab_size", vocab,
+                    "a positive int32 (v1/v2 store classifier sharing in the flag byte at offset 36)");
+        }
         ModelConfig c = ModelConfig.llama(dim, hidden, layers, heads, kvHeads, Math.abs(vocab), seqLen, shared);
         c.validate(f.path());
         if (dim % heads != 0) {
@@ -157,9 +163,18 @@ public final class Llama2cLoader {
         return build(f, arena, "llama2.c v0 (fp32)", c, emb, rmsAtt, wq, wk, wv, wo, rmsFfn, w1, w2, w3, fin, cls);
     }
 
+    /** export.py writes {@code struct.pack('B', int(shared_classifier))}: exactly 0 or 1. */
+    private static boolean sharedFlag(MappedFile f) {
+        byte b = f.i8(36, "shared_classifier");
+        if (b != 0 && b != 1) {
+            throw ModelFormatException.field(f.path(), "shared_classifier (byte 36)", b, "0 or 1");
+        }
+        return b == 1;
+    }
+
     private static Model loadV1(MappedFile f, Arena arena) {
         ModelConfig c = header(f, 8, false);
-        boolean shared = f.i8(36, "shared_classifier") != 0;
+        boolean shared = sharedFlag(f);
         c = withShared(c, shared);
         long expected;
         try {
@@ -187,16 +202,18 @@ public final class Llama2cLoader {
 
     private static Model loadV2(MappedFile f, Arena arena) {
         ModelConfig c = header(f, 8, false);
-        boolean shared = f.i8(36, "shared_classifier") != 0;
+        boolean shared = sharedFlag(f);
         int gs = f.i32(37, "group_size");
         if (gs <= 0 || gs > c.dim() || c.dim() % gs != 0) {
             throw ModelFormatException.field(f.path(), "group_size", gs, "a positive divisor of dim = " + c.dim());
         }
         c = withShared(c, shared);
-        long q8 = fp32Bytes(c, shared) / 4 - (2L * c.nLayers() + 1) * c.dim(); // int8 elements of the matrices
         long expected;
         try {
-            expected = V1_HEADER_BYTES + (2L * c.nLayers() + 1) * c.dim() * 4 + q8 + q8 / gs * 4;
+            long norms = (2L * c.nLayers() + 1) * c.dim();
+            long q8 = fp32Bytes(c, shared) / 4 - norms; // int8 elements of the matrices, one FP32 scale per group
+            expected = Math.addExact(Math.addExact(V1_HEADER_BYTES, norms * 4),
+                    Math.addExact(q8, Math.multiplyExact(q8 / gs, 4L)));
         } catch (ArithmeticException e) {
             throw new ModelFormatException(f.path() + ": header dimensions overflow a 64-bit file size");
         }

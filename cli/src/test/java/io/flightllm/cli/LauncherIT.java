@@ -11,6 +11,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,6 +112,46 @@ class LauncherIT {
         assertThat(both).hasSize(2);
         assertThat(both.getFirst() + "\n").isEqualTo(text);
         assertThat(both.get(1)).startsWith("prompt: 1 tokens");
+    }
+
+    @Test
+    void theJvmWritesStraightToTheUsersStderr() throws Exception {
+        // While the program runs, the JVM's fd 2 must be the user's stderr itself (here a file), not the pipe into the
+        // warning filter: so progress output without a newline is never held back. The prompt comes from a FIFO,
+        // which keeps the program waiting in main() while we look at /proc/<pid>/fd/2.
+        Path fifo = work.resolve("prompt.fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Path err = work.resolve("err.txt");
+        Process p = new ProcessBuilder("env", "-i", SharedData.repoRoot().resolve("flightllm").toString(), "run",
+                "--model", model("stories260K.bin"), "--tokenizer", model("tok512.bin"), "--temperature", "0",
+                "--steps", "4", "--prompt-file", fifo.toString())
+                .redirectOutput(work.resolve("out.txt").toFile()).redirectError(err.toFile()).start();
+        try {
+            ProcessHandle jvm = null;
+            Path fd2 = null;
+            for (int i = 0; i < 600 && !err.equals(fd2); i++) {
+                Thread.sleep(100);
+                jvm = p.descendants().filter(h -> h.info().command().orElse("").endsWith("/java")).findFirst()
+                        .orElse(null);
+                if (jvm != null) {
+                    try {
+                        fd2 = Files.readSymbolicLink(Path.of("/proc", Long.toString(jvm.pid()), "fd", "2"));
+                    } catch (IOException e) {
+                        fd2 = null; // not started yet or already gone
+                    }
+                }
+            }
+            assertThat(jvm).as("the java process").isNotNull();
+            assertThat(fd2).isEqualTo(err);
+            Files.writeString(fifo, "Once");
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isZero();
+            assertThat(Files.readString(work.resolve("out.txt"))).startsWith("Once");
+            assertThat(Files.readString(err)).startsWith("prompt: ").doesNotContain("WARNING");
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
     }
 
     @Test

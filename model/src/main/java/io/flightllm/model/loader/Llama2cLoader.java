@@ -13,10 +13,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * llama2.c checkpoints. v0 ("legacy"): 7 int32 header, FP32 tensors in run.c's order, legacy RoPE tables skipped,
- * negative vocab_size = separate classifier at the end. v1/v2: "ak42" magic, version, the same 7 ints, a shared-
- * classifier byte (v2: then the group size), padded to 256 bytes; v1 is FP32 with the norms first, v2 stores the norms
- * in FP32 and every matrix as int8 values followed by FP32 group scales.
+ * llama2.c checkpoints, in the layouts llama2.c's {@code export.py} writes (checked against its legacy_export,
+ * version1_export and version2_export; the tests write all three with {@code testing.Llama2cWriter}):
+ * <ul>
+ *   <li>v0 ("legacy", read by run.c): 7 int32 header, FP32 tensors in run.c's order (embedding, then per kind over
+ *       all layers: rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3; rms_final), the legacy RoPE tables (skipped), and
+ *       {@code wcls} when vocab_size is negative (separate classifier).</li>
+ *   <li>v1: uint32 0x616b3432 ("ak42" as little-endian, bytes "24ka"), int32 version, the same 7 ints (vocab_size
+ *       always positive), a uint8 shared-classifier flag at byte 36, zeros to 256 bytes; FP32 norms first (rms_att,
+ *       rms_ffn over all layers, rms_final), then embedding, wq, wk, wv, wo, w1, w2, w3, and wcls when not shared.</li>
+ *   <li>v2 (read by runq.c): as v1 plus an int32 group size at byte 37; the norms in FP32, then each matrix in v1 order
+ *       as int8 values immediately followed by its FP32 scales, one per group of consecutive elements of the
+ *       flattened tensor (groups may span rows: export.py only requires dim % group_size == 0).</li>
+ * </ul>
  */
 public final class Llama2cLoader {
     /** "ak42" read as a little-endian int32. */

@@ -23,6 +23,12 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Print a checkpoint's config, tensors (type, shape), parameter count and bytes.")
 final class InspectCommand implements Callable<Integer> {
+    private final Console console;
+
+    InspectCommand(Console console) {
+        this.console = console;
+    }
+
     @Parameters(index = "0", paramLabel = "M", description = "checkpoint: llama2.c .bin, .gguf, or HF directory")
     Path model;
 
@@ -40,7 +46,7 @@ final class InspectCommand implements Callable<Integer> {
                 params += t.elements();
                 bytes += t.byteSize();
             }
-            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            PrintStream out = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("file", m.source().toString());

@@ -1,9 +1,7 @@
 package io.flightllm.cli;
 
 import io.flightllm.model.ModelFormatException;
-import java.io.FileOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,41 +22,34 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     public static void main(String[] args) {
-        redirectStderr();
+        StderrFix.apply();
         System.exit(execute(args));
     }
 
-    /**
-     * The launcher starts the JVM with its stderr filtered (to drop the incubator-module warning) and hands the real
-     * stderr as another descriptor, so progress output is never held back by the filter.
-     */
-    private static void redirectStderr() {
-        String target = System.getProperty("flightllm.stderr");
-        if (target != null && !target.isEmpty()) {
-            try {
-                System.setErr(new PrintStream(new FileOutputStream(target), true, StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                // keep the JVM's stderr
-            }
-        }
-    }
-
+    /** Runs the command line on the process's stdout and stderr; returns the exit code. */
     public static int execute(String... args) {
-        return commandLine().execute(args);
+        return execute(Console.system(), args);
     }
 
-    public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setOut(new PrintWriter(System.out, true, StandardCharsets.UTF_8));
-        cl.setErr(new PrintWriter(System.err, true, StandardCharsets.UTF_8));
+    /** Runs the command line writing to {@code console} (tests pass in-memory streams); returns the exit code. */
+    static int execute(Console console, String... args) {
+        return commandLine(console).execute(args);
+    }
+
+    static CommandLine commandLine(Console console) {
+        CommandLine cl = new CommandLine(new Main(), new ConsoleFactory(console));
+        cl.setOut(new PrintWriter(new OutputStreamWriter(console.out(), StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new OutputStreamWriter(console.err(), StandardCharsets.UTF_8), true));
+        // Errors are exactly one line (scripts and tests rely on it), naming the option, file or field.
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("flightllm " + c.getCommandName() + ": " + ex.getMessage());
-            c.getErr().println("Try 'flightllm " + c.getCommandName() + " --help'.");
+            String name = c.getCommandSpec().qualifiedName();
+            c.getErr().println(name + ": " + oneLine(ex.getMessage()) + " (see '" + name + " --help')");
+            c.getErr().flush();
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
-            c.getErr().println("flightllm " + c.getCommandName() + ": error: " + describe(ex));
+            c.getErr().println(c.getCommandSpec().qualifiedName() + ": error: " + oneLine(describe(ex)));
             if ("1".equals(System.getenv("FLIGHTLLM_DEBUG"))) {
                 ex.printStackTrace(c.getErr());
             }
@@ -66,6 +57,22 @@ public final class Main {
             return EXIT_INPUT;
         });
         return cl;
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+    }
+
+    /** Creates commands with a {@code (Console)} constructor on the given console, others as picocli does. */
+    private record ConsoleFactory(Console console) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                return cls.getDeclaredConstructor(Console.class).newInstance(console);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
     }
 
     static String describe(Throwable ex) {

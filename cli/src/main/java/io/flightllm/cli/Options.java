@@ -4,12 +4,15 @@ import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.ScalarMatVec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** Option handling shared by the commands: one vocabulary of flags, one set of checks. */
 final class Options {
@@ -56,15 +59,20 @@ final class Options {
                         + " bytes; at most " + MAX_PROMPT_BYTES + " (1 MiB) are accepted");
             }
             byte[] bytes = Files.readAllBytes(promptFile);
-            try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
-                throw new Main.UserInputException(promptFile + ": the prompt file is not valid UTF-8 ("
-                        + e.getMessage() + ")");
+            CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            CharBuffer text = CharBuffer.allocate(bytes.length);
+            CoderResult r = utf8.decode(in, text, true);
+            if (!r.isError()) {
+                r = utf8.flush(text);
             }
+            if (r.isError()) {
+                throw new Main.UserInputException(String.format(Locale.ROOT, "%s: the prompt file is not valid UTF-8 "
+                        + "(byte 0x%02X at offset %d)", promptFile, bytes[in.position()] & 0xFF, in.position()));
+            }
+            return text.flip().toString();
         } catch (NoSuchFileException e) {
             throw new Main.UserInputException(promptFile + ": prompt file not found");
         } catch (IOException e) {

@@ -2,14 +2,12 @@ package io.flightllm.cli;
 
 import io.flightllm.model.Generator;
 import io.flightllm.model.Model;
+import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.forward.LlamaForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.tokenizer.Tokenizer;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -21,6 +19,12 @@ import picocli.CommandLine.Option;
         description = {"Generate text. Standard output is byte-identical to llama2.c run.c for the same model, prompt,",
                 "steps, temperature, top-p and seed; timings go to standard error."})
 final class RunCommand implements Callable<Integer> {
+    private final Console console;
+
+    RunCommand(Console console) {
+        this.console = console;
+    }
+
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "M",
             description = "checkpoint: llama2.c .bin, .gguf, or a Hugging Face directory")
     Path model;
@@ -83,18 +87,34 @@ final class RunCommand implements Callable<Integer> {
             int[] promptTokens = tok.encode(text, true, false);
             int n = Generator.effectiveSteps(steps, m.config().seqLen());
             if (promptTokens.length > n) {
-                System.err.printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but only %d "
+                console.err().printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but only %d "
                         + "positions run (%s); the rest of the prompt is ignored, as run.c does%n",
                         promptTokens.length, n, n == m.config().seqLen() ? "the model's context" : "--steps");
             }
+            checkContextFits(m.config(), n);
             LlamaForward fwd = new LlamaForward(m.config(), m.weights(), mv, n);
             Sampler sampler = new Sampler(m.config().vocabSize(), temperature, topP, seedValue);
-            OutputStream out = new FileOutputStream(FileDescriptor.out);
-            Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, out);
-            System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s (%s)%n",
+            Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, console.out());
+            console.err().printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s (%s)%n",
                     r.promptTokens(), r.promptTokensPerSecond(), r.generatedTokens(), r.generatedTokensPerSecond(),
                     mv.name());
         }
         return 0;
+    }
+
+    /**
+     * The KV cache is two FP32 arrays of [positions][kv_dim] per layer on the heap. A file may declare a context its
+     * weights do not bound (v1/v2 store no per-position data), so check before allocating, not after an OOM.
+     */
+    static void checkContextFits(ModelConfig c, int positions) {
+        long perLayer = (long) positions * c.kvDim();
+        long bytes = 2L * c.nLayers() * perLayer * Float.BYTES;
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (perLayer > Integer.MAX_VALUE - 16 || bytes > available * 0.9) {
+            throw new Main.UserInputException(String.format(Locale.ROOT, "the KV cache for %d positions needs %,d "
+                    + "MiB but the JVM has %,d MiB available; use a smaller --steps (or a larger -Xmx in "
+                    + "FLIGHTLLM_JAVA_OPTS)", positions, bytes >> 20, available >> 20));
+        }
     }
 }

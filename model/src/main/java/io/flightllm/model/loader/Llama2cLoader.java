@@ -13,10 +13,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * llama2.c checkpoints. v0 ("legacy"): 7 int32 header, FP32 tensors in run.c's order, legacy RoPE tables skipped,
- * negative vocab_size = separate classifier at the end. v1/v2: "ak42" magic, version, the same 7 ints, a shared-
- * classifier byte (v2: then the group size), padded to 256 bytes; v1 is FP32 with the norms first, v2 stores the norms
- * in FP32 and every matrix as int8 values followed by FP32 group scales.
+ * llama2.c checkpoints, in the layouts llama2.c's {@code export.py} writes (checked against its legacy_export,
+ * version1_export and version2_export; the tests write all three with {@code testing.Llama2cWriter}):
+ * <ul>
+ *   <li>v0 ("legacy", read by run.c): 7 int32 header, FP32 tensors in run.c's order (embedding, then per kind over
+ *       all layers: rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3; rms_final), the legacy RoPE tables (skipped), and
+ *       {@code wcls} when vocab_size is negative (separate classifier).</li>
+ *   <li>v1: uint32 0x616b3432 ("ak42" as little-endian, bytes "24ka"), int32 version, the same 7 ints (vocab_size
+ *       always positive), a uint8 shared-classifier flag at byte 36, zeros to 256 bytes; FP32 norms first (rms_att,
+ *       rms_ffn over all layers, rms_final), then embedding, wq, wk, wv, wo, w1, w2, w3, and wcls when not shared.</li>
+ *   <li>v2 (read by runq.c): as v1 plus an int32 group size at byte 37; the norms in FP32, then each matrix in v1 order
+ *       as int8 values immediately followed by its FP32 scales, one per group of consecutive elements of the
+ *       flattened tensor (groups may span rows: export.py only requires dim % group_size == 0).</li>
+ * </ul>
  */
 public final class Llama2cLoader {
     /** "ak42" read as a little-endian int32. */
@@ -61,6 +70,12 @@ public final class Llama2cLoader {
         boolean shared = !v0 || vocab > 0;
         if (v0 && vocab == Integer.MIN_VALUE) {
             throw ModelFormatException.field(f.path(), "vocab_size", vocab, "a non-zero int32");
+        }
+        if (!v0 && vocab <= 0) {
+            // export.py's version1/version2 write p.vocab_size as is and keep sharing in a flag byte; runq.c does not
+            // negate it, so a negative value here is corruption, not an unshared classifier.
+            throw ModelFormatException.field(f.path(), "vocab_size", vocab,
+                    "a positive int32 (v1/v2 store classifier sharing in the flag byte at offset 36)");
         }
         ModelConfig c = ModelConfig.llama(dim, hidden, layers, heads, kvHeads, Math.abs(vocab), seqLen, shared);
         c.validate(f.path());
@@ -157,9 +172,18 @@ public final class Llama2cLoader {
         return build(f, arena, "llama2.c v0 (fp32)", c, emb, rmsAtt, wq, wk, wv, wo, rmsFfn, w1, w2, w3, fin, cls);
     }
 
+    /** export.py writes {@code struct.pack('B', int(shared_classifier))}: exactly 0 or 1. */
+    private static boolean sharedFlag(MappedFile f) {
+        byte b = f.i8(36, "shared_classifier");
+        if (b != 0 && b != 1) {
+            throw ModelFormatException.field(f.path(), "shared_classifier (byte 36)", b, "0 or 1");
+        }
+        return b == 1;
+    }
+
     private static Model loadV1(MappedFile f, Arena arena) {
         ModelConfig c = header(f, 8, false);
-        boolean shared = f.i8(36, "shared_classifier") != 0;
+        boolean shared = sharedFlag(f);
         c = withShared(c, shared);
         long expected;
         try {
@@ -187,16 +211,18 @@ public final class Llama2cLoader {
 
     private static Model loadV2(MappedFile f, Arena arena) {
         ModelConfig c = header(f, 8, false);
-        boolean shared = f.i8(36, "shared_classifier") != 0;
+        boolean shared = sharedFlag(f);
         int gs = f.i32(37, "group_size");
         if (gs <= 0 || gs > c.dim() || c.dim() % gs != 0) {
             throw ModelFormatException.field(f.path(), "group_size", gs, "a positive divisor of dim = " + c.dim());
         }
         c = withShared(c, shared);
-        long q8 = fp32Bytes(c, shared) / 4 - (2L * c.nLayers() + 1) * c.dim(); // int8 elements of the matrices
         long expected;
         try {
-            expected = V1_HEADER_BYTES + (2L * c.nLayers() + 1) * c.dim() * 4 + q8 + q8 / gs * 4;
+            long norms = (2L * c.nLayers() + 1) * c.dim();
+            long q8 = fp32Bytes(c, shared) / 4 - norms; // int8 elements of the matrices, one FP32 scale per group
+            expected = Math.addExact(Math.addExact(V1_HEADER_BYTES, norms * 4),
+                    Math.addExact(q8, Math.multiplyExact(q8 / gs, 4L)));
         } catch (ArithmeticException e) {
             throw new ModelFormatException(f.path() + ": header dimensions overflow a 64-bit file size");
         }

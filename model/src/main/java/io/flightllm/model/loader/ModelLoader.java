@@ -45,7 +45,7 @@ public final class ModelLoader {
 
     /**
      * The tokenizer for {@code model}: the explicit file if given (llama2.c .bin, GGUF, or HF tokenizer.json), else
-     * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (as run.c does).
+     * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (run.c itself looks in the working directory).
      */
     public static Tokenizer tokenizer(Model model, Path explicit) {
         int vocab = model.config().vocabSize();

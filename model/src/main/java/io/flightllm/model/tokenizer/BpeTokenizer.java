@@ -260,26 +260,16 @@ public final class BpeTokenizer implements Tokenizer {
         }
     }
 
-    /** Repeatedly merges the adjacent pair of lowest rank (leftmost on ties); returns the new length. */
+    /** Merges the adjacent pair of lowest rank (leftmost on ties) until none merges; returns the new length. */
     private int mergeByRank(int[] sym, int n) {
-        while (n > 1) {
-            long best = Long.MAX_VALUE;
-            int at = -1;
-            for (int k = 0; k + 1 < n; k++) {
-                Long m = merges.get(pairKey(sym[k], sym[k + 1]));
-                if (m != null && m < best) { // rank is in the high bits, so this compares ranks
-                    best = m;
-                    at = k;
-                }
+        return PairMerger.merge(sym, n, (left, right, priority) -> {
+            Long m = merges.get(pairKey(left, right));
+            if (m == null) {
+                return -1;
             }
-            if (at < 0) {
-                break;
-            }
-            sym[at] = (int) best;
-            System.arraycopy(sym, at + 2, sym, at + 1, n - at - 2);
-            n--;
-        }
-        return n;
+            priority[0] = m >>> 32; // the rank is in the high bits, the merged id in the low bits
+            return (int) (long) m;
+        });
     }
 
     @Override

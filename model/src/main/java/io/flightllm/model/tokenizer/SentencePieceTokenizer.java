@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * The score-driven SentencePiece BPE of llama2.c's {@code run.c}: the text gets a dummy-prefix space, each UTF-8 code
@@ -123,74 +122,26 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /**
-     * Repeatedly merges the best-scoring adjacent pair (score strictly greater than -1e10; the leftmost among equal
-     * scores), exactly the merge order of run.c's quadratic loop, in O(n log n): a linked list of tokens and a heap of
-     * candidate pairs ordered by (score descending, left position ascending), with stale candidates skipped when popped.
-     * Relative order of tokens never changes, so a node's original index orders pairs as run.c's current index does.
+     * Merges the best-scoring adjacent pair until none is in the vocabulary: the highest score strictly greater than
+     * -1e10, the leftmost among equal scores (run.c's order; see {@link PairMerger}).
      */
     private void mergeByScore(List<Integer> tokens) {
-        int n = tokens.size();
-        if (n < 2) {
-            return;
-        }
-        int[] id = new int[n];
-        int[] next = new int[n];
-        int[] prev = new int[n];
-        for (int i = 0; i < n; i++) {
-            id[i] = tokens.get(i);
-            next[i] = i + 1 < n ? i + 1 : -1;
-            prev[i] = i - 1;
-        }
-        boolean[] dead = new boolean[n];
-        PriorityQueue<Candidate> heap = new PriorityQueue<>();
-        for (int i = 0; i + 1 < n; i++) {
-            offer(heap, i, id[i], i + 1, id[i + 1]);
-        }
-        while (!heap.isEmpty()) {
-            Candidate c = heap.poll();
-            if (dead[c.left] || dead[c.right] || next[c.left] != c.right || id[c.left] != c.leftId
-                    || id[c.right] != c.rightId) {
-                continue; // stale: one side was merged since this pair was offered
+        int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+        int n = PairMerger.merge(ids, ids.length, (left, right, priority) -> {
+            byte[] a = pieces[left];
+            byte[] b = pieces[right];
+            byte[] merged = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, merged, a.length, b.length);
+            int m = lookup(merged);
+            if (m == -1 || !(scores[m] > -1e10f)) {
+                return -1;
             }
-            id[c.left] = c.mergedId;
-            dead[c.right] = true;
-            next[c.left] = next[c.right];
-            if (next[c.right] >= 0) {
-                prev[next[c.right]] = c.left;
-            }
-            if (prev[c.left] >= 0) {
-                offer(heap, prev[c.left], id[prev[c.left]], c.left, id[c.left]);
-            }
-            if (next[c.left] >= 0) {
-                offer(heap, c.left, id[c.left], next[c.left], id[next[c.left]]);
-            }
-        }
+            priority[0] = -(double) scores[m];
+            return m;
+        });
         tokens.clear();
-        for (int i = 0; i >= 0; i = next[i]) {
-            tokens.add(id[i]);
-        }
-    }
-
-    private void offer(PriorityQueue<Candidate> heap, int left, int leftId, int right, int rightId) {
-        byte[] a = pieces[leftId];
-        byte[] b = pieces[rightId];
-        byte[] merged = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, merged, a.length, b.length);
-        int m = lookup(merged);
-        if (m != -1 && scores[m] > -1e10f) {
-            heap.add(new Candidate(scores[m], left, right, leftId, rightId, m));
-        }
-    }
-
-    /** A mergeable adjacent pair; the best first: higher score, then smaller left position. */
-    private record Candidate(float score, int left, int right, int leftId, int rightId, int mergedId)
-            implements Comparable<Candidate> {
-        @Override
-        public int compareTo(Candidate o) {
-            if (score != o.score) { // run.c compares with '>', so -0.0 and 0.0 tie (Float.compare would not)
-                return score > o.score ? -1 : 1;
-            }
-            return Integer.compare(left, o.left);
+        for (int i = 0; i < n; i++) {
+            tokens.add(ids[i]);
         }
     }
 

@@ -17,10 +17,10 @@ import io.flightllm.compress.RoundToNearest;
  *
  * <p>Quantization (b-bit, FP16 scales by {@link WeightQuantizer#scaleBits}, one per row and group of G columns): in
  * natural order a group's scales are computed when the sweep reaches the group's first column, from the current weights
- * of the group that are kept or not yet decided (GPTQ's group variant; columns of the group beyond the current lazy
- * block do not yet carry the block's pending updates, as in the reference implementation). With activation order
- * (columns swept by descending diag H) groups stay groups of stored columns, so their scales are computed up front
- * from the original weights ("static groups"); the result is stored in the original column order.
+ * of the group that are kept or not yet decided (GPTQ's group variant; for columns beyond the current lazy block the
+ * block's pending updates are applied on the fly, so the lazy block size never changes the result). With activation
+ * order (columns swept by descending diag H) groups stay groups of stored columns, so their scales are computed up
+ * front from the original weights ("static groups"); the result is stored in the original column order.
  *
  * <p>Everything runs on the padded matrix: padded columns and "dead" columns (diag H = 0: never activated) have zero
  * weights and a decoupled unit Hessian entry, padded rows are zero.
@@ -233,7 +233,11 @@ public final class ObsSweep {
                         float m = 0;
                         for (int j = i; j < Math.min(pc, i + groupSize); j++) {
                             if (j >= segEnd || kept[r * pc + j]) {
-                                m = Math.max(m, (float) Math.abs(wk[r * pc + j]));
+                                double x = wk[r * pc + j];
+                                for (int k = i1; j >= i2 && k < i; k++) { // this block's pending updates
+                                    x -= err[r * lazy + (k - i1)] * u[k * pc + j];
+                                }
+                                m = Math.max(m, (float) Math.abs(x));
                             }
                         }
                         setScale(scales, s, r * groups + g, m, quant.bits());

@@ -53,6 +53,23 @@ class AllocatorTest {
     }
 
     @Test
+    void bandsOfRowBlocksShareOneDensity() {
+        int rows = 200; // 13 row blocks: bands of 4, 4, 4, 1
+        int cols = 80;
+        float[] w = Synthetic.gaussian(rows * cols, new SplittableRandom(23));
+        byte[] n = DensityAllocator.allocate(w, rows, cols, null, 0.7, new int[] {8, 16}, 4);
+        for (int rb = 0; rb < 13; rb++) {
+            for (int j = 0; j < 5; j++) {
+                assertThat(n[rb * 5 + j]).isEqualTo(n[(rb / 4 * 4) * 5 + j]);
+            }
+        }
+        double mean = BlockDensity.mean(n);
+        assertThat(mean).isLessThanOrEqualTo(0.7);
+        assertThat(0.7 - mean).isLessThan(8.0 * 4 / 16 / n.length); // one step of one band
+        assertThat(mean).isGreaterThan(0.5); // a real mix of 8 and 16
+    }
+
+    @Test
     void activationNormsChangeWhichBlocksArePruned() {
         int rows = 16;
         int cols = 64;

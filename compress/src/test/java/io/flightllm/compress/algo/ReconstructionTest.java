@@ -43,7 +43,8 @@ class ReconstructionTest {
         CalibrationStats stats = Synthetic.stats(src.draw(CALIB, seed + 200), CALIB, COLS);
         float[] held = src.draw(HELD, seed + 300);
         byte[] dense = BlockDensity.uniform(ROWS, COLS, 16);
-        for (int g : new int[] {32, CompressedLinear.ceil16(COLS)}) { // a small group and one group for the whole (padded) row
+        // a small group, and one group for the whole (padded) row
+        for (int g : new int[] {32, CompressedLinear.ceil16(COLS)}) {
             double rtn = err(w, RoundToNearest.compress("r", w, ROWS, COLS, 4, g, dense, null, null), held);
             double gptq = err(w, GptqCompressor.DEFAULT.compress("g", 4, g, dense, w, ROWS, COLS, stats), held);
             double act = err(w, GptqCompressor.ACT_ORDER.compress("a", 4, g, dense, w, ROWS, COLS, stats), held);

@@ -6,8 +6,8 @@ import io.flightllm.compress.CompressedLinear;
  * GPTQ: quantizes column by column with the Cholesky factor of the damped inverse Hessian, compensating each column's
  * rounding error in the columns not yet quantized (lazy batches of {@link ObsSweep.Options#lazyBlock}); group scales
  * are set when a group starts (static groups under activation order, which sweeps columns by descending diag H and
- * stores the layer in the original order). Sparse blocks get a Wanda mask chosen first (magnitude when the stats lack
- * column sums); the pruned weights' error is then compensated like the rounding error.
+ * stores the layer in the original order). Sparse blocks get a Wanda mask chosen first; the pruned weights' error is
+ * then compensated like the rounding error.
  */
 public record GptqCompressor(ObsSweep.Options options) {
     public static final GptqCompressor DEFAULT = new GptqCompressor(ObsSweep.Options.DEFAULT);

@@ -1,6 +1,8 @@
 package io.flightllm.compress.algo;
 
+import io.flightllm.arch.numerics.WeightQuantizer;
 import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.RoundToNearest;
 import java.util.Arrays;
 import java.util.List;
 
@@ -49,6 +51,22 @@ public final class MixedPrecisionAllocator {
         long values = l.keptCount() * l.bits();
         long meta = 4L * l.positions().length + 8L * l.rowBlocks() * l.colBlocks() + 16L * l.scaleBits().length;
         return new Option(l.bits(), error, values, values + meta);
+    }
+
+    /**
+     * A linear's options for every width in {@link WeightQuantizer#BITS}: Wanda mask for the given densities, then
+     * round-to-nearest Q_b with FP16 group scales, scored by {@link #hessianError}.
+     */
+    public static Candidate measure(String name, float[] w, int rows, int cols, int groupSize, byte[] blockN,
+                                    CalibrationStats stats) {
+        boolean[] kept = WandaCompressor.N16.mask(w, rows, cols, blockN, stats);
+        double[] h = stats.requireHessian("the mixed-precision sensitivity");
+        List<Option> opts = new java.util.ArrayList<>();
+        for (int bits : WeightQuantizer.BITS) {
+            CompressedLinear l = RoundToNearest.quantize(name, w, rows, cols, bits, groupSize, blockN, kept, null);
+            opts.add(option(l, hessianError(w, l, h)));
+        }
+        return new Candidate(name, (long) rows * cols, opts);
     }
 
     /**

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flightllm.compress.BlockDensity;
-import io.flightllm.compress.CompressedLinear;
-import io.flightllm.compress.RoundToNearest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -94,20 +92,9 @@ class AllocatorTest {
             CalibrationStats s = Synthetic.stats(src.draw(200, seed * 100 + i + 50), 200, cols);
             float[] w = Synthetic.gaussian(rows * cols, r.split());
             byte[] blockN = BlockDensity.uniform(rows, cols, i % 3 == 0 ? 8 : 16);
-            out.add(candidate("l" + i, w, rows, cols, 32, blockN, s.hessian()));
+            out.add(MixedPrecisionAllocator.measure("l" + i, w, rows, cols, Math.min(32, cols), blockN, s));
         }
         return out;
-    }
-
-    static MixedPrecisionAllocator.Candidate candidate(String name, float[] w, int rows, int cols, int group,
-                                                       byte[] blockN, double[] h) {
-        List<MixedPrecisionAllocator.Option> opts = new ArrayList<>();
-        for (int bits : new int[] {2, 3, 4, 8}) {
-            CompressedLinear l = RoundToNearest.compress(name, w, rows, cols, bits, Math.min(group,
-                    CompressedLinear.ceil16(cols)), blockN, null, null);
-            opts.add(MixedPrecisionAllocator.option(l, MixedPrecisionAllocator.hessianError(w, l, h)));
-        }
-        return new MixedPrecisionAllocator.Candidate(name, (long) rows * cols, opts);
     }
 
     @Test

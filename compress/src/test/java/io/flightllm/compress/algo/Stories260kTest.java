@@ -151,11 +151,34 @@ class Stories260kTest {
     }
 
     @Test
+    void lessConstrainedPatternsReconstructBetter() {
+        double[][] sum = new double[2][3]; // [wanda, sparsegpt][2:4, 4:8, 8:16]
+        int[] patterns = {4, 8, 16};
+        for (Linear l : linears) {
+            byte[] n8 = BlockDensity.uniform(l.rows(), l.cols(), 8);
+            for (int p = 0; p < 3; p++) {
+                sum[0][p] += err(l, new WandaCompressor(patterns[p]).compress("w", 8, 16, n8, l.w(), l.rows(),
+                        l.cols(), l.stats()));
+                sum[1][p] += err(l, new SparseGptCompressor(patterns[p], true, ObsSweep.Options.DEFAULT)
+                        .compress("s", 8, 16, n8, l.w(), l.rows(), l.cols(), l.stats()));
+            }
+        }
+        int n = linears.size();
+        System.out.printf("stories260K mean rel. error W8, 2:4 / 4:8 / 8:16: wanda %.4f / %.4f / %.4f, "
+                + "sparsegpt %.4f / %.4f / %.4f%n", sum[0][0] / n, sum[0][1] / n, sum[0][2] / n, sum[1][0] / n,
+                sum[1][1] / n, sum[1][2] / n);
+        for (double[] s : sum) {
+            assertThat(s[2]).isLessThan(s[1]);
+            assertThat(s[1]).isLessThan(s[0]);
+        }
+    }
+
+    @Test
     void mixedPrecisionOnRealLayers() {
         List<MixedPrecisionAllocator.Candidate> c = new ArrayList<>();
         for (Linear l : linears) {
-            c.add(AllocatorTest.candidate(l.name(), l.w(), l.rows(), l.cols(), 32,
-                    BlockDensity.uniform(l.rows(), l.cols(), 16), l.stats().hessian()));
+            c.add(MixedPrecisionAllocator.measure(l.name(), l.w(), l.rows(), l.cols(), 32,
+                    BlockDensity.uniform(l.rows(), l.cols(), 16), l.stats()));
         }
         double previous = Double.POSITIVE_INFINITY;
         for (double budget : new double[] {2.5, 3.0, 3.5, 4.0, 5.0, 8.0}) {
@@ -172,6 +195,12 @@ class Stories260kTest {
             assertThat(a.totalError()).isLessThanOrEqualTo(previous);
             previous = a.totalError();
         }
+        double uniform4 = c.stream().mapToDouble(x -> x.options().stream().filter(o -> o.bits() == 4).findFirst()
+                .orElseThrow().error()).sum();
+        double mixed = MixedPrecisionAllocator.allocate(c, 4.01, MixedPrecisionAllocator.Basis.VALUES).totalError();
+        System.out.printf("stories260K uniform 4-bit error %.4g, mixed at 4.01 value bits/weight %.4g%n", uniform4,
+                mixed);
+        assertThat(mixed).isLessThanOrEqualTo(uniform4);
         MixedPrecisionAllocator.Allocation all = MixedPrecisionAllocator.allocate(c, 4.0,
                 MixedPrecisionAllocator.Basis.ALL);
         System.out.printf("stories260K budget 4.0 all bits/weight (incl. G32 FP16 scales): achieved %.3f%n",

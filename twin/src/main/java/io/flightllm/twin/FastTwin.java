@@ -231,6 +231,7 @@ public final class FastTwin implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             q32[i] = q8[i];
         }
+        java.util.Arrays.fill(q8, n, k16, (byte) 0);
         java.util.Arrays.fill(q32, n, k16, 0);
         return sc;
     }
@@ -323,7 +324,7 @@ public final class FastTwin implements AutoCloseable {
                 int cb0 = g * blocksPerGroup;
                 int cb1 = Math.min(colBlocks, cb0 + blocksPerGroup);
                 for (int b = 0; b < n; b++) {
-                    int acc = groupDot(w, rb, cb0, cb1, rowV, rowP, values, positions, ai[b]);
+                    int acc = groupDot(w, rb, cb0, cb1, rowV, rowP, values, positions, ai[b], aq[b]);
                     part[b][g & 15] += (ws * as[b]) * (float) acc;
                 }
             }
@@ -334,10 +335,14 @@ public final class FastTwin implements AutoCloseable {
         }
     }
 
-    /** The exact INT32 sum of one row over column blocks [cb0, cb1): dense runs by vector, sparse blocks by MUX. */
+    /**
+     * The exact INT32 sum of one row over column blocks [cb0, cb1): dense runs by vector dot products, N = 4 and 8
+     * segments by the vector MUX (shuffle by positions), N = 2 by scalar gathers.
+     */
     private static int groupDot(CompressedLinear w, int rb, int cb0, int cb1, int rowV, int rowP, byte[] values,
-                                byte[] positions, int[] a) {
+                                byte[] positions, int[] a, byte[] a8) {
         int acc = 0;
+        jdk.incubator.vector.IntVector mux = null;
         int cb = cb0;
         while (cb < cb1) {
             int nb = w.density(rb, cb);
@@ -356,13 +361,18 @@ public final class FastTwin implements AutoCloseable {
                 int vo = rowV + w.blockValueOffset(rb, cb);
                 int po = rowP + w.blockPositionOffset(rb, cb);
                 int c0 = cb * CompressedLinear.BLOCK;
-                for (int j = 0; j < nb; j++) {
-                    acc += values[vo + j] * a[c0 + positions[po + j]];
+                if (nb >= 4 && VectorKernels.VECTOR_MUX) {
+                    jdk.incubator.vector.IntVector p = VectorKernels.muxProducts(a8, c0, positions, po, values, vo, nb);
+                    mux = mux == null ? p : mux.add(p);
+                } else {
+                    for (int j = 0; j < nb; j++) {
+                        acc += values[vo + j] * a[c0 + positions[po + j]];
+                    }
                 }
             }
             cb++;
         }
-        return acc;
+        return mux == null ? acc : acc + mux.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
     @Override

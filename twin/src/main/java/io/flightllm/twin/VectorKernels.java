@@ -38,6 +38,29 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorMask<Byte> FIRST8 = B16.indexInRange(0, 8);
+    private static final VectorMask<Byte> FIRST4 = B16.indexInRange(0, 4);
+    /** The vector MUX needs at least 8 int lanes (one widening step per sparse segment). */
+    static final boolean VECTOR_MUX = L >= 8;
+
+    /**
+     * The sparse MUX of one N:16 segment (N = 4 or 8): gathers the activations a[c0 + pos_j] by the 4-bit positions
+     * (a byte shuffle), multiplies by the N kept values and returns the products in int lanes (other lanes 0).
+     */
+    static IntVector muxProducts(byte[] a, int c0, byte[] positions, int po, byte[] values, int vo, int n) {
+        VectorMask<Byte> m = n == 8 ? FIRST8 : FIRST4;
+        ByteVector act = ByteVector.fromArray(B16, a, c0);
+        ByteVector gathered = ByteVector.fromArray(B16, positions, po, m).selectFrom(act);
+        IntVector g = (IntVector) gathered.convertShape(VectorOperators.B2I, IS, 0);
+        IntVector w = (IntVector) ByteVector.fromArray(B16, values, vo, m).convertShape(VectorOperators.B2I, IS, 0);
+        return g.mul(w);
+    }
+
+    static IntVector zeroInts() {
+        return IntVector.zero(IS);
+    }
+
     /** acc[d] += p x v[vo + d] for d < len (len a multiple of 16): the P.V update of one cached position. */
     static void axpy(int p, byte[] v, int vo, int[] acc, int len) {
         for (int d = 0; d < len; d += L) {

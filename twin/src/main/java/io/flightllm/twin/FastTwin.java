@@ -61,6 +61,7 @@ public final class FastTwin implements AutoCloseable {
     private final byte[] pq;
     private final int[] pv;
     private final float[][][] partials; // per worker: [token][16]
+    private final java.util.Map<CompressedLinear, LinearPlan> plans = new java.util.IdentityHashMap<>();
 
     /**
      * @param threads       worker threads for the linear layers (1 = everything on the calling thread)
@@ -105,6 +106,9 @@ public final class FastTwin implements AutoCloseable {
         pq = new byte[s.ctx()];
         pv = new int[s.hsp()];
         partials = new float[threads][MAX_BATCH][Sum16.LANES];
+        for (CompressedLinear l : model.linears()) {
+            plans.put(l, LinearPlan.of(l));
+        }
     }
 
     public int contextLength() {
@@ -304,16 +308,11 @@ public final class FastTwin implements AutoCloseable {
     }
 
     private void rowRange(CompressedLinear w, int n, float[][] out, int r0, int r1, float[][] part) {
-        int gs = w.groupSize();
-        int groups = w.groups();
-        int colBlocks = w.colBlocks();
-        int blocksPerGroup = gs / CompressedLinear.BLOCK;
-        byte[] values = w.values();
-        byte[] positions = w.positions();
+        LinearPlan plan = plans.get(w); // built in the constructor, read-only afterwards
+        int groups = plan.groups();
         short[] scales = w.scaleBits();
         float[] bias = w.bias();
         for (int r = r0; r < r1; r++) {
-            int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
             int rowP = (int) w.positionOffset(r);
             for (int b = 0; b < n; b++) {
@@ -321,10 +320,8 @@ public final class FastTwin implements AutoCloseable {
             }
             for (int g = 0; g < groups; g++) {
                 float ws = Float.float16ToFloat(scales[r * groups + g]);
-                int cb0 = g * blocksPerGroup;
-                int cb1 = Math.min(colBlocks, cb0 + blocksPerGroup);
                 for (int b = 0; b < n; b++) {
-                    int acc = groupDot(w, rb, cb0, cb1, rowV, rowP, values, positions, ai[b], aq[b]);
+                    int acc = groupDot(plan, r / CompressedLinear.BLOCK, g, rowV, rowP, ai[b], aq[b]);
                     part[b][g & 15] += (ws * as[b]) * (float) acc;
                 }
             }
@@ -336,43 +333,38 @@ public final class FastTwin implements AutoCloseable {
     }
 
     /**
-     * The exact INT32 sum of one row over column blocks [cb0, cb1): dense runs by vector dot products, N = 4 and 8
-     * segments by the vector MUX (shuffle by positions), N = 2 by scalar gathers.
+     * The exact INT32 sum of one row over the column blocks of group g, in one int-lane accumulator: dense segments by
+     * vector products, N = 4 and 8 segments by the vector MUX (a byte shuffle by the 4-bit positions), N = 2 scalar.
      */
-    private static int groupDot(CompressedLinear w, int rb, int cb0, int cb1, int rowV, int rowP, byte[] values,
-                                byte[] positions, int[] a, byte[] a8) {
-        int acc = 0;
-        jdk.incubator.vector.IntVector mux = null;
-        int cb = cb0;
-        while (cb < cb1) {
-            int nb = w.density(rb, cb);
+    private static int groupDot(LinearPlan plan, int rb, int g, int rowV, int rowP, int[] a, byte[] a8) {
+        byte[] values = plan.w().values();
+        byte[] positions = plan.w().positions();
+        int cbs = plan.colBlocks();
+        int cb0 = g * plan.blocksPerGroup();
+        int cb1 = Math.min(cbs, cb0 + plan.blocksPerGroup());
+        int[] density = plan.density();
+        int[] vOff = plan.valueOffset();
+        int[] pOff = plan.positionOffset();
+        jdk.incubator.vector.IntVector acc = VectorKernels.zeroInts();
+        int scalar = 0;
+        for (int cb = cb0; cb < cb1; cb++) {
+            int i = rb * cbs + cb;
+            int nb = density[i];
+            int c0 = cb * CompressedLinear.BLOCK;
             if (nb == CompressedLinear.BLOCK) {
-                int end = cb + 1;
-                while (end < cb1 && w.density(rb, end) == CompressedLinear.BLOCK) {
-                    end++;
-                }
-                int vo = rowV + w.blockValueOffset(rb, cb);
-                acc += VectorKernels.dot(values, vo, a, cb * CompressedLinear.BLOCK,
-                        (end - cb) * CompressedLinear.BLOCK);
-                cb = end;
-                continue;
-            }
-            if (nb > 0) {
-                int vo = rowV + w.blockValueOffset(rb, cb);
-                int po = rowP + w.blockPositionOffset(rb, cb);
-                int c0 = cb * CompressedLinear.BLOCK;
-                if (nb >= 4 && VectorKernels.VECTOR_MUX) {
-                    jdk.incubator.vector.IntVector p = VectorKernels.muxProducts(a8, c0, positions, po, values, vo, nb);
-                    mux = mux == null ? p : mux.add(p);
-                } else {
-                    for (int j = 0; j < nb; j++) {
-                        acc += values[vo + j] * a[c0 + positions[po + j]];
-                    }
+                acc = VectorKernels.dense16(acc, values, rowV + vOff[i], a, c0);
+            } else if (nb >= 4 && VectorKernels.VECTOR_MUX) {
+                acc = acc.add(VectorKernels.muxProducts(a8, c0, positions, rowP + pOff[i], values, rowV + vOff[i],
+                        nb));
+            } else {
+                int vo = rowV + vOff[i];
+                int po = rowP + pOff[i];
+                for (int j = 0; j < nb; j++) {
+                    scalar += values[vo + j] * a[c0 + positions[po + j]];
                 }
             }
-            cb++;
         }
-        return mux == null ? acc : acc + mux.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        return scalar + acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
     @Override

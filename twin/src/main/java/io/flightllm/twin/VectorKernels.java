@@ -57,6 +57,15 @@ final class VectorKernels {
         return g.mul(w);
     }
 
+    /** acc + the products of one dense 16-column segment (w[wo..wo+16) x a[ao..ao+16)), in int lanes. */
+    static IntVector dense16(IntVector acc, byte[] w, int wo, int[] a, int ao) {
+        for (int i = 0; i < 16; i += L) {
+            IntVector wv = (IntVector) ByteVector.fromArray(BS, w, wo + i).convertShape(VectorOperators.B2I, IS, 0);
+            acc = acc.add(wv.mul(IntVector.fromArray(IS, a, ao + i)));
+        }
+        return acc;
+    }
+
     static IntVector zeroInts() {
         return IntVector.zero(IS);
     }

@@ -24,18 +24,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TwinEquivalenceTest {
     private Model stories;
     private Model odd;
+    private Model wide;
 
     @BeforeAll
     void load() {
         stories = TestModels.stories260K();
         // dims that are multiples of neither 16 nor the group size: dim 72, hidden 100, 3 heads of 24, 1 KV head
         odd = TestModels.randomLlama(72, 100, 2, 3, 1, 24, 75, 64, 42);
+        // unpadded heads (head size 32, several 16-lane steps per head), GQA 4:2, hidden not a multiple of 16
+        wide = TestModels.randomLlama(128, 344, 1, 4, 2, 32, 300, 64, 43);
     }
 
     @AfterAll
     void close() {
         stories.close();
         odd.close();
+        wide.close();
     }
 
     Stream<Recipe> storiesRecipes() {
@@ -82,6 +86,13 @@ class TwinEquivalenceTest {
     void oddShapesFastEqualsGolden(Recipe recipe) {
         CompressedModel cm = TestCompressor.compress(odd, recipe);
         checkEquivalence(cm, tokens(40, 75, 9), recipe.toString());
+    }
+
+    @ParameterizedTest(name = "dim 128 {0}")
+    @MethodSource("oddRecipes")
+    void unpaddedHeadsFastEqualsGolden(Recipe recipe) {
+        CompressedModel cm = TestCompressor.compress(wide, recipe);
+        checkEquivalence(cm, tokens(36, 300, 13), recipe.toString());
     }
 
     @Test

@@ -10,8 +10,10 @@ import io.flightllm.twin.TestCompressor.Recipe;
 
 /**
  * A timing harness (not a unit test): decode tok/s, packed-weight GB/s and GMAC/s of the FastTwin against the FP32
- * reference (scalar, run.c order) in the same run. Run with the test classpath and the Vector API module, e.g.
- * {@code java --add-modules jdk.incubator.vector -Xmx8g -cp <test classpath> io.flightllm.twin.TwinBench [big]}.
+ * reference (scalar, run.c order) in the same run, plus batched-prefill tok/s. Run with the test classpath and the
+ * Vector API module: {@code ./mvnw -o -q -pl twin -am test-compile dependency:build-classpath
+ * -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test}, then {@code java --add-modules jdk.incubator.vector -Xmx8g
+ * -cp $(cat /tmp/cp.txt):twin/target/classes:twin/target/test-classes io.flightllm.twin.TwinBench [stories|mid|big]}.
  */
 public final class TwinBench {
     private TwinBench() {
@@ -45,6 +47,8 @@ public final class TwinBench {
                     bytes += packedBytes(l);
                     macs += l.keptCount();
                 }
+                System.out.printf("%s %-16s threads 2: prefill %.1f tok/s (64 tokens, batches of %d)%n", name,
+                        r.label(), prefillTokS(cm, 64), FastTwin.MAX_BATCH);
                 for (int threads : new int[] {1, 2}) {
                     double tokS = twinTokS(cm, threads, big ? 16 : 256);
                     System.out.printf("%s %-16s threads %d: %8.2f tok/s, %6.2f GB/s packed weights (%.1f MB), "
@@ -77,6 +81,22 @@ public final class TwinBench {
             t = Math.min(t, (System.nanoTime() - t0) / 1e9);
         }
         return steps / t;
+    }
+
+    private static double prefillTokS(CompressedModel cm, int n) {
+        int[] toks = new int[n];
+        for (int i = 0; i < n; i++) {
+            toks[i] = (i * 31 + 1) % cm.config().vocabSize();
+        }
+        double t = Double.MAX_VALUE;
+        for (int pass = 0; pass < 3; pass++) {
+            try (FastTwin twin = new FastTwin(cm, 2, n)) {
+                long t0 = System.nanoTime();
+                twin.prefill(toks, 0);
+                t = Math.min(t, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return n / t;
     }
 
     private static double twinTokS(CompressedModel cm, int threads, int steps) {

@@ -1,0 +1,173 @@
+package io.flightllm.twin;
+
+import io.flightllm.arch.numerics.ArchMath;
+import io.flightllm.arch.numerics.Int8Quantizer;
+import io.flightllm.arch.numerics.RopeTable;
+import io.flightllm.arch.numerics.Sfu;
+import io.flightllm.arch.numerics.Sum16;
+import io.flightllm.compress.CompressedLayer;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+
+/**
+ * The golden CPU twin: a scalar forward pass over a {@link CompressedModel} that follows docs/numerics.md step by
+ * step, one token at a time, with no optimisation that could hide a deviation. {@link FastTwin} and the functional
+ * simulator are tested bit-identical to it.
+ */
+public final class GoldenTwin {
+    private final CompressedModel m;
+    private final TwinShape s;
+    private final RopeTable rope;
+    private final float invSqrtHd;
+    // KV cache per layer: INT8 [pos][kvHead][hsp] and FP16 scale bits [pos][kvHead]
+    private final byte[][] kCache;
+    private final byte[][] vCache;
+    private final short[][] kScale;
+    private final short[][] vScale;
+
+    public GoldenTwin(CompressedModel model, int contextLength) {
+        this.m = model;
+        this.s = TwinShape.of(model, contextLength);
+        this.rope = RopeTable.create(s.ctx(), s.hs(), s.theta());
+        this.invSqrtHd = 1.0f / (float) Math.sqrt((float) s.hs());
+        kCache = new byte[s.layers()][Math.multiplyExact(s.ctx(), s.kvRows())];
+        vCache = new byte[s.layers()][Math.multiplyExact(s.ctx(), s.kvRows())];
+        kScale = new short[s.layers()][s.ctx() * s.kvHeads()];
+        vScale = new short[s.layers()][s.ctx() * s.kvHeads()];
+    }
+
+    public int contextLength() {
+        return s.ctx();
+    }
+
+    /** Runs {@code token} at position {@code pos} (positions before it must have been run) and returns new logits. */
+    public float[] forward(int token, int pos) {
+        s.checkStep(token, pos);
+        int dim = s.dim();
+        int hsp = s.hsp();
+        float[] x = new float[dim];
+        System.arraycopy(m.tokenEmbedding(), token * dim, x, 0, dim);
+        float[] xn = new float[dim];
+        for (int l = 0; l < s.layers(); l++) {
+            CompressedLayer lw = m.layers().get(l);
+            // attention block: RMSNorm, one quantized row shared by q, k, v
+            Sfu.rmsnorm(x, lw.attnNorm(), dim, s.eps(), xn);
+            byte[] xq = new byte[lw.wq().paddedCols()];
+            float xs = Int8Quantizer.quantizeRow(xn, 0, dim, xq, 0);
+            float[] q = linear(lw.wq(), xq, xs);
+            float[] k = linear(lw.wk(), xq, xs);
+            float[] v = linear(lw.wv(), xq, xs);
+            // RoPE on the real pairs of every padded head
+            for (int h = 0; h < s.heads(); h++) {
+                Sfu.rope(q, h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
+            }
+            for (int h = 0; h < s.kvHeads(); h++) {
+                Sfu.rope(k, h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
+            }
+            // q per (token, head) with FP32 scales; k, v per (token, KV head) into the cache with FP16 scales
+            byte[] qq = new byte[s.qRows()];
+            float[] qs = new float[s.heads()];
+            for (int h = 0; h < s.heads(); h++) {
+                qs[h] = Int8Quantizer.quantizeRow(q, h * hsp, hsp, qq, h * hsp);
+            }
+            for (int h = 0; h < s.kvHeads(); h++) {
+                int at = (pos * s.kvHeads() + h);
+                kScale[l][at] = Int8Quantizer.quantizeRowFp16(k, h * hsp, hsp, kCache[l], at * hsp);
+                vScale[l][at] = Int8Quantizer.quantizeRowFp16(v, h * hsp, hsp, vCache[l], at * hsp);
+            }
+            float[] att = new float[s.qRows()];
+            for (int h = 0; h < s.heads(); h++) {
+                attendHead(l, h, pos, qq, qs[h], att);
+            }
+            byte[] aq = new byte[lw.wo().paddedCols()];
+            float as = Int8Quantizer.quantizeRow(att, 0, s.qRows(), aq, 0);
+            float[] y = linear(lw.wo(), aq, as);
+            for (int i = 0; i < dim; i++) {
+                x[i] = x[i] + y[i];
+            }
+            // feed-forward block
+            Sfu.rmsnorm(x, lw.ffnNorm(), dim, s.eps(), xn);
+            byte[] fq = new byte[lw.w1().paddedCols()];
+            float fs = Int8Quantizer.quantizeRow(xn, 0, dim, fq, 0);
+            float[] a = linear(lw.w1(), fq, fs);
+            float[] b = linear(lw.w3(), fq, fs);
+            for (int i = 0; i < s.hidden(); i++) {
+                a[i] = ArchMath.silu(a[i]) * b[i];
+            }
+            byte[] hq = new byte[lw.w2().paddedCols()];
+            float hsc = Int8Quantizer.quantizeRow(a, 0, s.hidden(), hq, 0);
+            y = linear(lw.w2(), hq, hsc);
+            for (int i = 0; i < dim; i++) {
+                x[i] = x[i] + y[i];
+            }
+        }
+        Sfu.rmsnorm(x, m.finalNorm(), dim, s.eps(), xn);
+        byte[] cq = new byte[m.classifier().paddedCols()];
+        float cs = Int8Quantizer.quantizeRow(xn, 0, dim, cq, 0);
+        return linear(m.classifier(), cq, cs);
+    }
+
+    /** One query head over the cached positions 0..pos; writes the padded head's output into att. */
+    private void attendHead(int l, int h, int pos, byte[] qq, float sq, float[] att) {
+        int hsp = s.hsp();
+        int kh = h / s.kvMul();
+        int n = pos + 1;
+        float[] sc = new float[n];
+        for (int t = 0; t < n; t++) {
+            int ko = (t * s.kvHeads() + kh) * hsp;
+            int dot = 0;
+            for (int d = 0; d < hsp; d++) {
+                dot += qq[h * hsp + d] * kCache[l][ko + d];
+            }
+            float sk = Float.float16ToFloat(kScale[l][t * s.kvHeads() + kh]);
+            sc[t] = ((sq * sk) * (float) dot) * invSqrtHd;
+        }
+        Sfu.softmax(sc, n);
+        for (int t = 0; t < n; t++) {
+            sc[t] = sc[t] * Float.float16ToFloat(vScale[l][t * s.kvHeads() + kh]);
+        }
+        byte[] pq = new byte[n];
+        float sp = Int8Quantizer.quantizeRow(sc, 0, n, pq, 0);
+        for (int d = 0; d < hsp; d++) {
+            int acc = 0;
+            for (int t = 0; t < n; t++) {
+                acc += pq[t] * vCache[l][(t * s.kvHeads() + kh) * hsp + d];
+            }
+            att[h * hsp + d] = sp * (float) acc;
+        }
+    }
+
+    /**
+     * The MPE: for every real output row, INT8 x INT8 products of the kept slots summed exactly per scale group, then
+     * y[r] = sum16 over groups of ((w_scale[r, g] x a_scale) x (float) acc[g]), then + bias[r] where there is one.
+     */
+    static float[] linear(CompressedLinear w, byte[] a, float as) {
+        int groups = w.groups();
+        int gs = w.groupSize();
+        byte[] values = w.values();
+        byte[] positions = w.positions();
+        float[] out = new float[w.rows()];
+        int[] acc = new int[groups];
+        float[] p = new float[Sum16.LANES];
+        for (int r = 0; r < w.rows(); r++) {
+            java.util.Arrays.fill(acc, 0);
+            int rb = r / CompressedLinear.BLOCK;
+            for (int cb = 0; cb < w.colBlocks(); cb++) {
+                int n = w.density(rb, cb);
+                int vo = (int) (w.valueOffset(r) + w.blockValueOffset(rb, cb));
+                int po = (int) (w.positionOffset(r) + w.blockPositionOffset(rb, cb));
+                for (int k = 0; k < n; k++) {
+                    int c = cb * CompressedLinear.BLOCK + (n == CompressedLinear.BLOCK ? k : positions[po + k]);
+                    acc[c / gs] += values[vo + k] * a[c];
+                }
+            }
+            java.util.Arrays.fill(p, 0.0f);
+            for (int g = 0; g < groups; g++) {
+                p[g & 15] += (w.scale(r, g) * as) * (float) acc[g];
+            }
+            float y = Sum16.reduce(p);
+            out[r] = w.bias() == null ? y : y + w.bias()[r];
+        }
+        return out;
+    }
+}

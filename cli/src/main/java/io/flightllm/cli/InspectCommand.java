@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Print a checkpoint's config, tensors (type, shape), parameter count and bytes.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "M", description = "checkpoint: llama2.c .bin, .gguf, or HF directory")
+    @Parameters(index = "0", paramLabel = "M", description = "checkpoint: llama2.c .bin, .gguf, HF directory, or a compressed .flm")
     Path model;
 
     @Option(names = "--json", description = "print one JSON object")
@@ -31,6 +31,9 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (FlmInspect.isFlm(model)) {
+            return FlmInspect.print(model, json, new PrintStream(System.out, true, StandardCharsets.UTF_8));
+        }
         try (Model m = ModelLoader.load(model)) {
             ModelConfig c = m.config();
             List<Tensor> tensors = m.weights().all();

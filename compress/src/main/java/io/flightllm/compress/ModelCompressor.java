@@ -129,7 +129,7 @@ public final class ModelCompressor {
     }
 
     /** Source shapes [out, in] of a LLaMA linear, before head padding. */
-    static int[] sourceShape(ModelConfig c, LinearKind kind) {
+    public static int[] sourceShape(ModelConfig c, LinearKind kind) {
         return switch (kind) {
             case Q -> new int[] {c.qDim(), c.dim()};
             case K, V -> new int[] {c.kvDim(), c.dim()};

@@ -106,12 +106,26 @@ public final class FlmReader {
         }
     }
 
-    /** Validates the header, manifest, payload table, shapes and every payload CRC; returns the manifest. */
-    public static FlmManifest inspect(Path file) {
+    /** What {@link #inspect} returns: the manifest, the file size and each linear's block densities by name. */
+    public record Inspection(FlmManifest manifest, long fileSize, Map<String, byte[]> densities) {
+    }
+
+    /**
+     * Validates the header, manifest, payload table, shapes and every payload CRC without unpacking the weights;
+     * returns the manifest and the (small) block-density maps.
+     */
+    public static Inspection inspect(Path file) {
         try (Arena arena = Arena.ofConfined()) {
             FlmReader r = new FlmReader(file, MappedFile.map(file, arena));
             r.verifyChecksums();
-            return r.manifest;
+            Map<String, byte[]> d = new java.util.LinkedHashMap<>();
+            List<FlmManifest.LinearEntry> all = new ArrayList<>();
+            r.manifest.layers().forEach(l -> all.addAll(l.linears()));
+            all.add(r.manifest.classifier());
+            for (FlmManifest.LinearEntry e : all) {
+                d.put(e.name(), r.segment(e.densities()).toArray(ValueLayout.JAVA_BYTE));
+            }
+            return new Inspection(r.manifest, r.mf.size(), d);
         }
     }
 

@@ -50,7 +50,7 @@ class FlmRoundTripTest {
         assertThat(dir.toFile().list()).containsExactlyInAnyOrder("streamed.flm", "m.flm"); // no temp files left
 
         // the pipeline's byte counts are the stored payload sizes
-        FlmManifest man = FlmReader.inspect(fromMemory);
+        FlmManifest man = FlmReader.inspect(fromMemory).manifest();
         Map<String, Long> bySuffix = new HashMap<>();
         Set<String> linearNames = back.linears().stream().map(CompressedLinear::name).collect(Collectors.toSet());
         for (FlmManifest.Payload p : man.payloads()) {

@@ -60,7 +60,12 @@ public final class BytesTable {
             } else {
                 b = mc.run(src, null, new DiscardingSink(), progress);
             }
-            rows.add(new Row(name, p.describe(), b, fileBytes, (System.nanoTime() - t0) / 1e9));
+            Row row = new Row(name, p.describe(), b, fileBytes, (System.nanoTime() - t0) / 1e9);
+            rows.add(row);
+            if (log != null) {
+                log.print(markdown(List.of(row)));
+                log.flush();
+            }
         }
         return rows;
     }

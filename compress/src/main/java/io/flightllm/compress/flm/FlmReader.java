@@ -85,7 +85,10 @@ public final class FlmReader {
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(json);
+            // strict: a duplicated key or trailing bytes could make two readers see different manifests
+            root = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                    .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readTree(json);
         } catch (JacksonException e) {
             throw new ModelFormatException(file + ": manifest is not valid JSON (" + e.getOriginalMessage()
                     + "); expected a JSON object", e);

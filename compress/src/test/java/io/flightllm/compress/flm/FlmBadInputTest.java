@@ -123,6 +123,13 @@ class FlmBadInputTest {
     void manifestThatIsNotJsonIsRefused() throws IOException {
         FlmTestFiles.replaceManifest(f, "{\"format\": ".getBytes(StandardCharsets.UTF_8));
         refused().hasMessageContaining("manifest is not valid JSON");
+        // a key given twice, or a second value after the object, is refused rather than silently resolved
+        String json = new String(FlmTestFiles.manifestBytes(good), StandardCharsets.UTF_8);
+        FlmTestFiles.replaceManifest(f, json.replaceFirst("\\{", "{\"recipe\": \"other\", ")
+                .getBytes(StandardCharsets.UTF_8));
+        refused().hasMessageContaining("manifest is not valid JSON").hasMessageContaining("recipe");
+        FlmTestFiles.replaceManifest(f, (json + " {}").getBytes(StandardCharsets.UTF_8));
+        refused().hasMessageContaining("manifest is not valid JSON");
     }
 
     @Test

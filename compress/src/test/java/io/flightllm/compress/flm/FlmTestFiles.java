@@ -40,6 +40,13 @@ public final class FlmTestFiles {
         return (ObjectNode) new ObjectMapper().readTree(b, off, len);
     }
 
+    public static byte[] manifestBytes(Path file) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        int off = (int) h.getLong(8);
+        return java.util.Arrays.copyOfRange(b, off, off + (int) h.getLong(16));
+    }
+
     /** Replaces the manifest with {@code json} and fixes the header's length and CRC. */
     public static void replaceManifest(Path file, byte[] json) throws IOException {
         byte[] b = Files.readAllBytes(file);

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.DensityPlan;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.RandomWeightSource;
 import io.flightllm.compress.WeightBytes;
 import io.flightllm.model.Model;
 import io.flightllm.model.loader.ModelLoader;
@@ -15,9 +17,11 @@ import io.flightllm.model.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -75,5 +79,18 @@ class FlmRoundTripTest {
         Path f = dir.resolve("t.flm");
         FlmWriter.write(m, f);
         FlmTestFiles.assertSameModel(m, FlmReader.read(f));
+    }
+
+    @Test
+    void emptyBlocksAndLowMixedDensitiesRoundTrip() {
+        for (DensityPlan plan : List.of(new DensityPlan.Uniform(0),
+                new DensityPlan.Uniform(2), new DensityPlan.Mixed(0.3, 16))) {
+            CompressedModel m = new ModelCompressor(CompressionProfile.named("w3").withDecoderDensity(plan),
+                    LinearCompressor.roundToNearest(), "rtn").toModel(
+                    new RandomWeightSource(FlmTestFiles.TINY, 9), null, (l, k, d, t) -> { });
+            Path f = dir.resolve("e.flm");
+            FlmWriter.write(m, f);
+            FlmTestFiles.assertSameModel(m, FlmReader.read(f));
+        }
     }
 }

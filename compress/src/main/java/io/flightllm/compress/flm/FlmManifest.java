@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -295,10 +294,8 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
                     return e;
                 }
             }
-            Iterator<E> it = Arrays.asList(type.getEnumConstants()).iterator();
-            List<String> names = new ArrayList<>();
-            it.forEachRemaining(x -> names.add(x.name()));
-            throw bad(at + name, "\"" + s + "\"", "one of " + names);
+            throw bad(at + name, "\"" + s + "\"", "one of "
+                    + Arrays.stream(type.getEnumConstants()).map(Enum::name).toList());
         }
     }
 }

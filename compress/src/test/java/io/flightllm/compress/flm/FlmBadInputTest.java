@@ -171,6 +171,12 @@ class FlmBadInputTest {
         edit(m -> m.remove("recipe"));
         refused().hasMessageContaining("manifest field recipe is missing; expected present");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> ((ObjectNode) m.get("config")).put("family", "GPT"));
+        refused().hasMessageContaining("config.family is \"GPT\"; expected one of [LLAMA, OPT]");
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> ((ObjectNode) m.get("config")).put("family", "OPT"));
+        refused().hasMessageContaining("config.family is OPT; expected LLAMA");
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> ((ObjectNode) m.get("config")).put("n_kv_heads", 3));
         refused().hasMessageContaining("n_kv_heads is 3; expected a divisor of n_heads = 4");
     }

@@ -29,7 +29,8 @@ final class InspectCommand implements Callable<Integer> {
         this.console = console;
     }
 
-    @Parameters(index = "0", paramLabel = "M", description = "checkpoint: llama2.c .bin, .gguf, or HF directory")
+    @Parameters(index = "0", paramLabel = "M",
+            description = "checkpoint: llama2.c .bin, .gguf, HF directory, or a compressed .flm")
     Path model;
 
     @Option(names = "--json", description = "print one JSON object")
@@ -37,6 +38,9 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (FlmInspect.isFlm(model)) {
+            return FlmInspect.print(model, json, new PrintStream(console.out(), true, StandardCharsets.UTF_8));
+        }
         try (Model m = ModelLoader.load(model)) {
             ModelConfig c = m.config();
             List<Tensor> tensors = m.weights().all();

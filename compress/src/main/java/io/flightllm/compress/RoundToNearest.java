@@ -32,6 +32,7 @@ public final class RoundToNearest {
         int cb = pc / 16;
         boolean[] kept = new boolean[pr * pc];
         float[] score = new float[16];
+        long[] key = new long[16];
         for (int r = 0; r < pr; r++) {
             for (int j = 0; j < cb; j++) {
                 int n = blockN[(r / 16) * cb + j];
@@ -47,14 +48,19 @@ public final class RoundToNearest {
                             ? Math.abs(w[r * cols + c]) * (colImportance == null ? 1.0f : colImportance[c])
                             : -1.0f; // padding: chosen last
                 }
-                for (int taken = 0; taken < n; taken++) {
-                    int best = -1;
-                    for (int k = 0; k < 16; k++) {
-                        if (!kept[r * pc + j * 16 + k] && (best < 0 || score[k] > score[best])) {
-                            best = k;
-                        }
+                // keep k when fewer than n entries outrank it (a larger score, or an equal one at a lower column):
+                // the same set as picking the largest n one by one. Keys order by score, then lower column first
+                // (scores are >= 0 or -1, so their int bits order like the floats).
+                for (int k = 0; k < 16; k++) {
+                    int bits = score[k] < 0 ? -1 : Float.floatToRawIntBits(score[k]);
+                    key[k] = ((long) bits << 4) | (15 - k);
+                }
+                for (int k = 0; k < 16; k++) {
+                    int rank = 0;
+                    for (int i = 0; i < 16; i++) {
+                        rank += (int) ((key[k] - key[i]) >>> 63);
                     }
-                    kept[r * pc + j * 16 + best] = true;
+                    kept[r * pc + j * 16 + k] = rank < n;
                 }
             }
         }

@@ -99,4 +99,48 @@ class CompressedLinearTest {
         assertThatThrownBy(() -> RoundToNearest.compress("t", new float[256], 16, 16, 4, 24,
                 BlockDensity.uniform(16, 16, 16), null, null)).hasMessageContaining("multiple of 16");
     }
+
+    @Test
+    void selectionEqualsPickingTheLargestOneByOneWithTiesToTheLowerColumn() {
+        SplittableRandom r = new SplittableRandom(4);
+        int rows = 20;
+        int cols = 40;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextInt(7) - 3; // many ties, zeros and equal magnitudes of both signs
+        }
+        float[] importance = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            importance[c] = r.nextInt(3);
+        }
+        for (int n : new int[] {2, 4, 8}) {
+            for (float[] imp : new float[][] {null, importance}) {
+                byte[] blockN = BlockDensity.uniform(rows, cols, n);
+                boolean[] kept = RoundToNearest.selectByImportance(w, rows, cols, blockN, imp);
+                for (int row = 0; row < 32; row++) {
+                    for (int j = 0; j < 3; j++) {
+                        boolean[] expect = new boolean[16];
+                        for (int taken = 0; taken < n; taken++) {
+                            int best = -1;
+                            float bestScore = 0;
+                            for (int k = 0; k < 16; k++) {
+                                int c = j * 16 + k;
+                                float s = row < rows && c < cols
+                                        ? Math.abs(w[row * cols + c]) * (imp == null ? 1 : imp[c]) : -1;
+                                if (!expect[k] && (best < 0 || s > bestScore)) {
+                                    best = k;
+                                    bestScore = s;
+                                }
+                            }
+                            expect[best] = true;
+                        }
+                        for (int k = 0; k < 16; k++) {
+                            assertThat(kept[row * 48 + j * 16 + k]).as("n %d row %d col %d", n, row, j * 16 + k)
+                                    .isEqualTo(expect[k]);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package io.flightllm.compress.algo;
 
+import io.flightllm.compress.CalibrationStats;
+
 /**
  * Accumulates, row by row, the calibration statistics of one linear layer's inputs: per-column sums of squares and,
  * optionally, X^T X (upper triangle, double), from which {@link #stats()} forms H = 2 X^T X / n.

@@ -1,5 +1,6 @@
 package io.flightllm.compress.algo;
 
+import io.flightllm.compress.CalibrationStats;
 import io.flightllm.arch.numerics.WeightQuantizer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.RoundToNearest;

@@ -1,5 +1,6 @@
 package io.flightllm.compress.algo;
 
+import io.flightllm.compress.CalibrationStats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package io.flightllm.compress.algo;
+package io.flightllm.compress;
 
 /**
  * Calibration statistics of the inputs X (n tokens x cols) of one linear layer, in double.
@@ -29,7 +29,7 @@ public record CalibrationStats(int cols, long tokens, double[] columnSumSq, doub
         return hessian != null;
     }
 
-    /** ||X_j||_2 per column, as FP32 importance factors for {@code RoundToNearest.selectByImportance}. */
+    /** ||X_j||_2 per column, as FP32 importance factors for {@link RoundToNearest#selectByImportance}. */
     public float[] columnNorms() {
         float[] n = new float[cols];
         for (int j = 0; j < cols; j++) {

@@ -1,0 +1,166 @@
+package io.flightllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.DensityPlan;
+import io.flightllm.compress.LinearCompressor;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.WeightBytes;
+import io.flightllm.compress.flm.FlmWriter;
+import io.flightllm.model.Model;
+import io.flightllm.model.loader.ModelLoader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code flightllm compress}: a checkpoint to a {@code .flm} (N:16 block sparsity + b-bit weights). */
+@Command(name = "compress", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compress a checkpoint into a .flm file: b-bit weights with FP16 group scales and N:16 block",
+                "sparsity, streamed layer by layer. Prints the bytes of values, indices, densities and scales and",
+                "the bits per weight."})
+final class CompressCommand implements Callable<Integer> {
+    static final List<String> METHODS = List.of("rtn");
+
+    private final Console console;
+
+    CompressCommand(Console console) {
+        this.console = console;
+    }
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "M",
+            description = "checkpoint: llama2.c .bin, .gguf, or a Hugging Face directory")
+    Path model;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "F.flm", description = "the .flm to write")
+    Path out;
+
+    @Option(names = "--profile", paramLabel = "P", defaultValue = "paper",
+            description = "w8, w4, w3, w2, w4s8 (W4 + 8:16), mixed (4/3-bit layers + 8:16), paper (default: paper)")
+    String profile;
+
+    @Option(names = "--bits", paramLabel = "B", description = "bits of every weight matrix: 8, 4, 3 or 2")
+    Integer bits;
+
+    @Option(names = "--group", paramLabel = "G", description = "columns per FP16 scale (a multiple of 16; "
+            + "clamped to each matrix's padded width)")
+    Integer group;
+
+    @Option(names = "--density", paramLabel = "N", description = "every decoder block N:16, N in 0, 2, 4, 8, 16")
+    Integer density;
+
+    @Option(names = "--mean-density", paramLabel = "X", description = "decoder blocks mixed to a mean kept "
+            + "fraction X in [0, 1], in 64-row bands")
+    Double meanDensity;
+
+    @Option(names = "--method", paramLabel = "METHOD", defaultValue = "rtn",
+            description = "rtn (magnitude selection + round to nearest; the only method so far)")
+    String method;
+
+    @Option(names = "--json", description = "print the summary as one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        CompressionProfile p = profile();
+        LinearCompressor compressor = switch (method) {
+            case "rtn" -> LinearCompressor.roundToNearest();
+            default -> throw new Main.UserInputException("--method is '" + method + "'; expected one of " + METHODS);
+        };
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new Main.UserInputException(out + ": the output directory does not exist");
+        }
+        long t0 = System.nanoTime();
+        WeightBytes bytes;
+        try (Model m = ModelLoader.load(model)) {
+            ModelCompressor mc = new ModelCompressor(p, compressor, method);
+            int total = m.config().nLayers() * 7 + 1;
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compress").setInitialMax(total)
+                    .setStyle(ProgressBarStyle.ASCII).setUnit(" matrices", 1).continuousUpdate()
+                    .setConsumer(new ConsoleProgressBarConsumer(console.err())).build();
+                 FlmWriter w = FlmWriter.create(out)) {
+                bytes = mc.run(new ModelWeightSource(m), null, w, (layer, kind, done, n) -> {
+                    bar.stepTo(done);
+                    bar.setExtraMessage(layer < 0 ? "classifier" : "layer " + (layer + 1) + "/"
+                            + m.config().nLayers());
+                });
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long fileBytes = Files.size(out);
+        PrintStream o = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
+        if (json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("file", out.toString());
+            j.put("profile", p.describe());
+            j.put("method", method);
+            j.put("values_bytes", bytes.values());
+            j.put("indices_bytes", bytes.indices());
+            j.put("densities_bytes", bytes.densities());
+            j.put("scales_bytes", bytes.scales());
+            j.put("dense_parameters", bytes.denseParams());
+            j.put("bits_per_weight", bytes.bitsPerWeight());
+            j.put("embedding_bytes", bytes.embeddingBytes());
+            j.put("norm_bytes", bytes.normBytes());
+            j.put("file_bytes", fileBytes);
+            j.put("seconds", seconds);
+            o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(j));
+            return 0;
+        }
+        o.printf(Locale.ROOT, "wrote %s (%,d bytes) in %.1f s%n", out, fileBytes, seconds);
+        o.printf(Locale.ROOT, "profile     %s; method %s%n", p.describe(), method);
+        o.printf(Locale.ROOT, "values      %,15d bytes%n", bytes.values());
+        o.printf(Locale.ROOT, "indices     %,15d bytes (4-bit positions)%n", bytes.indices());
+        o.printf(Locale.ROOT, "densities   %,15d bytes (one per 16x16 block)%n", bytes.densities());
+        o.printf(Locale.ROOT, "scales      %,15d bytes (FP16)%n", bytes.scales());
+        o.printf(Locale.ROOT, "bits/weight %15.4f (over %,d dense parameters of the linear layers)%n",
+                bytes.bitsPerWeight(), bytes.denseParams());
+        o.printf(Locale.ROOT, "embedding   %,15d bytes, norms %,d bytes (FP32, not in bits/weight)%n",
+                bytes.embeddingBytes(), bytes.normBytes());
+        return 0;
+    }
+
+    /** The named profile with the flags applied; invalid values are refused listing the valid ones. */
+    CompressionProfile profile() {
+        try {
+            CompressionProfile p = CompressionProfile.named(profile);
+            boolean changed = false;
+            if (bits != null) {
+                p = p.withBits(bits);
+                changed = true;
+            }
+            if (group != null) {
+                p = p.withGroupSize(group);
+                changed = true;
+            }
+            if (density != null && meanDensity != null) {
+                throw new Main.UserInputException("give --density or --mean-density, not both");
+            }
+            if (density != null) {
+                p = p.withDecoderDensity(new DensityPlan.Uniform(density));
+                changed = true;
+            }
+            if (meanDensity != null) {
+                p = p.withDecoderDensity(new DensityPlan.Mixed(meanDensity, 64));
+                changed = true;
+            }
+            return changed ? p.withName(profile + "+flags") : p;
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+    }
+}

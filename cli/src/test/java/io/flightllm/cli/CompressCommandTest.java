@@ -1,0 +1,94 @@
+package io.flightllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.flm.FlmReader;
+import io.flightllm.model.testing.SharedData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompressCommandTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.execute(new Console(out, new PrintStream(err, true, StandardCharsets.UTF_8)), args);
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void compressesStories260KAndInspectsTheResult() {
+        Path model = SharedData.model("stories260K.bin");
+        Path f = dir.resolve("s.flm");
+        Result r = run("compress", "--model", model.toString(), "--out", f.toString(), "--profile", "w4s8");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("values").contains("indices").contains("densities").contains("scales")
+                .contains("bits/weight");
+        assertThat(r.err()).contains("compress"); // the progress bar
+        CompressedModel m = FlmReader.read(f);
+        assertThat(m.layers().getFirst().w1().bits()).isEqualTo(4);
+        assertThat(m.layers().getFirst().w1().density(0, 0)).isEqualTo(8);
+
+        Result i = run("inspect", f.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains(".flm v1").contains("w4s8").contains("layers.4.w3").contains("classifier")
+                .contains("bits/weight");
+        Result j = run("inspect", "--json", f.toString());
+        assertThat(j.out()).contains("\"bits_per_weight\"").contains("\"padded_head_size\" : 16");
+    }
+
+    @Test
+    void flagsOverrideTheProfile() {
+        Path f = dir.resolve("b.flm");
+        Result r = run("compress", "--model", SharedData.model("stories260K.bin").toString(), "--out", f.toString(),
+                "--bits", "3", "--group", "32", "--mean-density", "0.75", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"bits_per_weight\"").contains("paper+flags");
+        CompressedModel m = FlmReader.read(f);
+        assertThat(m.linears()).allMatch(l -> l.bits() == 3 && l.groupSize() == 32);
+    }
+
+    @Test
+    void invalidChoicesAreRefusedListingTheValidOnes() {
+        String model = SharedData.model("stories260K.bin").toString();
+        String out = dir.resolve("x.flm").toString();
+        Result n3 = run("compress", "--model", model, "--out", out, "--density", "3");
+        assertThat(n3.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(n3.err()).contains("N = 3").contains("[0, 2, 4, 8, 16]");
+        Result b5 = run("compress", "--model", model, "--out", out, "--bits", "5");
+        assertThat(b5.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(b5.err()).contains("[2, 3, 4, 8]");
+        Result p = run("compress", "--model", model, "--out", out, "--profile", "w5");
+        assertThat(p.err()).contains("[w8, w4, w3, w2, w4s8, mixed, paper]");
+        Result both = run("compress", "--model", model, "--out", out, "--density", "8", "--mean-density", "0.7");
+        assertThat(both.err()).contains("not both");
+        Result method = run("compress", "--model", model, "--out", out, "--method", "gptq");
+        assertThat(method.err()).contains("--method is 'gptq'; expected one of [rtn]");
+        assertThat(dir.toFile().list()).isEmpty();
+    }
+
+    @Test
+    void inspectRefusesACorruptFlmWithOneLine() throws Exception {
+        Path f = dir.resolve("c.flm");
+        assertThat(run("compress", "--model", SharedData.model("stories260K.bin").toString(), "--out",
+                f.toString(), "--profile", "w8").code()).isZero();
+        byte[] b = Files.readAllBytes(f);
+        b[1000] ^= 1;
+        Files.write(f, b);
+        Result r = run("inspect", f.toString());
+        assertThat(r.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(r.err().strip()).startsWith("flightllm inspect: error: " + f).contains("crc32c")
+                .doesNotContain("\n");
+    }
+}

@@ -1,0 +1,370 @@
+package io.flightllm.compress.flm;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.arch.numerics.WeightQuantizer;
+import io.flightllm.compress.BlockDensity;
+import io.flightllm.compress.CompressedLayer;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.model.ModelConfig;
+import io.flightllm.model.ModelFormatException;
+import io.flightllm.model.loader.MappedFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads a {@code .flm} file. Everything is validated before any of it is used, in this order: header (magic, version,
+ * reserved bytes, manifest offset and length against the file size, manifest CRC32C), manifest schema, the model config,
+ * the payload table (every payload 64-byte aligned, inside the payload area, not overlapping, referenced exactly once),
+ * every shape against the config, the CRC32C of every payload, every payload length against the length its shape
+ * implies, and finally each {@link CompressedLinear}'s internal consistency (its constructor). Failures are
+ * {@link ModelFormatException}s naming the file, the field and the expected value. The file is memory-mapped; only the
+ * unpacked arrays live on the heap.
+ */
+public final class FlmReader {
+    private final Path file;
+    private final MappedFile mf;
+    private final FlmManifest manifest;
+    private final long manifestOffset;
+    private final Map<String, FlmManifest.Payload> byName = new HashMap<>();
+
+    private FlmReader(Path file, MappedFile mf) {
+        this.file = file;
+        this.mf = mf;
+        long size = mf.size();
+        if (size < FlmLayout.HEADER_BYTES) {
+            throw ModelFormatException.field(file, "file size", size + " bytes",
+                    "at least " + FlmLayout.HEADER_BYTES + " (the .flm header)");
+        }
+        byte[] magic = mf.bytes(0, 4, "magic");
+        if (!Arrays.equals(magic, FlmLayout.MAGIC)) {
+            throw ModelFormatException.field(file, "magic", hex(magic), "46 4c 4d 31 (\"FLM1\"): not a .flm file");
+        }
+        int version = mf.i32(4, "format version");
+        if (version != FlmLayout.VERSION) {
+            throw ModelFormatException.field(file, "format version", Integer.toUnsignedString(version),
+                    FlmLayout.VERSION + " (the only version this build reads)");
+        }
+        manifestOffset = mf.i64(8, "manifest offset");
+        long manifestLength = mf.i64(16, "manifest length");
+        long crc = Integer.toUnsignedLong(mf.i32(24, "manifest crc32c"));
+        for (int i = 28; i < FlmLayout.HEADER_BYTES; i++) {
+            if (mf.i8(i, "header reserved bytes") != 0) {
+                throw ModelFormatException.field(file, "header byte " + i, mf.i8(i, "reserved"), "0 (reserved)");
+            }
+        }
+        if (manifestLength <= 0 || manifestLength > FlmLayout.MAX_MANIFEST_BYTES) {
+            throw ModelFormatException.field(file, "manifest length", manifestLength,
+                    "in [1, " + FlmLayout.MAX_MANIFEST_BYTES + "]");
+        }
+        if (manifestOffset < FlmLayout.HEADER_BYTES || manifestOffset % FlmLayout.ALIGN != 0
+                || manifestOffset != size - manifestLength) {
+            throw ModelFormatException.field(file, "manifest offset", manifestOffset, "file size " + size
+                    + " - manifest length " + manifestLength + " = " + (size - manifestLength)
+                    + ", 64-byte aligned and at least 64 (the file is truncated or padded)");
+        }
+        byte[] json = mf.bytes(manifestOffset, (int) manifestLength, "manifest");
+        CRC32C c = new CRC32C();
+        c.update(json);
+        if (c.getValue() != crc) {
+            throw ModelFormatException.field(file, "manifest crc32c", hex32(c.getValue()),
+                    hex32(crc) + " (from the header): the manifest is corrupt");
+        }
+        JsonNode root;
+        try {
+            // strict: a duplicated key or trailing bytes could make two readers see different manifests
+            root = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                    .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readTree(json);
+        } catch (JacksonException e) {
+            throw new ModelFormatException(file + ": manifest is not valid JSON (" + e.getOriginalMessage()
+                    + "); expected a JSON object", e);
+        } catch (java.io.IOException e) {
+            throw new ModelFormatException(file + ": cannot parse the manifest: " + e.getMessage(), e);
+        }
+        manifest = FlmManifest.parse(root, file);
+        checkPayloadTable();
+        checkStructure();
+    }
+
+    /** Opens, validates and loads a whole file. */
+    public static CompressedModel read(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            FlmReader r = new FlmReader(file, MappedFile.map(file, arena));
+            r.verifyChecksums();
+            return r.load();
+        }
+    }
+
+    /** What {@link #inspect} returns: the manifest, the file size and each linear's block densities by name. */
+    public record Inspection(FlmManifest manifest, long fileSize, Map<String, byte[]> densities) {
+    }
+
+    /**
+     * Validates the header, manifest, payload table, shapes and every payload CRC without unpacking the weights;
+     * returns the manifest and the (small) block-density maps.
+     */
+    public static Inspection inspect(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            FlmReader r = new FlmReader(file, MappedFile.map(file, arena));
+            r.verifyChecksums();
+            Map<String, byte[]> d = new java.util.LinkedHashMap<>();
+            List<FlmManifest.LinearEntry> all = new ArrayList<>();
+            r.manifest.layers().forEach(l -> all.addAll(l.linears()));
+            all.add(r.manifest.classifier());
+            for (FlmManifest.LinearEntry e : all) {
+                d.put(e.name(), r.segment(e.densities()).toArray(ValueLayout.JAVA_BYTE));
+            }
+            return new Inspection(r.manifest, r.mf.size(), d);
+        }
+    }
+
+    private void checkPayloadTable() {
+        long end = FlmLayout.HEADER_BYTES;
+        List<FlmManifest.Payload> ps = manifest.payloads();
+        for (int i = 0; i < ps.size(); i++) {
+            FlmManifest.Payload p = ps.get(i);
+            String at = "payloads[" + i + "] (" + p.name() + ")";
+            if (p.offset() % FlmLayout.ALIGN != 0) {
+                throw ModelFormatException.field(file, at + " offset", p.offset(), "a multiple of 64");
+            }
+            if (p.offset() < end) {
+                throw ModelFormatException.field(file, at + " offset", p.offset(), "at least " + end
+                        + " (after the header and the previous payload; payloads are listed in file order)");
+            }
+            if (p.length() > manifestOffset - p.offset()) {
+                throw ModelFormatException.field(file, at + " length", p.length(), "at most "
+                        + (manifestOffset - p.offset()) + " (the payload must end before the manifest at "
+                        + manifestOffset + ")");
+            }
+            end = p.offset() + p.length();
+            byName.put(p.name(), p);
+        }
+    }
+
+    /** Shapes and references against the config; every payload referenced exactly once. */
+    private void checkStructure() {
+        ModelConfig c = manifest.config();
+        if (c.family() != ModelConfig.Family.LLAMA || c.attentionBias() || c.mlpBias()) {
+            throw ModelFormatException.field(file, "manifest field config.family", c.family(),
+                    "LLAMA without biases (the only kind .flm v1 holds)");
+        }
+        int phs = CompressedLinear.ceil16(c.headSize());
+        if (manifest.paddedHeadSize() != phs) {
+            throw ModelFormatException.field(file, "manifest field padded_head_size", manifest.paddedHeadSize(),
+                    phs + " (head_size " + c.headSize() + " rounded up to a multiple of 16)");
+        }
+        Set<String> used = new HashSet<>();
+        ref(used, "token_embedding", manifest.tokenEmbedding(), 4L * c.vocabSize() * c.dim());
+        ref(used, "final_norm", manifest.finalNorm(), 4L * c.dim());
+        if (manifest.layers().size() != c.nLayers()) {
+            throw ModelFormatException.field(file, "manifest field layers", manifest.layers().size() + " layers",
+                    c.nLayers() + " (config.n_layers)");
+        }
+        for (int i = 0; i < c.nLayers(); i++) {
+            FlmManifest.LayerEntry l = manifest.layers().get(i);
+            String at = "layers[" + i + "]";
+            ref(used, at + ".attn_norm", l.attnNorm(), 4L * c.dim());
+            ref(used, at + ".ffn_norm", l.ffnNorm(), 4L * c.dim());
+            if (l.linears().size() != LinearKind.LAYER_KINDS.size()) {
+                throw ModelFormatException.field(file, "manifest field " + at + ".linears", l.linears().size()
+                        + " entries", LinearKind.LAYER_KINDS.size() + " (q, k, v, o, w1, w2, w3)");
+            }
+            for (int k = 0; k < l.linears().size(); k++) {
+                checkLinear(used, at + ".linears[" + k + "]", l.linears().get(k), i, LinearKind.LAYER_KINDS.get(k));
+            }
+        }
+        checkLinear(used, "classifier", manifest.classifier(), -1, LinearKind.CLASSIFIER);
+        for (FlmManifest.Payload p : manifest.payloads()) {
+            if (!used.contains(p.name())) {
+                throw ModelFormatException.field(file, "payload " + p.name(), "unreferenced",
+                        "every payload to be referenced by the manifest");
+            }
+        }
+    }
+
+    private void checkLinear(Set<String> used, String at, FlmManifest.LinearEntry e, int layer, LinearKind kind) {
+        ModelConfig c = manifest.config();
+        int phs = manifest.paddedHeadSize();
+        String field = "manifest field " + at;
+        if (e.kind() != kind) {
+            throw ModelFormatException.field(file, field + ".kind", e.kind().id(), kind.id());
+        }
+        if (!e.name().equals(kind.tensorName(layer))) {
+            throw ModelFormatException.field(file, field + ".name", "\"" + e.name() + "\"",
+                    "\"" + kind.tensorName(layer) + "\"");
+        }
+        int[] shape = switch (kind) {
+            case Q -> new int[] {c.nHeads() * phs, c.dim()};
+            case K, V -> new int[] {c.nKvHeads() * phs, c.dim()};
+            case O -> new int[] {c.dim(), c.nHeads() * phs};
+            case W1, W3 -> new int[] {c.hiddenDim(), c.dim()};
+            case W2 -> new int[] {c.dim(), c.hiddenDim()};
+            case CLASSIFIER -> new int[] {c.vocabSize(), c.dim()};
+        };
+        if (e.rows() != shape[0]) {
+            throw ModelFormatException.field(file, field + ".rows", e.rows(), shape[0] + " (from the config)");
+        }
+        if (e.cols() != shape[1]) {
+            throw ModelFormatException.field(file, field + ".cols", e.cols(), shape[1] + " (from the config)");
+        }
+        if (Arrays.stream(WeightQuantizer.BITS).noneMatch(b -> b == e.bits())) {
+            throw ModelFormatException.field(file, field + ".bits", e.bits(),
+                    "one of " + Arrays.toString(WeightQuantizer.BITS));
+        }
+        int k16 = CompressedLinear.ceil16(e.cols());
+        if (e.groupSize() % 16 != 0 || e.groupSize() > k16) {
+            throw ModelFormatException.field(file, field + ".group_size", e.groupSize(),
+                    "a positive multiple of 16 at most K16 = " + k16);
+        }
+        long blocks = (long) CompressedLinear.ceil16(e.rows()) / 16 * (k16 / 16);
+        ref(used, at + ".densities", e.densities(), blocks);
+        ref(used, at + ".values", e.values(), -1);
+        if (e.positions() != null) {
+            ref(used, at + ".positions", e.positions(), -1);
+        }
+        long groups = (k16 + e.groupSize() - 1) / e.groupSize();
+        ref(used, at + ".scales", e.scales(), 2L * CompressedLinear.ceil16(e.rows()) * groups);
+        if (e.bias() != null) {
+            ref(used, at + ".bias", e.bias(), 4L * e.rows());
+        }
+    }
+
+    /** Resolves a payload reference (once only) and checks its length when it is known from the shapes alone. */
+    private FlmManifest.Payload ref(Set<String> used, String at, String name, long expectedLength) {
+        FlmManifest.Payload p = byName.get(name);
+        if (p == null) {
+            throw ModelFormatException.field(file, "manifest field " + at, "\"" + name + "\"",
+                    "the name of a payload in the payloads table");
+        }
+        if (!used.add(name)) {
+            throw ModelFormatException.field(file, "manifest field " + at, "\"" + name + "\"",
+                    "a payload no other field refers to");
+        }
+        if (expectedLength >= 0 && p.length() != expectedLength) {
+            throw ModelFormatException.field(file, "payload " + name + " length", p.length(),
+                    expectedLength + " (from the shapes in the manifest)");
+        }
+        return p;
+    }
+
+    private void verifyChecksums() {
+        for (FlmManifest.Payload p : manifest.payloads()) {
+            MemorySegment s = mf.slice(p.offset(), p.length(), "payload " + p.name());
+            CRC32C crc = new CRC32C();
+            long chunk = 1L << 30;
+            for (long o = 0; o < p.length(); o += chunk) {
+                crc.update(s.asSlice(o, Math.min(chunk, p.length() - o)).asByteBuffer());
+            }
+            if (crc.getValue() != p.crc32c()) {
+                throw ModelFormatException.field(file, "payload " + p.name() + " crc32c", hex32(crc.getValue()),
+                        hex32(p.crc32c()) + " (from the manifest): the payload is corrupt");
+            }
+        }
+    }
+
+    private CompressedModel load() {
+        ModelConfig c = manifest.config();
+        float[] emb = floats(manifest.tokenEmbedding());
+        List<CompressedLayer> layers = new ArrayList<>();
+        for (FlmManifest.LayerEntry l : manifest.layers()) {
+            CompressedLinear[] ls = new CompressedLinear[7];
+            for (int k = 0; k < 7; k++) {
+                ls[k] = linear(l.linears().get(k));
+            }
+            layers.add(new CompressedLayer(floats(l.attnNorm()), null, ls[0], ls[1], ls[2], ls[3],
+                    floats(l.ffnNorm()), null, ls[4], ls[5], ls[6]));
+        }
+        return new CompressedModel(c, emb, layers, floats(manifest.finalNorm()), null, linear(manifest.classifier()),
+                manifest.recipe());
+    }
+
+    private CompressedLinear linear(FlmManifest.LinearEntry e) {
+        int rb = CompressedLinear.ceil16(e.rows()) / 16;
+        int cb = CompressedLinear.ceil16(e.cols()) / 16;
+        byte[] d = segment(e.densities()).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = 0; i < d.length; i++) {
+            if (Arrays.binarySearch(BlockDensity.CHOICES, d[i]) < 0) {
+                throw ModelFormatException.field(file, "payload " + e.densities() + " block (" + i / cb + ", "
+                        + i % cb + ")", d[i], "one of " + Arrays.toString(BlockDensity.CHOICES));
+            }
+        }
+        int[] vRow = FlmLayout.valuesPerRow(d, rb, cb);
+        int[] pRow = FlmLayout.positionsPerRow(d, rb, cb);
+        long nValues = 0;
+        long nPositions = 0;
+        for (int i = 0; i < rb; i++) {
+            nValues += 16L * vRow[i];
+            nPositions += 16L * pRow[i];
+        }
+        if (nValues > Integer.MAX_VALUE - 16 || nPositions > Integer.MAX_VALUE - 16) {
+            throw ModelFormatException.field(file, e.name() + " kept values", nValues, "fewer than 2^31");
+        }
+        expectLength(e.values(), FlmLayout.valuesBytes(vRow, e.bits()));
+        MemorySegment pos = MemorySegment.NULL;
+        if (nPositions > 0 && e.positions() == null) {
+            throw ModelFormatException.field(file, "manifest field " + e.name() + ".positions", "null",
+                    "a payload of " + nPositions / 2 + " bytes (the densities have sparse blocks)");
+        }
+        if (e.positions() != null) {
+            expectLength(e.positions(), FlmLayout.positionsBytes(pRow));
+            pos = segment(e.positions());
+        }
+        byte[] values = FlmPacking.unpackValues(segment(e.values()), vRow, e.bits(), (int) nValues);
+        byte[] positions = FlmPacking.unpackNibbles(pos, (int) nPositions);
+        int groups = (CompressedLinear.ceil16(e.cols()) + e.groupSize() - 1) / e.groupSize();
+        short[] scales = FlmPacking.unpackShorts(segment(e.scales()), rb * 16 * groups);
+        float[] bias = e.bias() == null ? null : floats(e.bias());
+        try {
+            return new CompressedLinear(e.name(), e.rows(), e.cols(), e.bits(), e.groupSize(), d, values, positions,
+                    scales, bias);
+        } catch (IllegalArgumentException ex) {
+            throw new ModelFormatException(file + ": linear " + e.name() + " is inconsistent (" + ex.getMessage()
+                    + "); expected the rules of docs/flm.md (values in range, unique ascending positions, zero "
+                    + "padding)", ex);
+        }
+    }
+
+    private void expectLength(String name, long expected) {
+        FlmManifest.Payload p = byName.get(name);
+        if (p.length() != expected) {
+            throw ModelFormatException.field(file, "payload " + name + " length", p.length(),
+                    expected + " (from the block densities and bit width)");
+        }
+    }
+
+    private MemorySegment segment(String name) {
+        FlmManifest.Payload p = byName.get(name);
+        return mf.slice(p.offset(), p.length(), "payload " + name);
+    }
+
+    private float[] floats(String name) {
+        MemorySegment s = segment(name);
+        return FlmPacking.unpackFloats(s, (int) (s.byteSize() / 4));
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(sb.isEmpty() ? "" : " ").append(String.format("%02x", x & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    private static String hex32(long v) {
+        return String.format("0x%08x", v);
+    }
+}

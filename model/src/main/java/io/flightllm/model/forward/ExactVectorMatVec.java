@@ -1,0 +1,283 @@
+package io.flightllm.model.forward;
+
+import io.flightllm.model.DType;
+import io.flightllm.model.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A parallel, vectorized matrix-vector product that is bit-identical to {@link ScalarMatVec} (llama2.c's order).
+ *
+ * <p>The golden order sums each row sequentially: {@code val = val + w[r][k] * x[k]} for ascending k, one rounding per
+ * multiply and per add. Instead of splitting a row across lanes (which reassociates the sum), the 16 lanes hold 16
+ * different rows: each 16 x 16 tile of the matrix is loaded row-wise and transposed in registers (four butterfly stages
+ * of two-vector {@code selectFrom}), then {@code acc = acc + col_k * x[k]} runs for k in ascending order with a separate
+ * multiply and add (never FMA). Every lane therefore performs exactly the scalar sequence of operations of its row.
+ * Rows left over after the last full tile, and tails of fewer than 16 columns, continue sequentially in scalar code.
+ * Threads split the tiles; since no sum is split, the result does not depend on the thread count.
+ *
+ * <p>Only F32 tensors take the vector path; other types use the golden scalar dot product (also exact).
+ * Not thread-safe; close it to stop its worker threads.
+ */
+public final class ExactVectorMatVec implements MatVec {
+    private static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
+    private static final int T = 16;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final long SMALL_WORK_BYTES = 1L << 18;
+    /** Index vectors of the butterfly stages for block widths 8, 4, 2, 1 (indices into the concatenation a ++ b). */
+    private static final FloatVector[] LO = new FloatVector[4];
+    private static final FloatVector[] HI = new FloatVector[4];
+
+    static {
+        int[] widths = {8, 4, 2, 1};
+        for (int s = 0; s < 4; s++) {
+            int w = widths[s];
+            float[] lo = new float[T];
+            float[] hi = new float[T];
+            for (int n = 0; n < T; n++) {
+                boolean upper = (n & w) != 0;
+                lo[n] = upper ? T + n - w : n;  // a' keeps a's lower half of each 2w block, takes b's lower half
+                hi[n] = upper ? T + n : n + w;  // b' takes a's upper half, keeps b's upper half
+            }
+            LO[s] = FloatVector.fromArray(S16, lo, 0);
+            HI[s] = FloatVector.fromArray(S16, hi, 0);
+        }
+    }
+
+    // The same index vectors as constants: static final fields let the JIT fold the index conversion out of the loop.
+    private static final FloatVector LO8 = LO[0];
+    private static final FloatVector HI8 = HI[0];
+    private static final FloatVector LO4 = LO[1];
+    private static final FloatVector HI4 = HI[1];
+    private static final FloatVector LO2 = LO[2];
+    private static final FloatVector HI2 = HI[2];
+    private static final FloatVector LO1 = LO[3];
+    private static final FloatVector HI1 = HI[3];
+
+    private final WorkerPool pool;
+    private final long smallWorkBytes;
+    private final float[][] lanes;
+    private final Job job = new Job();
+
+    public ExactVectorMatVec(int threads) {
+        this(threads, SMALL_WORK_BYTES);
+    }
+
+    /** Tests pass {@code smallWorkBytes = 0} to send even tiny matrices through the worker threads. */
+    ExactVectorMatVec(int threads, long smallWorkBytes) {
+        this.smallWorkBytes = smallWorkBytes;
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("threads = " + threads + "; expected 1 to 1024");
+        }
+        pool = new WorkerPool(threads, "flightllm-exact");
+        lanes = new float[threads][T];
+    }
+
+    public int threads() {
+        return pool.parts();
+    }
+
+    @Override
+    public String name() {
+        return "exact(16-row tiles, " + threads() + (threads() == 1 ? " thread)" : " threads)");
+    }
+
+    @Override
+    public void apply(Tensor w, float[] x, float[] out) {
+        if (w.rows() > Integer.MAX_VALUE || x.length < w.cols() || out.length < w.rows()) {
+            throw new IllegalArgumentException(w.name() + " [" + w.rows() + ", " + w.cols() + "]: input of "
+                    + x.length + " and output of " + out.length + " elements do not fit");
+        }
+        job.w = w;
+        job.x = x;
+        job.out = out;
+        if (pool.parts() == 1 || w.byteSize() < smallWorkBytes) {
+            job.run(0, 1);
+        } else {
+            pool.run(job);
+        }
+        job.w = null;
+        job.x = null;
+        job.out = null;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private final class Job implements WorkerPool.Job {
+        Tensor w;
+        float[] x;
+        float[] out;
+
+        @Override
+        public void run(int part, int parts) {
+            int rows = (int) w.rows();
+            if (w.type() != DType.F32) {
+                int r0 = (int) ((long) rows * part / parts);
+                int r1 = (int) ((long) rows * (part + 1) / parts);
+                for (int r = r0; r < r1; r++) {
+                    out[r] = w.dot(r, x);
+                }
+                return;
+            }
+            int tiles = rows / T;
+            int t0 = (int) ((long) tiles * part / parts);
+            int t1 = (int) ((long) tiles * (part + 1) / parts);
+            for (int t = t0; t < t1; t++) {
+                tile(w.data(), w.cols(), t * T, x, out, lanes[part]);
+            }
+            if (part == parts - 1) {
+                for (int r = tiles * T; r < rows; r++) {
+                    out[r] = w.dot(r, x);
+                }
+            }
+        }
+    }
+
+    /** Rows [r, r + 16): lane i accumulates row r + i in the golden order. */
+    static void tile(MemorySegment seg, int cols, int r, float[] x, float[] out, float[] tmp) {
+        long rowBytes = 4L * cols;
+        long base = r * rowBytes;
+        FloatVector acc = FloatVector.zero(S16);
+        int ub = cols - cols % T;
+        for (int j = 0; j < ub; j += T) {
+            long off = 4L * j;
+            FloatVector a0 = FloatVector.fromMemorySegment(S16, seg, base + 0L * rowBytes + off, LE);
+            FloatVector a1 = FloatVector.fromMemorySegment(S16, seg, base + 1L * rowBytes + off, LE);
+            FloatVector a2 = FloatVector.fromMemorySegment(S16, seg, base + 2L * rowBytes + off, LE);
+            FloatVector a3 = FloatVector.fromMemorySegment(S16, seg, base + 3L * rowBytes + off, LE);
+            FloatVector a4 = FloatVector.fromMemorySegment(S16, seg, base + 4L * rowBytes + off, LE);
+            FloatVector a5 = FloatVector.fromMemorySegment(S16, seg, base + 5L * rowBytes + off, LE);
+            FloatVector a6 = FloatVector.fromMemorySegment(S16, seg, base + 6L * rowBytes + off, LE);
+            FloatVector a7 = FloatVector.fromMemorySegment(S16, seg, base + 7L * rowBytes + off, LE);
+            FloatVector a8 = FloatVector.fromMemorySegment(S16, seg, base + 8L * rowBytes + off, LE);
+            FloatVector a9 = FloatVector.fromMemorySegment(S16, seg, base + 9L * rowBytes + off, LE);
+            FloatVector a10 = FloatVector.fromMemorySegment(S16, seg, base + 10L * rowBytes + off, LE);
+            FloatVector a11 = FloatVector.fromMemorySegment(S16, seg, base + 11L * rowBytes + off, LE);
+            FloatVector a12 = FloatVector.fromMemorySegment(S16, seg, base + 12L * rowBytes + off, LE);
+            FloatVector a13 = FloatVector.fromMemorySegment(S16, seg, base + 13L * rowBytes + off, LE);
+            FloatVector a14 = FloatVector.fromMemorySegment(S16, seg, base + 14L * rowBytes + off, LE);
+            FloatVector a15 = FloatVector.fromMemorySegment(S16, seg, base + 15L * rowBytes + off, LE);
+            FloatVector b0 = LO8.selectFrom(a0, a8);
+            FloatVector b8 = HI8.selectFrom(a0, a8);
+            FloatVector b1 = LO8.selectFrom(a1, a9);
+            FloatVector b9 = HI8.selectFrom(a1, a9);
+            FloatVector b2 = LO8.selectFrom(a2, a10);
+            FloatVector b10 = HI8.selectFrom(a2, a10);
+            FloatVector b3 = LO8.selectFrom(a3, a11);
+            FloatVector b11 = HI8.selectFrom(a3, a11);
+            FloatVector b4 = LO8.selectFrom(a4, a12);
+            FloatVector b12 = HI8.selectFrom(a4, a12);
+            FloatVector b5 = LO8.selectFrom(a5, a13);
+            FloatVector b13 = HI8.selectFrom(a5, a13);
+            FloatVector b6 = LO8.selectFrom(a6, a14);
+            FloatVector b14 = HI8.selectFrom(a6, a14);
+            FloatVector b7 = LO8.selectFrom(a7, a15);
+            FloatVector b15 = HI8.selectFrom(a7, a15);
+            FloatVector c0 = LO4.selectFrom(b0, b4);
+            FloatVector c4 = HI4.selectFrom(b0, b4);
+            FloatVector c1 = LO4.selectFrom(b1, b5);
+            FloatVector c5 = HI4.selectFrom(b1, b5);
+            FloatVector c2 = LO4.selectFrom(b2, b6);
+            FloatVector c6 = HI4.selectFrom(b2, b6);
+            FloatVector c3 = LO4.selectFrom(b3, b7);
+            FloatVector c7 = HI4.selectFrom(b3, b7);
+            FloatVector c8 = LO4.selectFrom(b8, b12);
+            FloatVector c12 = HI4.selectFrom(b8, b12);
+            FloatVector c9 = LO4.selectFrom(b9, b13);
+            FloatVector c13 = HI4.selectFrom(b9, b13);
+            FloatVector c10 = LO4.selectFrom(b10, b14);
+            FloatVector c14 = HI4.selectFrom(b10, b14);
+            FloatVector c11 = LO4.selectFrom(b11, b15);
+            FloatVector c15 = HI4.selectFrom(b11, b15);
+            FloatVector d0 = LO2.selectFrom(c0, c2);
+            FloatVector d2 = HI2.selectFrom(c0, c2);
+            FloatVector d1 = LO2.selectFrom(c1, c3);
+            FloatVector d3 = HI2.selectFrom(c1, c3);
+            FloatVector d4 = LO2.selectFrom(c4, c6);
+            FloatVector d6 = HI2.selectFrom(c4, c6);
+            FloatVector d5 = LO2.selectFrom(c5, c7);
+            FloatVector d7 = HI2.selectFrom(c5, c7);
+            FloatVector d8 = LO2.selectFrom(c8, c10);
+            FloatVector d10 = HI2.selectFrom(c8, c10);
+            FloatVector d9 = LO2.selectFrom(c9, c11);
+            FloatVector d11 = HI2.selectFrom(c9, c11);
+            FloatVector d12 = LO2.selectFrom(c12, c14);
+            FloatVector d14 = HI2.selectFrom(c12, c14);
+            FloatVector d13 = LO2.selectFrom(c13, c15);
+            FloatVector d15 = HI2.selectFrom(c13, c15);
+            FloatVector e0 = LO1.selectFrom(d0, d1);
+            FloatVector e1 = HI1.selectFrom(d0, d1);
+            FloatVector e2 = LO1.selectFrom(d2, d3);
+            FloatVector e3 = HI1.selectFrom(d2, d3);
+            FloatVector e4 = LO1.selectFrom(d4, d5);
+            FloatVector e5 = HI1.selectFrom(d4, d5);
+            FloatVector e6 = LO1.selectFrom(d6, d7);
+            FloatVector e7 = HI1.selectFrom(d6, d7);
+            FloatVector e8 = LO1.selectFrom(d8, d9);
+            FloatVector e9 = HI1.selectFrom(d8, d9);
+            FloatVector e10 = LO1.selectFrom(d10, d11);
+            FloatVector e11 = HI1.selectFrom(d10, d11);
+            FloatVector e12 = LO1.selectFrom(d12, d13);
+            FloatVector e13 = HI1.selectFrom(d12, d13);
+            FloatVector e14 = LO1.selectFrom(d14, d15);
+            FloatVector e15 = HI1.selectFrom(d14, d15);
+            acc = acc.add(e0.mul(x[j + 0]));
+            acc = acc.add(e1.mul(x[j + 1]));
+            acc = acc.add(e2.mul(x[j + 2]));
+            acc = acc.add(e3.mul(x[j + 3]));
+            acc = acc.add(e4.mul(x[j + 4]));
+            acc = acc.add(e5.mul(x[j + 5]));
+            acc = acc.add(e6.mul(x[j + 6]));
+            acc = acc.add(e7.mul(x[j + 7]));
+            acc = acc.add(e8.mul(x[j + 8]));
+            acc = acc.add(e9.mul(x[j + 9]));
+            acc = acc.add(e10.mul(x[j + 10]));
+            acc = acc.add(e11.mul(x[j + 11]));
+            acc = acc.add(e12.mul(x[j + 12]));
+            acc = acc.add(e13.mul(x[j + 13]));
+            acc = acc.add(e14.mul(x[j + 14]));
+            acc = acc.add(e15.mul(x[j + 15]));
+        }
+        acc.intoArray(tmp, 0);
+        for (int i = 0; i < T; i++) {
+            float val = tmp[i];
+            long rb = base + i * rowBytes;
+            for (int j = ub; j < cols; j++) {
+                val += seg.get(F32, rb + 4L * j) * x[j];
+            }
+            out[r + i] = val;
+        }
+    }
+
+    /** Testing aid: a 16 x 16 tile of {@code in} (row-major) transposed by the kernel's butterfly stages. */
+    static float[] transposeForTest(float[] in) {
+        FloatVector[] v = new FloatVector[T];
+        for (int i = 0; i < T; i++) {
+            v[i] = FloatVector.fromArray(S16, in, i * T);
+        }
+        int[] widths = {8, 4, 2, 1};
+        for (int s = 0; s < 4; s++) {
+            int w = widths[s];
+            for (int i = 0; i < T; i++) {
+                if ((i & w) == 0) {
+                    FloatVector a = v[i];
+                    FloatVector b = v[i + w];
+                    v[i] = LO[s].selectFrom(a, b);
+                    v[i + w] = HI[s].selectFrom(a, b);
+                }
+            }
+        }
+        float[] out = new float[T * T];
+        for (int i = 0; i < T; i++) {
+            v[i].intoArray(out, i * T);
+        }
+        return out;
+    }
+}

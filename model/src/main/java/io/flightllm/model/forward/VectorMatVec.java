@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * batched prefill gives the same bits as row-by-row prefill with this kernel. It differs from the golden order
  * (llama2.c's), so results agree with {@link ScalarMatVec} only to rounding.
  *
- * <p>Not thread-safe: one forward pass drives one instance. Close it to stop its worker threads.
+ * <p>Not thread-safe: one forward pass drives one instance. Close it to stop its worker threads. With more than one
+ * thread the tensors must live in memory other threads may read (a shared or global arena; the loaders map files
+ * that way).
  */
 public final class VectorMatVec implements MatVec {
     /** The preferred species, at least 256 and at most 512 bits wide (block decoders need 8 to 16 lanes). */

@@ -57,10 +57,10 @@ final class RunCommand implements Callable<Integer> {
     String backend;
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "golden",
-            description = "ref matrix kernels: golden (run.c order, bit-exact) or vector (Vector API, threads)")
+            description = Options.KERNELS_HELP + " (default: golden)")
     String kernels;
 
-    @Option(names = "--threads", paramLabel = "T", description = "threads for vector kernels (default: all cores)")
+    @Option(names = "--threads", paramLabel = "T", description = "threads for the exact and vector kernels (default: all cores)")
     Integer threads;
 
     @Override

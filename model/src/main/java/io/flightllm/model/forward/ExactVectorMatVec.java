@@ -2,9 +2,12 @@ package io.flightllm.model.forward;
 
 import io.flightllm.model.DType;
 import io.flightllm.model.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * multiply and per add. Instead of splitting a row across lanes (which reassociates the sum), the 16 lanes hold 16
  * different rows: each 16 x 16 tile of the matrix is loaded row-wise and transposed in registers (four butterfly stages
  * of two-vector {@code selectFrom}), then {@code acc = acc + col_k * x[k]} runs for k in ascending order with a separate
- * multiply and add (never FMA). Every lane therefore performs exactly the scalar sequence of operations of its row.
+ * multiply and add (never FMA). The packed mode (the default) copies each matrix once into that transposed tile
+ * layout, so a call is one load, one multiply and one add per 16 weights. Every lane therefore performs exactly the scalar sequence of operations of its row.
  * Rows left over after the last full tile, and tails of fewer than 16 columns, continue sequentially in scalar code.
  * Threads split the tiles; since no sum is split, the result does not depend on the thread count.
  *
@@ -58,21 +62,38 @@ public final class ExactVectorMatVec implements MatVec {
     private static final FloatVector LO1 = LO[3];
     private static final FloatVector HI1 = HI[3];
 
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
     private final WorkerPool pool;
     private final long smallWorkBytes;
+    private final boolean packed;
     private final float[][] lanes;
     private final Job job = new Job();
+    /** Column-interleaved copies of the F32 matrices (packed mode), made on first use, freed by close(). */
+    private final Arena packArena = Arena.ofShared();
+    private final Map<Tensor, MemorySegment> packs = new IdentityHashMap<>();
 
+    /** The packed kernel (see {@link #ExactVectorMatVec(int, boolean)}). */
     public ExactVectorMatVec(int threads) {
-        this(threads, SMALL_WORK_BYTES);
+        this(threads, true);
+    }
+
+    /**
+     * @param packed true: on first use, copy each F32 matrix into a column-interleaved layout (for every 16-row tile,
+     *               column k's 16 values are contiguous), so the kernel needs no shuffles; costs one copy of the
+     *               weights in memory. false: transpose 16 x 16 tiles in registers on every call (no copy).
+     */
+    public ExactVectorMatVec(int threads, boolean packed) {
+        this(threads, SMALL_WORK_BYTES, packed);
     }
 
     /** Tests pass {@code smallWorkBytes = 0} to send even tiny matrices through the worker threads. */
-    ExactVectorMatVec(int threads, long smallWorkBytes) {
-        this.smallWorkBytes = smallWorkBytes;
+    ExactVectorMatVec(int threads, long smallWorkBytes, boolean packed) {
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("threads = " + threads + "; expected 1 to 1024");
         }
+        this.smallWorkBytes = smallWorkBytes;
+        this.packed = packed;
         pool = new WorkerPool(threads, "flightllm-exact");
         lanes = new float[threads][T];
     }
@@ -83,7 +104,7 @@ public final class ExactVectorMatVec implements MatVec {
 
     @Override
     public String name() {
-        return "exact(16-row tiles, " + threads() + (threads() == 1 ? " thread)" : " threads)");
+        return "exact(" + (packed ? "packed" : "register-transposed") + " 16-row tiles, " + threads() + (threads() == 1 ? " thread)" : " threads)");
     }
 
     @Override
@@ -95,6 +116,7 @@ public final class ExactVectorMatVec implements MatVec {
         job.w = w;
         job.x = x;
         job.out = out;
+        job.pack = packed && w.type() == DType.F32 && w.rows() >= T ? packs.computeIfAbsent(w, this::pack) : null;
         if (pool.parts() == 1 || w.byteSize() < smallWorkBytes) {
             job.run(0, 1);
         } else {
@@ -103,17 +125,39 @@ public final class ExactVectorMatVec implements MatVec {
         job.w = null;
         job.x = null;
         job.out = null;
+        job.pack = null;
     }
 
     @Override
     public void close() {
         pool.close();
+        packs.clear();
+        packArena.close();
+    }
+
+    /** Tile t, column k of the packed copy: the 16 floats w[16 t + i][k], i = 0..15, at ((t * cols) + k) * 64. */
+    private MemorySegment pack(Tensor w) {
+        int cols = w.cols();
+        long tiles = w.rows() / T;
+        MemorySegment src = w.data();
+        MemorySegment dst = packArena.allocate(tiles * cols * T * 4, 64);
+        for (long t = 0; t < tiles; t++) {
+            for (int i = 0; i < T; i++) {
+                long from = (t * T + i) * cols * 4;
+                long to = t * cols * T * 4 + 4L * i;
+                for (int k = 0; k < cols; k++) {
+                    dst.set(ValueLayout.JAVA_FLOAT, to + 64L * k, src.get(F32, from + 4L * k));
+                }
+            }
+        }
+        return dst;
     }
 
     private final class Job implements WorkerPool.Job {
         Tensor w;
         float[] x;
         float[] out;
+        MemorySegment pack;
 
         @Override
         public void run(int part, int parts) {
@@ -129,8 +173,18 @@ public final class ExactVectorMatVec implements MatVec {
             int tiles = rows / T;
             int t0 = (int) ((long) tiles * part / parts);
             int t1 = (int) ((long) tiles * (part + 1) / parts);
-            for (int t = t0; t < t1; t++) {
-                tile(w.data(), w.cols(), t * T, x, out, lanes[part]);
+            if (pack != null) {
+                int t = t0;
+                for (; t + 2 <= t1; t += 2) {
+                    packedTiles2(pack, w.cols(), t, x, out);
+                }
+                if (t < t1) {
+                    packedTile(pack, w.cols(), t, x, out);
+                }
+            } else {
+                for (int t = t0; t < t1; t++) {
+                    tile(w.data(), w.cols(), t * T, x, out, lanes[part]);
+                }
             }
             if (part == parts - 1) {
                 for (int r = tiles * T; r < rows; r++) {
@@ -138,6 +192,31 @@ public final class ExactVectorMatVec implements MatVec {
                 }
             }
         }
+    }
+
+    /** Packed tile t: lane i accumulates row 16 t + i over all columns in the golden order. */
+    static void packedTile(MemorySegment p, int cols, int t, float[] x, float[] out) {
+        long base = (long) t * cols * 64;
+        FloatVector acc = FloatVector.zero(S16);
+        for (int k = 0; k < cols; k++) {
+            acc = acc.add(FloatVector.fromMemorySegment(S16, p, base + 64L * k, NATIVE).mul(x[k]));
+        }
+        acc.intoArray(out, t * T);
+    }
+
+    /** Packed tiles t and t + 1 together: two independent add chains. */
+    static void packedTiles2(MemorySegment p, int cols, int t, float[] x, float[] out) {
+        long b0 = (long) t * cols * 64;
+        long b1 = b0 + (long) cols * 64;
+        FloatVector a0 = FloatVector.zero(S16);
+        FloatVector a1 = a0;
+        for (int k = 0; k < cols; k++) {
+            float xk = x[k];
+            a0 = a0.add(FloatVector.fromMemorySegment(S16, p, b0 + 64L * k, NATIVE).mul(xk));
+            a1 = a1.add(FloatVector.fromMemorySegment(S16, p, b1 + 64L * k, NATIVE).mul(xk));
+        }
+        a0.intoArray(out, t * T);
+        a1.intoArray(out, t * T + T);
     }
 
     /** Rows [r, r + 16): lane i accumulates row r + i in the golden order. */

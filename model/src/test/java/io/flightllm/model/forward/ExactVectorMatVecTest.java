@@ -6,18 +6,18 @@ import io.flightllm.model.DType;
 import io.flightllm.model.Tensor;
 import java.lang.foreign.Arena;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 /** The transposed-tile kernel gives exactly the golden bits: full tiles, leftover rows and column tails. */
 class ExactVectorMatVecTest {
     @ParameterizedTest
-    @ValueSource(ints = {1, 2})
-    void bitIdenticalToGoldenOnF32(int threads) {
-        try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(threads, 0)) {
+    @CsvSource({"1, true", "2, true", "1, false", "2, false"})
+    void bitIdenticalToGoldenOnF32(int threads, boolean packed) {
+        try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(threads, 0, packed)) {
             ScalarMatVec golden = new ScalarMatVec();
             long seed = 11;
-            for (int rows : new int[] {1, 15, 16, 37, 64}) {
+            for (int rows : new int[] {1, 15, 16, 37, 64, 80}) {
                 for (int cols : new int[] {1, 15, 16, 33, 257}) {
                     Tensor w = RandomTensors.of(arena, DType.F32, rows, cols, seed++);
                     float[] x = RandomTensors.vector(cols, seed++);
@@ -36,7 +36,7 @@ class ExactVectorMatVecTest {
 
     @Test
     void otherTypesFallBackToTheGoldenDotProduct() {
-        try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(2, 0)) {
+        try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(2, 0, true)) {
             for (DType t : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q8_GROUP}) {
                 Tensor w = RandomTensors.of(arena, t, 37, 96, 3);
                 float[] x = RandomTensors.vector(96, 4);

@@ -55,18 +55,20 @@ class VectorModelTest {
     void vectorLogitsAreCloseAndExactLogitsAreGolden(String model, String tok) {
         try (Model m = ModelLoader.load(SharedData.model(model));
              VectorMatVec vector = new VectorMatVec(2, 0);
-             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0)) {
+             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0, true);
+             ExactVectorMatVec exactT = new ExactVectorMatVec(2, 0, false)) {
             int n = 48;
             int[] t = tokens(m, tokenizer(m, tok), n);
             LlamaForward golden = new LlamaForward(m.config(), m.weights(), new ScalarMatVec(), n);
             LlamaForward fv = new LlamaForward(m.config(), m.weights(), vector, n);
             LlamaForward fe = new LlamaForward(m.config(), m.weights(), exact, n);
+            LlamaForward ft = new LlamaForward(m.config(), m.weights(), exactT, n);
             float maxErr = 0;
             for (int pos = 0; pos < n; pos++) {
                 float[] g = golden.forward(t[pos], pos).clone();
                 float[] v = fv.forward(t[pos], pos);
-                float[] e = fe.forward(t[pos], pos);
-                assertThat(e).as("exact kernel logits at position %d", pos).isEqualTo(g);
+                assertThat(fe.forward(t[pos], pos)).as("packed exact logits at position %d", pos).isEqualTo(g);
+                assertThat(ft.forward(t[pos], pos)).as("transposing exact logits at position %d", pos).isEqualTo(g);
                 for (int i = 0; i < g.length; i++) {
                     maxErr = Math.max(maxErr, Math.abs(v[i] - g[i]));
                 }
@@ -90,7 +92,7 @@ class VectorModelTest {
     void greedyTextWithTheFastKernelsEqualsGolden(String model, String tok, int steps) {
         try (Model m = ModelLoader.load(SharedData.model(model));
              VectorMatVec vector = new VectorMatVec(2, 0);
-             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0)) {
+             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0, true)) {
             Tokenizer t = tokenizer(m, tok);
             byte[] golden = greedy(m, t, new ScalarMatVec(), steps);
             assertThat(golden.length).isGreaterThan(100);
@@ -104,7 +106,7 @@ class VectorModelTest {
     void exactKernelReproducesRunCOutput() throws Exception {
         byte[] expected = Files.readAllBytes(SharedData.reference("stories260K_n256_empty.stdout"));
         try (Model m = ModelLoader.load(SharedData.model("stories260K.bin"));
-             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0)) {
+             ExactVectorMatVec exact = new ExactVectorMatVec(2, 0, true)) {
             Tokenizer t = tokenizer(m, "tok512.bin");
             LlamaForward f = new LlamaForward(m.config(), m.weights(), exact, 256);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -123,7 +125,7 @@ class VectorModelTest {
             int n = LlamaForward.PREFILL_CHUNK + 6;
             int[] t = tokens(m, tokenizer(m, tok), n + 1);
             for (Supplier<MatVec> kernel : java.util.List.<Supplier<MatVec>>of(ScalarMatVec::new,
-                    () -> new VectorMatVec(2, 0), () -> new ExactVectorMatVec(2, 0))) {
+                    () -> new VectorMatVec(2, 0), () -> new ExactVectorMatVec(2, 0, true))) {
                 try (MatVec a = kernel.get(); MatVec b = kernel.get()) {
                     LlamaForward rowByRow = new LlamaForward(m.config(), m.weights(), a, n + 1);
                     LlamaForward batched = new LlamaForward(m.config(), m.weights(), b, n + 1);

@@ -69,6 +69,7 @@ public final class ExactVectorMatVec implements MatVec {
     private final boolean packed;
     private final float[][] lanes;
     private final Job job = new Job();
+    private final BatchJob batchJob = new BatchJob();
     /** Column-interleaved copies of the F32 matrices (packed mode), made on first use, freed by close(). */
     private final Arena packArena = Arena.ofShared();
     private final Map<Tensor, MemorySegment> packs = new IdentityHashMap<>();
@@ -128,6 +129,99 @@ public final class ExactVectorMatVec implements MatVec {
         job.pack = null;
     }
 
+    /**
+     * Prefill: for packed F32 matrices, each tile's columns are read once for four inputs at a time (the tile stays in
+     * cache for the next four), so the weights come from memory once per batch. Other cases: row by row.
+     */
+    @Override
+    public void applyBatch(Tensor w, float[][] x, float[][] out, int n) {
+        if (!packed || w.type() != DType.F32 || w.rows() < T || n < 2) {
+            MatVec.super.applyBatch(w, x, out, n);
+            return;
+        }
+        if (n > x.length || n > out.length) {
+            throw new IllegalArgumentException("batch of " + n + " rows with " + x.length + " inputs and "
+                    + out.length + " outputs");
+        }
+        for (int b = 0; b < n; b++) {
+            if (w.rows() > Integer.MAX_VALUE || x[b].length < w.cols() || out[b].length < w.rows()) {
+                throw new IllegalArgumentException(w.name() + " [" + w.rows() + ", " + w.cols() + "]: input of "
+                        + x[b].length + " and output of " + out[b].length + " elements do not fit");
+            }
+        }
+        batchJob.w = w;
+        batchJob.xs = x;
+        batchJob.outs = out;
+        batchJob.n = n;
+        batchJob.pack = packs.computeIfAbsent(w, this::pack);
+        if (pool.parts() == 1 || w.byteSize() * n < smallWorkBytes) {
+            batchJob.run(0, 1);
+        } else {
+            pool.run(batchJob);
+        }
+        batchJob.w = null;
+        batchJob.xs = null;
+        batchJob.outs = null;
+        batchJob.pack = null;
+    }
+
+    private final class BatchJob implements WorkerPool.Job {
+        Tensor w;
+        float[][] xs;
+        float[][] outs;
+        int n;
+        MemorySegment pack;
+
+        @Override
+        public void run(int part, int parts) {
+            int rows = (int) w.rows();
+            int cols = w.cols();
+            int tiles = rows / T;
+            int t0 = (int) ((long) tiles * part / parts);
+            int t1 = (int) ((long) tiles * (part + 1) / parts);
+            for (int t = t0; t < t1; t++) {
+                int b = 0;
+                for (; b + 4 <= n; b += 4) {
+                    packedTileTokens4(pack, cols, t, xs, b, outs);
+                }
+                for (; b < n; b++) {
+                    packedTile(pack, cols, t, xs[b], outs[b]);
+                }
+            }
+            if (part == parts - 1) {
+                for (int r = tiles * T; r < rows; r++) {
+                    for (int b = 0; b < n; b++) {
+                        outs[b][r] = w.dot(r, xs[b]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packed tile t against inputs b .. b + 3: one load of each column vector feeds four chains. */
+    static void packedTileTokens4(MemorySegment p, int cols, int t, float[][] xs, int b, float[][] outs) {
+        long base = (long) t * cols * 64;
+        float[] x0 = xs[b];
+        float[] x1 = xs[b + 1];
+        float[] x2 = xs[b + 2];
+        float[] x3 = xs[b + 3];
+        FloatVector a0 = FloatVector.zero(S16);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int k = 0; k < cols; k++) {
+            FloatVector col = FloatVector.fromMemorySegment(S16, p, base + 64L * k, NATIVE);
+            a0 = a0.add(col.mul(x0[k]));
+            a1 = a1.add(col.mul(x1[k]));
+            a2 = a2.add(col.mul(x2[k]));
+            a3 = a3.add(col.mul(x3[k]));
+        }
+        a0.intoArray(outs[b], t * T);
+        a1.intoArray(outs[b + 1], t * T);
+        a2.intoArray(outs[b + 2], t * T);
+        a3.intoArray(outs[b + 3], t * T);
+    }
+
     @Override
     public void close() {
         pool.close();
@@ -175,6 +269,9 @@ public final class ExactVectorMatVec implements MatVec {
             int t1 = (int) ((long) tiles * (part + 1) / parts);
             if (pack != null) {
                 int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    packedTiles4(pack, w.cols(), t, x, out);
+                }
                 for (; t + 2 <= t1; t += 2) {
                     packedTiles2(pack, w.cols(), t, x, out);
                 }
@@ -202,6 +299,28 @@ public final class ExactVectorMatVec implements MatVec {
             acc = acc.add(FloatVector.fromMemorySegment(S16, p, base + 64L * k, NATIVE).mul(x[k]));
         }
         acc.intoArray(out, t * T);
+    }
+
+    /** Packed tiles t .. t + 3 together: four independent add chains, four memory streams. */
+    static void packedTiles4(MemorySegment p, int cols, int t, float[] x, float[] out) {
+        long stride = (long) cols * 64;
+        long b0 = (long) t * stride;
+        FloatVector a0 = FloatVector.zero(S16);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int k = 0; k < cols; k++) {
+            float xk = x[k];
+            long o = b0 + 64L * k;
+            a0 = a0.add(FloatVector.fromMemorySegment(S16, p, o, NATIVE).mul(xk));
+            a1 = a1.add(FloatVector.fromMemorySegment(S16, p, o + stride, NATIVE).mul(xk));
+            a2 = a2.add(FloatVector.fromMemorySegment(S16, p, o + 2 * stride, NATIVE).mul(xk));
+            a3 = a3.add(FloatVector.fromMemorySegment(S16, p, o + 3 * stride, NATIVE).mul(xk));
+        }
+        a0.intoArray(out, t * T);
+        a1.intoArray(out, t * T + T);
+        a2.intoArray(out, t * T + 2 * T);
+        a3.intoArray(out, t * T + 3 * T);
     }
 
     /** Packed tiles t and t + 1 together: two independent add chains. */

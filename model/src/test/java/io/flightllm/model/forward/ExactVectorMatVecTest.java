@@ -34,6 +34,29 @@ class ExactVectorMatVecTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"1", "2"})
+    void batchedProductsAreGoldenToo(int threads) {
+        try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(threads, 0, true)) {
+            for (int rows : new int[] {37, 80}) {
+                Tensor w = RandomTensors.of(arena, DType.F32, rows, 33, rows);
+                for (int n = 1; n <= 9; n++) {
+                    float[][] xs = new float[n][];
+                    float[][] outs = new float[n][rows];
+                    for (int b = 0; b < n; b++) {
+                        xs[b] = RandomTensors.vector(33, 1000 + b);
+                    }
+                    mv.applyBatch(w, xs, outs, n);
+                    for (int b = 0; b < n; b++) {
+                        float[] expected = new float[rows];
+                        new ScalarMatVec().apply(w, xs[b], expected);
+                        assertThat(outs[b]).as("%s batch of %d, input %d", w, n, b).isEqualTo(expected);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void otherTypesFallBackToTheGoldenDotProduct() {
         try (Arena arena = Arena.ofShared(); ExactVectorMatVec mv = new ExactVectorMatVec(2, 0, true)) {

@@ -70,9 +70,10 @@ final class Options {
     }
 
     /** Help text of {@code --kernels}, shared by run and bench. */
-    static final String KERNELS_HELP = "ref matrix kernels: golden (run.c order, one thread, bit-exact), exact "
-            + "(Vector API + threads, still bit-identical to golden for FP32) or vector (Vector API + threads, "
-            + "reassociated sums: fastest, logits differ from golden by rounding)";
+    static final String KERNELS_HELP = "ref matrix kernels: golden (run.c order, one thread), exact (Vector API + "
+            + "threads, bit-identical to golden; keeps a column-interleaved copy of the FP32 matrices), "
+            + "exact-transposed (the same bits without the copy, transposing in registers; slower) or vector "
+            + "(Vector API + threads, reassociated sums: logits differ from golden by rounding)";
 
     /** golden, exact or vector; {@code threads} (null = all cores) applies to exact and vector. */
     static MatVec matVec(String kernels, Integer threads) {
@@ -83,9 +84,10 @@ final class Options {
         return switch (kernels) {
             case "golden" -> new ScalarMatVec();
             case "vector" -> new VectorMatVec(t);
-            case "exact" -> new ExactVectorMatVec(t);
+            case "exact" -> new ExactVectorMatVec(t, true);
+            case "exact-transposed" -> new ExactVectorMatVec(t, false);
             default -> throw new Main.UserInputException("--kernels is '" + kernels
-                    + "'; expected golden, exact or vector");
+                    + "'; expected golden, exact, exact-transposed or vector");
         };
     }
 }

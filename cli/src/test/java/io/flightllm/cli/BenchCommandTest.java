@@ -81,7 +81,7 @@ class BenchCommandTest {
         assertThat(tooLong.err()).contains("300 positions").contains("256");
         Outcome kernels = run("bench", "--random-shape", "tiny", "--kernels", "gpu");
         assertThat(kernels.exit()).isEqualTo(Main.EXIT_INPUT);
-        assertThat(kernels.err()).contains("expected golden, exact or vector");
+        assertThat(kernels.err()).contains("expected golden, exact, exact-transposed or vector");
     }
 
     @Test

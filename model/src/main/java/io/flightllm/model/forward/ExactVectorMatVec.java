@@ -229,20 +229,32 @@ public final class ExactVectorMatVec implements MatVec {
         packArena.close();
     }
 
-    /** Tile t, column k of the packed copy: the 16 floats w[16 t + i][k], i = 0..15, at ((t * cols) + k) * 64. */
+    /**
+     * Tile t, column k of the packed copy: the 16 floats w[16 t + i][k], i = 0..15, at ((t * cols) + k) * 64. Rows
+     * after the last full tile are not packed (they take the scalar path). The copy is made by all threads.
+     */
     private MemorySegment pack(Tensor w) {
         int cols = w.cols();
-        long tiles = w.rows() / T;
+        int tiles = (int) (w.rows() / T);
         MemorySegment src = w.data();
-        MemorySegment dst = packArena.allocate(tiles * cols * T * 4, 64);
-        for (long t = 0; t < tiles; t++) {
-            for (int i = 0; i < T; i++) {
-                long from = (t * T + i) * cols * 4;
-                long to = t * cols * T * 4 + 4L * i;
-                for (int k = 0; k < cols; k++) {
-                    dst.set(ValueLayout.JAVA_FLOAT, to + 64L * k, src.get(F32, from + 4L * k));
+        MemorySegment dst = packArena.allocate((long) tiles * cols * T * 4, 64);
+        WorkerPool.Job copy = (part, parts) -> {
+            int t0 = (int) ((long) tiles * part / parts);
+            int t1 = (int) ((long) tiles * (part + 1) / parts);
+            for (long t = t0; t < t1; t++) {
+                for (int i = 0; i < T; i++) {
+                    long from = (t * T + i) * cols * 4;
+                    long to = t * cols * T * 4 + 4L * i;
+                    for (int k = 0; k < cols; k++) {
+                        dst.set(ValueLayout.JAVA_FLOAT, to + 64L * k, src.get(F32, from + 4L * k));
+                    }
                 }
             }
+        };
+        if (pool.parts() == 1 || w.byteSize() < smallWorkBytes) {
+            copy.run(0, 1);
+        } else {
+            pool.run(copy);
         }
         return dst;
     }

@@ -1,7 +1,9 @@
 package io.flightllm.cli;
 
 import io.flightllm.model.forward.MatVec;
+import io.flightllm.model.forward.ExactVectorMatVec;
 import io.flightllm.model.forward.ScalarMatVec;
+import io.flightllm.model.forward.VectorMatVec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -80,13 +82,25 @@ final class Options {
         }
     }
 
+    /** Help text of {@code --kernels}, shared by run and bench. */
+    static final String KERNELS_HELP = "ref matrix kernels: golden (run.c order, one thread), exact (Vector API + "
+            + "threads, bit-identical to golden; keeps a column-interleaved copy of the FP32 matrices), "
+            + "exact-transposed (the same bits without the copy, transposing in registers; slower) or vector "
+            + "(Vector API + threads, reassociated sums: logits differ from golden by rounding)";
+
+    /** golden, exact or vector; {@code threads} (null = all cores) applies to exact and vector. */
     static MatVec matVec(String kernels, Integer threads) {
         if (threads != null && (threads < 1 || threads > 1024)) {
             throw new Main.UserInputException("--threads is " + threads + "; expected 1 to 1024");
         }
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         return switch (kernels) {
             case "golden" -> new ScalarMatVec();
-            default -> throw new Main.UserInputException("--kernels is '" + kernels + "'; expected golden");
+            case "vector" -> new VectorMatVec(t);
+            case "exact" -> new ExactVectorMatVec(t, true);
+            case "exact-transposed" -> new ExactVectorMatVec(t, false);
+            default -> throw new Main.UserInputException("--kernels is '" + kernels
+                    + "'; expected golden, exact, exact-transposed or vector");
         };
     }
 }

@@ -33,7 +33,9 @@ public final class Generator {
     }
 
     /**
-     * Runs generation and streams the text to {@code out}, flushing after every piece.
+     * Runs generation and streams the text to {@code out}, flushing after every piece. The forced prompt positions run
+     * as one batched {@link LlamaForward#prefill}; the printed bytes are the ones run.c prints (its loop prints each
+     * forced piece as it goes; here they follow the prefill).
      *
      * @param promptTokens the encoded prompt, BOS first
      * @param steps        positions to run, already resolved with {@link #effectiveSteps}
@@ -43,34 +45,60 @@ public final class Generator {
         if (promptTokens.length < 1) {
             throw new IllegalArgumentException("expected at least the BOS token in the prompt");
         }
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps = " + steps + "; expected at least 1");
+        }
         ModelConfig c = forward.config();
-        int token = promptTokens[0];
-        int pos = 0;
         int forced = Math.min(promptTokens.length, steps);
+        // Positions 0 .. nextForced-1 have a forced next token (the following prompt token); run.c stops at the first
+        // forced next token that is a stop token, so the prefill ends there too.
+        int nextForced = Math.min(promptTokens.length - 1, steps);
+        int stopAt = -1;
+        for (int p = 0; p < nextForced; p++) {
+            if (c.isStopToken(promptTokens[p + 1])) {
+                stopAt = p;
+                break;
+            }
+        }
+        int prefilled = stopAt >= 0 ? stopAt + 1 : forced;
+        // The last prompt position's logits choose the first generated token, if that position is within steps.
+        boolean sampleAfterPrefill = stopAt < 0 && forced == promptTokens.length;
         long t0 = System.nanoTime();
-        long tPromptEnd = t0;
         int generated = 0;
-        boolean stopped = false;
+        boolean stopped = stopAt >= 0;
+        int pos = prefilled;
+        long tPromptEnd;
         try {
-            while (pos < steps) {
-                float[] logits = forward.forward(token, pos);
-                int next;
-                if (pos < promptTokens.length - 1) {
-                    next = promptTokens[pos + 1];
-                } else {
-                    next = sampler.sample(logits);
-                    generated++;
-                }
-                pos++;
-                if (pos == forced) {
-                    tPromptEnd = System.nanoTime();
-                }
-                if (c.isStopToken(next)) {
-                    stopped = true;
+            float[] logits = forward.prefill(promptTokens, 0, prefilled, sampleAfterPrefill);
+            int next = -1;
+            if (sampleAfterPrefill) {
+                next = sampler.sample(logits);
+                generated++;
+            }
+            tPromptEnd = System.nanoTime();
+            for (int p = 0; p < Math.min(prefilled, nextForced); p++) {
+                if (p == stopAt) {
                     break;
                 }
-                writePiece(out, tokenizer.decode(token, next));
-                token = next;
+                writePiece(out, tokenizer.decode(promptTokens[p], promptTokens[p + 1]));
+            }
+            int token = promptTokens[prefilled - 1];
+            if (sampleAfterPrefill) {
+                while (true) {
+                    if (c.isStopToken(next)) {
+                        stopped = true;
+                        break;
+                    }
+                    writePiece(out, tokenizer.decode(token, next));
+                    token = next;
+                    if (pos >= steps) {
+                        break;
+                    }
+                    logits = forward.forward(token, pos);
+                    next = sampler.sample(logits);
+                    generated++;
+                    pos++;
+                }
             }
             out.write('\n');
             out.flush();
@@ -78,9 +106,6 @@ public final class Generator {
             throw new UncheckedIOException(e);
         }
         long tEnd = System.nanoTime();
-        if (pos < forced) {
-            tPromptEnd = tEnd;
-        }
         return new Result(forced, pos, generated, tPromptEnd - t0, tEnd - tPromptEnd, stopped);
     }
 

@@ -11,7 +11,8 @@ import io.flightllm.model.Weights;
  * or separate classifier) with a KV cache, one token at a time.
  *
  * <p>Every operation is written in llama2.c run.c's order, with C's float semantics (see {@link CMath}); only the
- * matrix-vector products are delegated to a {@link MatVec}. With {@link ScalarMatVec} the logits are the ones run.c
+ * matrix-vector products are delegated to a {@link MatVec}. {@link #prefill} runs the forced prompt positions with
+ * batched products (one pass over the weights per chunk of positions). With {@link ScalarMatVec} the logits are the ones run.c
  * computes, bit for bit; a faster MatVec changes only the summation order inside the products.
  */
 public final class LlamaForward {
@@ -42,6 +43,11 @@ public final class LlamaForward {
     private final float[] ropeFreq;
     private final float[] ropeCos;
     private final float[] ropeSin;
+    /** Prefill activations, allocated on the first {@link #prefill}. */
+    private Batch batch;
+
+    /** Positions per batched prefill pass: bounds the batch buffers (8 rows of hidden_dim floats each). */
+    public static final int PREFILL_CHUNK = 64;
 
     /**
      * @param contextLength positions to allocate in the KV cache (at most the model's seq_len)
@@ -100,14 +106,8 @@ public final class LlamaForward {
             throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + c.vocabSize() + ")");
         }
         int dim = c.dim();
-        int kvDim = c.kvDim();
         int hs = c.headSize();
         w.tokenEmbedding().readRow(token, x);
-        for (int i = 0; i < ropeFreq.length; i++) {
-            float val = pos * ropeFreq[i];
-            ropeCos[i] = CMath.cosf(val);
-            ropeSin[i] = CMath.sinf(val);
-        }
         float sqrtHeadSize = CMath.sqrtf(hs);
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layers().get(l);
@@ -115,39 +115,164 @@ public final class LlamaForward {
             mv.apply(lw.wq(), xb, q);
             mv.apply(lw.wk(), xb, k);
             mv.apply(lw.wv(), xb, v);
-            for (int i = 0; i < c.qDim(); i += 2) {
-                int j = (i % hs) / 2;
-                float fcr = ropeCos[j];
-                float fci = ropeSin[j];
-                rotate(q, i, fcr, fci);
-                if (i < kvDim) {
-                    rotate(k, i, fcr, fci);
-                }
-            }
-            System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
-            System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
-            attention(l, pos, sqrtHeadSize);
+            ropeAndCache(l, pos, q, k, v);
+            attention(l, pos, sqrtHeadSize, q, xb);
             mv.apply(lw.wo(), xb, xb2);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb2[i];
-            }
+            residual(x, xb2, dim);
             rmsnorm(xb, x, ffnNorm[l], dim, c.normEps());
             mv.apply(lw.w1(), xb, hb);
             mv.apply(lw.w3(), xb, hb2);
-            for (int i = 0; i < c.hiddenDim(); i++) {
-                float val = hb[i];
-                val *= (1.0f / (1.0f + CMath.expf(-val)));
-                val *= hb2[i];
-                hb[i] = val;
-            }
+            swiglu(hb, hb2, c.hiddenDim());
             mv.apply(lw.w2(), hb, xb);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb[i];
-            }
+            residual(x, xb, dim);
         }
         rmsnorm(x, x, finalNorm, dim, c.normEps());
         mv.apply(w.classifier(), x, logits);
         return logits;
+    }
+
+    /**
+     * Runs {@code count} forced tokens {@code tokens[0..count)} at positions {@code startPos ..} with every matrix
+     * applied to the whole batch at once ({@link MatVec#applyBatch}), so the weights are read once per chunk of
+     * {@link #PREFILL_CHUNK} positions instead of once per position. Each position goes through exactly the operations
+     * of {@link #forward} in the same order, so the KV cache and the returned logits are the bits {@code forward}
+     * would produce whenever the kernel's batch and single-row products agree (true for every kernel here).
+     * The classifier runs only for the last position, and only if {@code wantLogits}.
+     *
+     * @return the logits of position {@code startPos + count - 1} (a reused array), or null without {@code wantLogits}
+     */
+    public float[] prefill(int[] tokens, int startPos, int count, boolean wantLogits) {
+        if (count < 1 || count > tokens.length) {
+            throw new IllegalArgumentException("prefill of " + count + " tokens from an array of " + tokens.length);
+        }
+        if (startPos < 0 || startPos + count > contextLength) {
+            throw new IllegalArgumentException("positions [" + startPos + ", " + (startPos + count)
+                    + ") outside the context [0, " + contextLength + ")");
+        }
+        for (int i = 0; i < count; i++) {
+            if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token " + tokens[i] + " outside the vocabulary [0, "
+                        + c.vocabSize() + ")");
+            }
+        }
+        if (batch == null) {
+            batch = new Batch(c, Math.min(PREFILL_CHUNK, contextLength));
+        }
+        for (int done = 0; done < count; ) {
+            int n = Math.min(batch.capacity, count - done);
+            prefillChunk(tokens, done, startPos + done, n);
+            done += n;
+        }
+        if (!wantLogits) {
+            return null;
+        }
+        int dim = c.dim();
+        float[] last = batch.x[(count - 1) % batch.capacity];
+        System.arraycopy(last, 0, x, 0, dim);
+        rmsnorm(x, x, finalNorm, dim, c.normEps());
+        mv.apply(w.classifier(), x, logits);
+        return logits;
+    }
+
+    private void prefillChunk(int[] tokens, int offset, int pos0, int n) {
+        Batch bt = batch;
+        int dim = c.dim();
+        float sqrtHeadSize = CMath.sqrtf(c.headSize());
+        for (int b = 0; b < n; b++) {
+            w.tokenEmbedding().readRow(tokens[offset + b], bt.x[b]);
+        }
+        for (int l = 0; l < c.nLayers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+            for (int b = 0; b < n; b++) {
+                rmsnorm(bt.xb[b], bt.x[b], attNorm[l], dim, c.normEps());
+            }
+            mv.applyBatch(lw.wq(), bt.xb, bt.q, n);
+            mv.applyBatch(lw.wk(), bt.xb, bt.k, n);
+            mv.applyBatch(lw.wv(), bt.xb, bt.v, n);
+            for (int b = 0; b < n; b++) {
+                ropeAndCache(l, pos0 + b, bt.q[b], bt.k[b], bt.v[b]);
+            }
+            for (int b = 0; b < n; b++) {
+                attention(l, pos0 + b, sqrtHeadSize, bt.q[b], bt.xb[b]);
+            }
+            mv.applyBatch(lw.wo(), bt.xb, bt.xb2, n);
+            for (int b = 0; b < n; b++) {
+                residual(bt.x[b], bt.xb2[b], dim);
+                rmsnorm(bt.xb[b], bt.x[b], ffnNorm[l], dim, c.normEps());
+            }
+            mv.applyBatch(lw.w1(), bt.xb, bt.hb, n);
+            mv.applyBatch(lw.w3(), bt.xb, bt.hb2, n);
+            for (int b = 0; b < n; b++) {
+                swiglu(bt.hb[b], bt.hb2[b], c.hiddenDim());
+            }
+            mv.applyBatch(lw.w2(), bt.hb, bt.xb, n);
+            for (int b = 0; b < n; b++) {
+                residual(bt.x[b], bt.xb[b], dim);
+            }
+        }
+    }
+
+    /** Activations of a prefill chunk: one row per position. */
+    private static final class Batch {
+        final int capacity;
+        final float[][] x;
+        final float[][] xb;
+        final float[][] xb2;
+        final float[][] q;
+        final float[][] k;
+        final float[][] v;
+        final float[][] hb;
+        final float[][] hb2;
+
+        Batch(ModelConfig c, int capacity) {
+            this.capacity = capacity;
+            x = new float[capacity][c.dim()];
+            xb = new float[capacity][Math.max(c.dim(), c.qDim())];
+            xb2 = new float[capacity][c.dim()];
+            q = new float[capacity][c.qDim()];
+            k = new float[capacity][c.kvDim()];
+            v = new float[capacity][c.kvDim()];
+            hb = new float[capacity][c.hiddenDim()];
+            hb2 = new float[capacity][c.hiddenDim()];
+        }
+    }
+
+    /** RoPE on q and k for position {@code pos} (run.c's loop), then k and v into the cache. */
+    private void ropeAndCache(int l, int pos, float[] q, float[] k, float[] v) {
+        int kvDim = c.kvDim();
+        int hs = c.headSize();
+        for (int i = 0; i < ropeFreq.length; i++) {
+            float val = pos * ropeFreq[i];
+            ropeCos[i] = CMath.cosf(val);
+            ropeSin[i] = CMath.sinf(val);
+        }
+        for (int i = 0; i < c.qDim(); i += 2) {
+            int j = (i % hs) / 2;
+            float fcr = ropeCos[j];
+            float fci = ropeSin[j];
+            rotate(q, i, fcr, fci);
+            if (i < kvDim) {
+                rotate(k, i, fcr, fci);
+            }
+        }
+        System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
+        System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
+    }
+
+    private static void residual(float[] x, float[] delta, int n) {
+        for (int i = 0; i < n; i++) {
+            x[i] += delta[i];
+        }
+    }
+
+    /** run.c's SwiGLU: silu(hb) * hb2, into hb. */
+    private static void swiglu(float[] hb, float[] hb2, int n) {
+        for (int i = 0; i < n; i++) {
+            float val = hb[i];
+            val *= (1.0f / (1.0f + CMath.expf(-val)));
+            val *= hb2[i];
+            hb[i] = val;
+        }
     }
 
     private static void rotate(float[] vec, int i, float fcr, float fci) {
@@ -157,8 +282,8 @@ public final class LlamaForward {
         vec[i + 1] = v0 * fci + v1 * fcr;
     }
 
-    /** Multi-head attention over positions 0..pos, into xb (run.c's loops, head by head). */
-    private void attention(int l, int pos, float sqrtHeadSize) {
+    /** Multi-head attention of {@code q} over positions 0..pos, into {@code xb} (run.c's loops, head by head). */
+    private void attention(int l, int pos, float sqrtHeadSize, float[] q, float[] xb) {
         int hs = c.headSize();
         int kvDim = c.kvDim();
         int kvMul = c.kvMul();

@@ -1,0 +1,237 @@
+package io.flightllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.flightllm.model.Model;
+import io.flightllm.model.bench.DecodeBench;
+import io.flightllm.model.bench.MemoryBandwidth;
+import io.flightllm.model.bench.RandomLlama;
+import io.flightllm.model.forward.MatVec;
+import io.flightllm.model.forward.VectorMatVec;
+import io.flightllm.model.loader.ModelLoader;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code flightllm bench}: measured prefill and decode speed of the fp32 reference on this machine, the weight bytes
+ * each decode step reads, and the DRAM read bandwidth measured in the same run, so the achieved fraction of the memory
+ * bandwidth is visible next to tokens/s (see DESIGN.md "Metric definitions").
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measure prefill/decode tokens/s, weight bytes per token, achieved GB/s and the DRAM read "
+                + "bandwidth.", "Without --model, a random-weight FP32 LLaMA model is generated in memory "
+                + "(fixed seed). Progress goes to standard error; the report to standard output."})
+final class BenchCommand implements Callable<Integer> {
+    private final Console console;
+
+    BenchCommand(Console console) {
+        this.console = console;
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "M",
+            description = "checkpoint to measure (default: a random model, see --random-shape)")
+    Path model;
+
+    @Option(names = "--random-shape", paramLabel = "S", defaultValue = "tinyllama-4l",
+            description = "shape of the random model: tinyllama-4l (dim 2048, hidden 5632, 4 layers, 32 heads, "
+                    + "4 KV heads, vocab 32000, seq_len 2048; ~965 MB) or tiny (default: ${DEFAULT-VALUE})")
+    String randomShape;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+            description = "seed of the random weights and prompt tokens (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--kernels", paramLabel = "K", defaultValue = "vector",
+            description = Options.KERNELS_HELP + " (default: vector)")
+    String kernels;
+
+    @Option(names = "--threads", paramLabel = "T", description = "threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--prompt-tokens", paramLabel = "P", defaultValue = "128",
+            description = "prompt tokens, run as one batched prefill (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--generate", paramLabel = "D", defaultValue = "128",
+            description = "decode steps (default: ${DEFAULT-VALUE})")
+    int generate;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "1",
+            description = "unmeasured repetitions first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--repetitions", paramLabel = "R", defaultValue = "5",
+            description = "measured repetitions; medians are reported (default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--memory", description = "only measure the DRAM read bandwidth")
+    boolean memoryOnly;
+
+    @Option(names = "--memory-mib", paramLabel = "N", defaultValue = "1024",
+            description = "buffer for the bandwidth measurement, in MiB (default: ${DEFAULT-VALUE}; at least 1024 "
+                    + "for the reported metric)")
+    int memoryMib;
+
+    @Option(names = "--json", description = "print one JSON object instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (t < 1 || t > 1024) {
+            throw new Main.UserInputException("--threads is " + t + "; expected 1 to 1024");
+        }
+        if (memoryMib < 1 || memoryMib > 1 << 20) {
+            throw new Main.UserInputException("--memory-mib is " + memoryMib + "; expected 1 to 1048576");
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("machine", machine());
+        if (!memoryOnly) {
+            benchModel(t, report);
+        }
+        progress("measuring DRAM read bandwidth: " + t + " thread(s) summing " + memoryMib + " MiB, best of 5");
+        MemoryBandwidth.Result mem = MemoryBandwidth.measure((long) memoryMib << 20, t, 5);
+        report.put("dram_read_gb_per_s", round(mem.bestGbPerS(), 2));
+        report.put("dram_read_runs_gb_per_s", mem.runsGbPerS().stream().map(v -> round(v, 2)).toList());
+        report.put("dram_buffer_bytes", mem.bytes());
+        report.put("dram_threads", mem.threads());
+        if (!memoryOnly) {
+            double achieved = (double) report.get("achieved_gb_per_s");
+            report.put("achieved_over_dram", round(achieved / mem.bestGbPerS(), 3));
+        }
+        print(report);
+        return 0;
+    }
+
+    private void benchModel(int t, Map<String, Object> report) {
+        DecodeBench.Workload w;
+        try {
+            w = new DecodeBench.Workload(promptTokens, generate, warmup, repetitions);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+        Model m;
+        if (model != null) {
+            progress("loading " + model);
+            m = ModelLoader.load(model);
+            report.put("model", model.toString());
+        } else {
+            RandomLlama.Shape shape;
+            try {
+                shape = RandomLlama.Shape.parse(randomShape);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UserInputException("--random-shape: " + e.getMessage());
+            }
+            progress("generating random FP32 weights (" + shape.cliName() + ", seed " + seed + ")");
+            m = RandomLlama.create(shape, seed);
+            report.put("model", "random:" + shape.cliName());
+        }
+        try (m; MatVec mv = Options.matVec(kernels, t)) {
+            if (w.contextLength() > m.config().seqLen()) {
+                throw new Main.UserInputException("--prompt-tokens + --generate = " + w.contextLength()
+                        + " positions; the model's context is " + m.config().seqLen());
+            }
+            var c = m.config();
+            Map<String, Object> shape = new LinkedHashMap<>();
+            shape.put("dim", c.dim());
+            shape.put("hidden_dim", c.hiddenDim());
+            shape.put("n_layers", c.nLayers());
+            shape.put("n_heads", c.nHeads());
+            shape.put("n_kv_heads", c.nKvHeads());
+            shape.put("vocab_size", c.vocabSize());
+            shape.put("seq_len", c.seqLen());
+            report.put("shape", shape);
+            report.put("kernels", mv.name());
+            report.put("threads", t);
+            report.put("prompt_tokens", w.promptTokens());
+            report.put("generated_tokens", w.generatedTokens());
+            report.put("warmup", w.warmup());
+            report.put("repetitions", w.repetitions());
+            progress(String.format(Locale.ROOT, "running %d+%d tokens x (%d warm-up + %d) with %s",
+                    w.promptTokens(), w.generatedTokens(), w.warmup(), w.repetitions(), mv.name()));
+            DecodeBench.Result r = DecodeBench.run(m, mv, w, seed, this::progress);
+            report.put("prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
+            report.put("decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
+            report.put("weight_bytes_per_token", r.weightBytesPerToken());
+            report.put("kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
+            report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
+            report.put("prefill_runs_tokens_per_s",
+                    r.runs().stream().map(x -> round(x.prefillTokensPerS(), 2)).toList());
+            report.put("decode_runs_tokens_per_s",
+                    r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+    }
+
+    private void print(Map<String, Object> report) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(new ObjectMapper().writeValueAsString(report));
+        } else {
+            int width = report.keySet().stream().mapToInt(String::length).max().orElse(10);
+            for (Map.Entry<String, Object> e : report.entrySet()) {
+                out.printf(Locale.ROOT, "%-" + width + "s  %s%n", e.getKey(), format(e.getValue()));
+            }
+        }
+        out.flush();
+    }
+
+    private static String format(Object v) {
+        if (v instanceof Map<?, ?> map) {
+            StringBuilder sb = new StringBuilder();
+            map.forEach((k, x) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(x));
+            return sb.toString();
+        }
+        if (v instanceof List<?> list) {
+            return list.toString();
+        }
+        return String.valueOf(v);
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private void progress(String line) {
+        console.err().println("bench: " + line);
+        console.err().flush();
+    }
+
+    /** What the numbers were measured on. */
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cpu", cpuModel());
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("java", Runtime.version().toString());
+        m.put("vector_lanes_f32", VectorMatVec.lanes());
+        return m;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (Exception e) {
+            // not Linux, or not readable: fall through
+        }
+        return System.getProperty("os.arch");
+    }
+}

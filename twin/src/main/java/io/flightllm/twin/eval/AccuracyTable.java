@@ -39,7 +39,7 @@ public final class AccuracyTable {
     /** W4 and the sparse/mixed rows use 32-column scale groups. */
     static final int GROUP = 32;
     static final int CALIBRATION_SEQUENCES = 32;
-    static final int PROMPT_TOKENS = 8;
+    static final int[] PROMPT_TOKENS = {16, 48, 96};
 
     private AccuracyTable() {
     }
@@ -77,7 +77,7 @@ public final class AccuracyTable {
             int ctx = Math.min(Corpus.DEFAULT_LENGTH, model.config().seqLen());
             Corpus texts = referenceTexts(shared, tok, ctx);
             Corpus corpus = Corpus.sampledDefault(model).plus(texts);
-            List<int[]> prompts = prompts(texts, tok.bosId());
+            List<int[]> prompts = prompts(texts, tok.bosId(), ctx);
             Corpus calib = Corpus.sample(model, CALIBRATION_SEQUENCES, Corpus.DEFAULT_LENGTH,
                     Corpus.CALIBRATION_SEED_BASE, 1.0f, 1.0f);
             log(s.model() + ": corpus " + corpus.sequences().size() + " sequences / " + corpus.tokens()
@@ -89,6 +89,7 @@ public final class AccuracyTable {
             rows.add(new Row("dense FP32", "the reference itself (sanity: KL 0, top-1 1)",
                     ev.evaluate(reference(model, ctx, "dense fp32"), 32.0)));
             rows.add(twin(ev, model, stats, ctx, "W8A8", "RTN, one scale per row (G = K16)", rtn(8, 0, 16)));
+            CompressedModel w8 = ModelCompression.compress(model, stats, rtn(8, 0, 16), "W8 G=K16");
             rows.add(twin(ev, model, stats, ctx, "W4 RTN G32", "", rtn(4, GROUP, 16)));
             rows.add(twin(ev, model, stats, ctx, "W4 GPTQ G32", "", (l, st) -> GptqCompressor.DEFAULT.compress(
                     l.name(), 4, g(GROUP, l), dense(l, 16), l.w(), l.rows(), l.cols(), st)));
@@ -100,15 +101,36 @@ public final class AccuracyTable {
             rows.add(twin(ev, model, stats, ctx, "8:16 mixed 3.5-bit", "SparseGPT (joint), G32; bits per linear "
                     + histogram(bits), (l, st) -> sparseGpt(bits.get(l.name())).compress(l, st)));
             List<Row> diag = new ArrayList<>();
-            CompressedModel w8 = ModelCompression.compress(model, stats, rtn(8, 0, 16), "W8 G=K16");
             diag.add(new Row("W8 weights only (FP32 activations)", "the W8A8 weights in the FP32 forward pass",
                     ev.evaluate(WeightOnlyModel.of(w8, ctx, "W8 weight-only"), BitsPerWeight.of(w8))));
             diag.add(twin(ev, model, stats, ctx, "W8A8 G32", "RTN, 32-column groups", rtn(8, GROUP, 16)));
+            diag.add(twin(ev, model, stats, ctx, "8:16 W8 SparseGPT, classifier dense", "G32; classifier W8 G = K16",
+                    (l, st) -> l.name().equals("classifier") ? rtn(8, 0, 16).compress(l, st)
+                            : sparseGpt(8).compress(l, st)));
             CompressedModel w4 = ModelCompression.compress(model, stats, rtn(4, GROUP, 16), "W4 G32");
             diag.add(new Row("W4 RTN G32 weights only (FP32 activations)", "",
                     ev.evaluate(WeightOnlyModel.of(w4, ctx, "W4 weight-only"), BitsPerWeight.of(w4))));
-            return render(s, model, corpus, calib, ev, rows, diag);
+            String misses;
+            try (LogitModel t = LogitModel.of(new FastTwin(w8, 1, ctx), "W8A8");
+                 LogitModel wo = WeightOnlyModel.of(w8, ctx, "W8 weight-only")) {
+                misses = "W8A8 greedy mismatches (sequence:position, reference logit gap to the model's choice): twin "
+                        + describe(ev.greedyMismatches(t)) + "; W8 weights only " + describe(ev.greedyMismatches(wo))
+                        + ".\n";
+            }
+            return render(s, model, corpus, calib, ev, rows, diag) + "\n" + misses;
         }
+    }
+
+    static String describe(List<Evaluator.Mismatch> ms) {
+        if (ms.isEmpty()) {
+            return "none";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Evaluator.Mismatch m : ms) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%d:%d gap %.3f", m.sequence(),
+                    m.position(), m.refGap()));
+        }
+        return sb.toString();
     }
 
     static LogitModel reference(Model m, int ctx, String label) {
@@ -189,15 +211,19 @@ public final class AccuracyTable {
         return all;
     }
 
-    /** The empty prompt (BOS) and BOS + the first {@value #PROMPT_TOKENS} tokens of each reference text. */
-    static List<int[]> prompts(Corpus texts, int bos) {
+    /**
+     * The empty prompt (BOS, run.c's greedy reference case) and BOS + the first {@link #PROMPT_TOKENS} tokens of each
+     * reference text window (at most half the context). Prompts cut from the greedy reference text reproduce the
+     * empty prompt's continuation and are dropped as duplicates by the evaluator.
+     */
+    static List<int[]> prompts(Corpus texts, int bos, int ctx) {
         List<int[]> p = new ArrayList<>();
         p.add(new int[] {bos});
-        Map<String, Boolean> seen = new HashMap<>();
         for (int[] s : texts.sequences()) {
-            int[] prompt = Arrays.copyOf(s, Math.min(s.length, PROMPT_TOKENS + 1));
-            if (seen.putIfAbsent(Arrays.toString(prompt), true) == null && prompt.length > 1) {
-                p.add(prompt);
+            for (int k : PROMPT_TOKENS) {
+                if (k < ctx / 2 && k < s.length) {
+                    p.add(Arrays.copyOf(s, k + 1));
+                }
             }
         }
         return p;
@@ -210,9 +236,9 @@ public final class AccuracyTable {
         sb.append("\n### ").append(s.model()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "Corpus: %s; %d sequences, %d tokens, %d scored positions. "
                         + "Calibration: %d sequences sampled with seeds %d.. (%d tokens). Greedy: %d prompts, "
-                        + "%d continuation positions. Reference perplexity (%s): %.3f %s.%n%n",
+                        + "%d distinct continuations, %d continuation positions. Reference perplexity (%s): %.3f %s.%n%n",
                 corpus.description(), ref.sequences(), ref.tokens(), ref.positions(), calib.sequences().size(),
-                Corpus.CALIBRATION_SEED_BASE, calib.tokens(), ref.greedyPrompts(), ref.greedyPositions(),
+                Corpus.CALIBRATION_SEED_BASE, calib.tokens(), ev.promptCount(), ref.greedySequences(), ref.greedyPositions(),
                 ref.perplexityLabel(), ref.referencePerplexity(), ci(ref.referencePerplexityCi95(), 3)));
         table(sb, rows);
         sb.append("\nDiagnostics (not part of the comparison):\n\n");

@@ -20,11 +20,11 @@ import java.util.List;
  * Evaluation token sequences, each starting with BOS. Either sampled from the dense FP32 model (then perplexity on
  * it is "self-generated": it measures how well a model predicts its reference's own samples) or cut from text.
  *
- * @param sequences     token ids, BOS first, at least 2 tokens each
- * @param description   where the tokens came from, for reports
- * @param selfGenerated true when any sequence was sampled from the reference model
+ * @param sequences   token ids, BOS first, at least 2 tokens each
+ * @param description where the tokens came from, for reports
+ * @param sampled     how many of the sequences were sampled from the reference model
  */
-public record Corpus(List<int[]> sequences, String description, boolean selfGenerated) {
+public record Corpus(List<int[]> sequences, String description, int sampled) {
     public static final int DEFAULT_SEQUENCES = 64;
     public static final int DEFAULT_LENGTH = 256;
     /** Evaluation seeds are 1..count; calibration uses seeds from this value up, so the two never overlap. */
@@ -32,12 +32,25 @@ public record Corpus(List<int[]> sequences, String description, boolean selfGene
 
     public Corpus {
         sequences = List.copyOf(sequences);
+        if (sampled < 0 || sampled > sequences.size()) {
+            throw new IllegalArgumentException(description + ": " + sampled + " sampled of " + sequences.size()
+                    + " sequences");
+        }
         for (int[] s : sequences) {
             if (s.length < 2) {
                 throw new IllegalArgumentException(description + ": a sequence of " + s.length
                         + " tokens has nothing to predict");
             }
         }
+    }
+
+    /** The perplexity's label: "self-generated" (all sampled), "text" (none) or the mix. */
+    public String perplexityLabel() {
+        if (sampled == sequences.size()) {
+            return "self-generated";
+        }
+        return sampled == 0 ? "text" : "mixed: " + sampled + " self-generated + " + (sequences.size() - sampled)
+                + " text sequences";
     }
 
     public int tokens() {
@@ -48,7 +61,7 @@ public record Corpus(List<int[]> sequences, String description, boolean selfGene
     public Corpus plus(Corpus other) {
         List<int[]> all = new ArrayList<>(sequences);
         all.addAll(other.sequences);
-        return new Corpus(all, description + " + " + other.description, selfGenerated || other.selfGenerated);
+        return new Corpus(all, description + " + " + other.description, sampled + other.sampled);
     }
 
     /**
@@ -79,7 +92,7 @@ public record Corpus(List<int[]> sequences, String description, boolean selfGene
         }
         return new Corpus(out, count + " sequences x " + len + " tokens sampled at temperature " + temperature
                 + ", top-p " + topp + ", seeds " + firstSeed + ".." + (firstSeed + count - 1) + " (self-generated)",
-                true);
+                out.size());
     }
 
     /** The default evaluation corpus: 64 x 256 tokens, temperature 1.0, top-p 1.0, seeds 1..64. */
@@ -105,7 +118,7 @@ public record Corpus(List<int[]> sequences, String description, boolean selfGene
             System.arraycopy(ids, at, seq, 1, n);
             out.add(seq);
         }
-        return new Corpus(out, description, false);
+        return new Corpus(out, description, 0);
     }
 
     /** A UTF-8 text file as a corpus (malformed UTF-8 is an error naming the file, not replaced silently). */

@@ -32,7 +32,7 @@ public record EvalReport(
         @JsonProperty("max_abs_logit_error_ci95") double[] maxAbsLogitErrorCi95,
         @JsonProperty("mean_abs_logit_error") double meanAbsLogitError,
         @JsonProperty("mean_abs_logit_error_ci95") double[] meanAbsLogitErrorCi95,
-        @JsonProperty("greedy_prompts") int greedyPrompts,
+        @JsonProperty("greedy_sequences") int greedySequences,
         @JsonProperty("greedy_positions") int greedyPositions,
         @JsonProperty("greedy_top1_agreement") double greedyTop1Agreement,
         @JsonProperty("greedy_top1_agreement_ci95") double[] greedyTop1AgreementCi95,

@@ -24,13 +24,16 @@ public final class Evaluator {
     private final List<int[]> greedy = new ArrayList<>();
     private final List<Integer> greedyFrom = new ArrayList<>();
     private final List<float[][]> greedyRef = new ArrayList<>();
+    private final int promptCount;
 
     /**
-     * @param prompts token sequences (BOS first) the reference continues greedily; may be empty
+     * @param prompts token sequences (BOS first) the reference continues greedily; may be empty. A continuation equal
+     *                to an earlier one is dropped
      */
     public Evaluator(LogitModel reference, Corpus corpus, List<int[]> prompts, Options options) {
         this.corpus = corpus;
         this.options = options;
+        this.promptCount = prompts.size();
         for (int[] seq : corpus.sequences()) {
             checkFits(reference, seq.length);
             refLogits.add(run(reference, seq));
@@ -42,12 +45,19 @@ public final class Evaluator {
                         + "continue within " + len + " positions");
             }
             int[] seq = continueGreedily(reference, prompt, len);
-            if (seq.length > prompt.length) {
+            // a prompt that is a prefix of an earlier continuation reproduces it: count those positions once
+            boolean repeat = greedy.stream().anyMatch(s -> java.util.Arrays.equals(s, seq));
+            if (seq.length > prompt.length && !repeat) {
                 greedy.add(seq);
                 greedyFrom.add(prompt.length - 1);
                 greedyRef.add(run(reference, seq));
             }
         }
+    }
+
+    /** Prompts given (before dropping repeated continuations). */
+    public int promptCount() {
+        return promptCount;
     }
 
     public Corpus corpus() {
@@ -89,13 +99,39 @@ public final class Evaluator {
         int positions = stats.stream().mapToInt(SequenceStats::positions).sum();
         int gPositions = g.stream().mapToInt(SequenceStats::positions).sum();
         return new EvalReport(model.label(), corpus.description(),
-                corpus.selfGenerated() ? "self-generated" : "text", n, corpus.tokens(), positions,
+                corpus.perplexityLabel(), n, corpus.tokens(), positions,
                 kl.point(n), ci(kl, n), top1.point(n), ci(top1, n), ppl.point(n), ci(ppl, n),
                 refPpl.point(n), ci(refPpl, n), maxAbs.point(n), ci(maxAbs, n), meanAbs.point(n), ci(meanAbs, n),
                 g.size(), gPositions,
                 g.isEmpty() ? Double.NaN : greedyTop1.point(g.size()),
                 g.isEmpty() ? new double[] {Double.NaN, Double.NaN} : ci(greedyTop1, g.size()),
                 bitsPerWeight, new double[] {bitsPerWeight, bitsPerWeight});
+    }
+
+    /**
+     * A greedy position where the model's argmax differs from the reference's.
+     *
+     * @param refGap the reference's logit of its own top token minus its logit of the model's top token (a small gap
+     *               is a near tie that any perturbation can flip)
+     */
+    public record Mismatch(int sequence, int position, int refTop, int modelTop, double refGap) {
+    }
+
+    /** Every greedy-continuation position where {@code model} disagrees with the reference. */
+    public List<Mismatch> greedyMismatches(LogitModel model) {
+        List<Mismatch> out = new ArrayList<>();
+        for (int i = 0; i < greedy.size(); i++) {
+            float[][] mine = run(model, greedy.get(i));
+            float[][] ref = greedyRef.get(i);
+            for (int p = greedyFrom.get(i); p < mine.length; p++) {
+                int a = Metrics.argmax(ref[p]);
+                int b = Metrics.argmax(mine[p]);
+                if (a != b) {
+                    out.add(new Mismatch(i, p, a, b, (double) ref[p][a] - ref[p][b]));
+                }
+            }
+        }
+        return out;
     }
 
     /** A statistic over resampled sequences, with its point estimate and interval. */

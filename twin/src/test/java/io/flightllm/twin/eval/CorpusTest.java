@@ -34,7 +34,12 @@ class CorpusTest {
             // sequence i is seed firstSeed + i, independent of the others
             assertThat(shifted.sequences().get(0)).containsExactly(a.sequences().get(1));
             assertThat(a.sequences().get(0)).isNotEqualTo(a.sequences().get(1));
-            assertThat(a.selfGenerated()).isTrue();
+            assertThat(a.sampled()).isEqualTo(3);
+            assertThat(a.perplexityLabel()).isEqualTo("self-generated");
+            Corpus mixed = a.plus(Corpus.fromText("Once upon a time", ModelLoader.loadTokenizer(
+                    SharedData.model("tok512.bin"), 512), 16, 16, "text"));
+            assertThat(mixed.sampled()).isEqualTo(3);
+            assertThat(mixed.perplexityLabel()).isEqualTo("mixed: 3 self-generated + 1 text sequences");
             assertThat(a.description()).contains("self-generated").contains("seeds 1..3");
         }
     }
@@ -81,7 +86,8 @@ class CorpusTest {
         }
         assertThat(joined).containsExactly(java.util.Arrays.stream(ids).boxed().toArray(Integer[]::new));
         assertThat(c.sequences()).hasSize((ids.length + 62) / 63);
-        assertThat(c.selfGenerated()).isFalse();
+        assertThat(c.sampled()).isZero();
+        assertThat(c.perplexityLabel()).isEqualTo("text");
         // capped by the model's seq_len
         assertThat(Corpus.fromText(text, tok, 256, 32, "t").sequences())
                 .allSatisfy(s -> assertThat(s.length).isLessThanOrEqualTo(32));

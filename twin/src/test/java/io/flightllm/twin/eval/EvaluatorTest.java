@@ -93,6 +93,22 @@ class EvaluatorTest {
     }
 
     @Test
+    void greedyPromptsThatReproduceAContinuationCountOnceAndMismatchesMatchTheAgreement() {
+        int[] greedy = evaluator.greedySequences().getFirst();
+        int[] prefix = java.util.Arrays.copyOf(greedy, 10); // a prefix of the greedy text continues the same way
+        Evaluator e = new Evaluator(reference("ref"), evaluator.corpus(),
+                List.of(new int[] {model.config().bosId()}, prefix), OPTIONS);
+        assertThat(e.greedySequences()).hasSize(1);
+        assertThat(e.greedySequences().getFirst()).containsExactly(greedy);
+        assertThat(e.greedyMismatches(reference("self"))).isEmpty();
+        LogitModel noisy = new Noisy(reference("noisy"), 1.0f);
+        List<Evaluator.Mismatch> ms = e.greedyMismatches(noisy);
+        EvalReport r = e.evaluate(new Noisy(reference("noisy"), 1.0f), 32);
+        assertThat(ms).isNotEmpty().allSatisfy(m -> assertThat(m.refGap()).isPositive());
+        assertThat(ms.size()).isEqualTo(Math.round((1 - r.greedyTop1Agreement()) * r.greedyPositions()));
+    }
+
+    @Test
     void reportSerializesWithTheDocumentedKeys() throws Exception {
         EvalReport r = evaluator.evaluate(new Noisy(reference("noisy"), 0.5f), 4.25);
         String json = r.toJson();
@@ -118,15 +134,12 @@ class EvaluatorTest {
                 .hasMessageContaining("context of 16");
     }
 
-    /** Deliberately broken: the reference's logits plus Gaussian noise (fixed seed). */
-    record Noisy(LogitModel inner, float sigma, SplittableRandom rnd) implements LogitModel {
-        Noisy(LogitModel inner, float sigma) {
-            this(inner, sigma, new SplittableRandom(5));
-        }
-
+    /** Deliberately broken: the reference's logits plus Gaussian noise, a fixed draw per (token, position). */
+    record Noisy(LogitModel inner, float sigma) implements LogitModel {
         @Override
         public float[] forward(int token, int pos) {
             float[] l = inner.forward(token, pos).clone();
+            SplittableRandom rnd = new SplittableRandom(1_000_003L * pos + token);
             for (int i = 0; i < l.length; i++) {
                 l[i] += (float) (rnd.nextGaussian() * sigma);
             }

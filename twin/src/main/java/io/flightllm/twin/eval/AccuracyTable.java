@@ -103,6 +103,9 @@ public final class AccuracyTable {
             List<Row> diag = new ArrayList<>();
             diag.add(new Row("W8 weights only (FP32 activations)", "the W8A8 weights in the FP32 forward pass",
                     ev.evaluate(WeightOnlyModel.of(w8, ctx, "W8 weight-only"), BitsPerWeight.of(w8))));
+            diag.add(new Row("W8 + INT8 linear inputs (FP32 attention)", "the W8A8 weights; FP32 forward pass with "
+                    + "each linear's input row fake-quantized; KV cache, q and attention probabilities FP32",
+                    ev.evaluate(WeightOnlyModel.of(w8, ctx, "W8 + int8 inputs", true), BitsPerWeight.of(w8))));
             diag.add(twin(ev, model, stats, ctx, "W8A8 G32", "RTN, 32-column groups", rtn(8, GROUP, 16)));
             diag.add(twin(ev, model, stats, ctx, "8:16 W8 SparseGPT, classifier dense", "G32; classifier W8 G = K16",
                     (l, st) -> l.name().equals("classifier") ? rtn(8, 0, 16).compress(l, st)
@@ -112,9 +115,11 @@ public final class AccuracyTable {
                     ev.evaluate(WeightOnlyModel.of(w4, ctx, "W4 weight-only"), BitsPerWeight.of(w4))));
             String misses;
             try (LogitModel t = LogitModel.of(new FastTwin(w8, 1, ctx), "W8A8");
-                 LogitModel wo = WeightOnlyModel.of(w8, ctx, "W8 weight-only")) {
-                misses = "W8A8 greedy mismatches (sequence:position, reference logit gap to the model's choice): twin "
-                        + describe(ev.greedyMismatches(t)) + "; W8 weights only " + describe(ev.greedyMismatches(wo))
+                 LogitModel wo = WeightOnlyModel.of(w8, ctx, "W8 weight-only");
+                 LogitModel wi = WeightOnlyModel.of(w8, ctx, "W8 + int8 inputs", true)) {
+                misses = "W8A8 greedy mismatches (continuation:position, reference logit gap to the model's choice): "
+                        + "twin " + describe(ev.greedyMismatches(t)) + "; W8 + INT8 linear inputs "
+                        + describe(ev.greedyMismatches(wi)) + "; W8 weights only " + describe(ev.greedyMismatches(wo))
                         + ".\n";
             }
             return render(s, model, corpus, calib, ev, rows, diag) + "\n" + misses;

@@ -8,7 +8,9 @@ import io.flightllm.model.LayerWeights;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
+import io.flightllm.arch.numerics.Int8Quantizer;
 import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.ScalarMatVec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,8 +21,10 @@ import java.util.List;
 
 /**
  * A diagnostic: the compressed model's weights dequantized to FP32 (head padding removed) and run by the FP32
- * reference forward pass. Against the twin of the same {@link CompressedModel} it separates the error of the weights
- * from that of the INT8 activations, KV cache and attention probabilities.
+ * reference forward pass, optionally with every linear's input row fake-quantized by the activation quantizer
+ * (INT8, one FP32 scale per row, as the twin does). Against the twin of the same {@link CompressedModel} it separates
+ * the error of the weights, of the INT8 linear inputs, and of the rest of the twin's arithmetic (INT8 q and KV cache,
+ * INT8 attention probabilities, arch exp).
  */
 public final class WeightOnlyModel {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -29,6 +33,11 @@ public final class WeightOnlyModel {
     }
 
     public static LogitModel of(CompressedModel m, int contextLength, String label) {
+        return of(m, contextLength, label, false);
+    }
+
+    /** @param quantizeInputs fake-quantize each linear's input row (INT8 values times the row scale) */
+    public static LogitModel of(CompressedModel m, int contextLength, String label, boolean quantizeInputs) {
         ModelConfig c = m.config();
         Arena arena = Arena.ofAuto();
         int hs = c.headSize();
@@ -48,7 +57,28 @@ public final class WeightOnlyModel {
         Tensor emb = matrix(arena, "token_embedding", m.tokenEmbedding(), c.vocabSize(), c.dim());
         Tensor cls = tensor(arena, m.classifier(), identity(c.vocabSize()), identity(c.dim()));
         Weights w = new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
-        return LogitModel.of(new LlamaForward(c, w, new ScalarMatVec(), contextLength), label);
+        MatVec mv = quantizeInputs ? new FakeQuantInputs(new ScalarMatVec()) : new ScalarMatVec();
+        return LogitModel.of(new LlamaForward(c, w, mv, contextLength), label);
+    }
+
+    /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */
+    private record FakeQuantInputs(MatVec inner) implements MatVec {
+        @Override
+        public void apply(Tensor w, float[] x, float[] out) {
+            int n = w.cols();
+            byte[] q = new byte[n];
+            float s = Int8Quantizer.quantizeRow(x, n, q);
+            float[] xq = new float[n];
+            for (int i = 0; i < n; i++) {
+                xq[i] = q[i] * s;
+            }
+            inner.apply(w, xq, out);
+        }
+
+        @Override
+        public String name() {
+            return "int8 inputs";
+        }
     }
 
     /** Real index i to the padded index: heads of hs real entries laid out with stride hsp. */

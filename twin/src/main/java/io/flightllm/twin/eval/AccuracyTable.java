@@ -294,8 +294,12 @@ public final class AccuracyTable {
             String old = Files.readString(out);
             int a = old.indexOf(BEGIN);
             int b = old.indexOf(END);
-            text = a >= 0 && b > a ? old.substring(0, a) + body + old.substring(b + END.length()).stripLeading()
-                    : old + "\n" + body;
+            if (a >= 0 && b > a) {
+                String rest = old.substring(b + END.length()).stripLeading();
+                text = old.substring(0, a) + body + (rest.isEmpty() ? "" : "\n" + rest);
+            } else {
+                text = old + "\n" + body;
+            }
         } else {
             text = "# Accuracy of the compressed models\n\n" + body;
         }

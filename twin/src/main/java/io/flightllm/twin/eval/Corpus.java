@@ -110,6 +110,9 @@ public record Corpus(List<int[]> sequences, String description, int sampled) {
             throw new IllegalArgumentException(description + ": windows of " + len + " tokens are too short");
         }
         int[] ids = tokenizer.encode(text, false, false);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException(description + ": the text has no tokens to evaluate on");
+        }
         List<int[]> out = new ArrayList<>();
         for (int at = 0; at < ids.length; at += len - 1) {
             int n = Math.min(len - 1, ids.length - at);

@@ -31,6 +31,12 @@ public final class Evaluator {
      *                to an earlier one is dropped
      */
     public Evaluator(LogitModel reference, Corpus corpus, List<int[]> prompts, Options options) {
+        if (corpus.sequences().isEmpty()) {
+            throw new IllegalArgumentException(corpus.description() + ": an empty corpus cannot be evaluated");
+        }
+        if (options.resamples() < 2) {
+            throw new IllegalArgumentException("bootstrap resamples " + options.resamples() + " must be at least 2");
+        }
         this.corpus = corpus;
         this.options = options;
         this.promptCount = prompts.size();

@@ -110,6 +110,6 @@ class CompressionDriverTest {
         AccuracyTable.write(f, "second\n");
         String now = Files.readString(f);
         assertThat(now).startsWith("# Title\nintro\n").contains("second").doesNotContain("first")
-                .endsWith("## Findings\nkept\n");
+                .endsWith(AccuracyTable.END + "\n\n## Findings\nkept\n");
     }
 }

@@ -103,6 +103,10 @@ class CorpusTest {
         Path good = dir.resolve("good.txt");
         Files.writeString(good, "Once upon a time, Lily saw a cat.");
         assertThat(Corpus.fromFile(good, tok, 64, 512).sequences()).hasSize(1);
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "");
+        assertThatThrownBy(() -> Corpus.fromFile(empty, tok, 64, 512)).hasMessageContaining("empty.txt")
+                .hasMessageContaining("no tokens");
         assertThatThrownBy(() -> Corpus.fromFile(dir.resolve("missing.txt"), tok, 64, 512))
                 .hasMessageContaining("missing.txt");
     }

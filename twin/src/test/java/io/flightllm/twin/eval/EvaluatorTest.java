@@ -127,6 +127,14 @@ class EvaluatorTest {
     }
 
     @Test
+    void emptyCorpusAndPromptsBeyondTheContextAreRejected() {
+        assertThatThrownBy(() -> new Evaluator(reference("r"), new Corpus(List.of(), "nothing", 0), List.of(),
+                OPTIONS)).hasMessageContaining("nothing").hasMessageContaining("empty corpus");
+        assertThatThrownBy(() -> new Evaluator(reference("r"), evaluator.corpus(), List.of(new int[CTX]), OPTIONS))
+                .hasMessageContaining("leaves nothing to continue");
+    }
+
+    @Test
     void sequencesLongerThanTheModelsContextAreRejected() {
         LogitModel shortModel = LogitModel.of(new LlamaForward(model.config(), model.weights(), new ScalarMatVec(),
                 16), "short");

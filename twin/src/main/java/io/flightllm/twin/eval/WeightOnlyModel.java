@@ -1,0 +1,120 @@
+package io.flightllm.twin.eval;
+
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedLayer;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.model.DType;
+import io.flightllm.model.LayerWeights;
+import io.flightllm.model.ModelConfig;
+import io.flightllm.model.Tensor;
+import io.flightllm.model.Weights;
+import io.flightllm.arch.numerics.Int8Quantizer;
+import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.MatVec;
+import io.flightllm.model.forward.ScalarMatVec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A diagnostic: the compressed model's weights dequantized to FP32 (head padding removed) and run by the FP32
+ * reference forward pass, optionally with every linear's input row fake-quantized by the activation quantizer
+ * (INT8, one FP32 scale per row, as the twin does). Against the twin of the same {@link CompressedModel} it separates
+ * the error of the weights, of the INT8 linear inputs, and of the rest of the twin's arithmetic (INT8 q and KV cache,
+ * INT8 attention probabilities, arch exp).
+ */
+public final class WeightOnlyModel {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private WeightOnlyModel() {
+    }
+
+    public static LogitModel of(CompressedModel m, int contextLength, String label) {
+        return of(m, contextLength, label, false);
+    }
+
+    /** @param quantizeInputs fake-quantize each linear's input row (INT8 values times the row scale) */
+    public static LogitModel of(CompressedModel m, int contextLength, String label, boolean quantizeInputs) {
+        ModelConfig c = m.config();
+        Arena arena = Arena.ofAuto();
+        int hs = c.headSize();
+        int hsp = m.paddedHeadSize();
+        List<LayerWeights> layers = new ArrayList<>();
+        for (CompressedLayer l : m.layers()) {
+            layers.add(LayerWeights.llama(vector(arena, "attn_norm", l.attnNorm()),
+                    tensor(arena, l.wq(), headRows(c.nHeads(), hs, hsp), identity(c.dim())),
+                    tensor(arena, l.wk(), headRows(c.nKvHeads(), hs, hsp), identity(c.dim())),
+                    tensor(arena, l.wv(), headRows(c.nKvHeads(), hs, hsp), identity(c.dim())),
+                    tensor(arena, l.wo(), identity(c.dim()), headRows(c.nHeads(), hs, hsp)),
+                    vector(arena, "ffn_norm", l.ffnNorm()),
+                    tensor(arena, l.w1(), identity(c.hiddenDim()), identity(c.dim())),
+                    tensor(arena, l.w2(), identity(c.dim()), identity(c.hiddenDim())),
+                    tensor(arena, l.w3(), identity(c.hiddenDim()), identity(c.dim()))));
+        }
+        Tensor emb = matrix(arena, "token_embedding", m.tokenEmbedding(), c.vocabSize(), c.dim());
+        Tensor cls = tensor(arena, m.classifier(), identity(c.vocabSize()), identity(c.dim()));
+        Weights w = new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
+        MatVec mv = quantizeInputs ? new FakeQuantInputs(new ScalarMatVec()) : new ScalarMatVec();
+        return LogitModel.of(new LlamaForward(c, w, mv, contextLength), label);
+    }
+
+    /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */
+    private record FakeQuantInputs(MatVec inner) implements MatVec {
+        @Override
+        public void apply(Tensor w, float[] x, float[] out) {
+            int n = w.cols();
+            byte[] q = new byte[n];
+            float s = Int8Quantizer.quantizeRow(x, n, q);
+            float[] xq = new float[n];
+            for (int i = 0; i < n; i++) {
+                xq[i] = q[i] * s;
+            }
+            inner.apply(w, xq, out);
+        }
+
+        @Override
+        public String name() {
+            return "int8 inputs";
+        }
+    }
+
+    /** Real index i to the padded index: heads of hs real entries laid out with stride hsp. */
+    private static int[] headRows(int heads, int hs, int hsp) {
+        int[] idx = new int[heads * hs];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i / hs * hsp + i % hs;
+        }
+        return idx;
+    }
+
+    private static int[] identity(int n) {
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        return idx;
+    }
+
+    private static Tensor tensor(Arena arena, CompressedLinear l, int[] rows, int[] cols) {
+        float[] w = new float[rows.length * cols.length];
+        for (int r = 0; r < rows.length; r++) {
+            for (int k = 0; k < cols.length; k++) {
+                w[r * cols.length + k] = l.dequantized(rows[r], cols[k]);
+            }
+        }
+        return matrix(arena, l.name(), w, rows.length, cols.length);
+    }
+
+    private static Tensor vector(Arena arena, String name, float[] v) {
+        return matrix(arena, name, v, 1, v.length);
+    }
+
+    private static Tensor matrix(Arena arena, String name, float[] v, int rows, int cols) {
+        MemorySegment seg = arena.allocate(4L * v.length, 4);
+        MemorySegment.copy(v, 0, seg, F32, 0, v.length);
+        return Tensor.of(name, DType.F32, rows, cols, seg);
+    }
+}

@@ -54,6 +54,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "seed of the random weights and prompt tokens (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
+            description = "ref (fp32 reference; a checkpoint or the random model) or twin (CPU twin; --model F.flm)")
+    String backend;
+
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "vector",
             description = Options.KERNELS_HELP + " (default: vector)")
     String kernels;
@@ -123,6 +127,10 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());
         }
+        if (!"ref".equals(backend)) {
+            benchBackend(t, w, report);
+            return;
+        }
         Model m;
         if (model != null) {
             progress("loading " + model);
@@ -170,6 +178,33 @@ final class BenchCommand implements Callable<Integer> {
             report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
             report.put("prefill_runs_tokens_per_s",
                     r.runs().stream().map(x -> round(x.prefillTokensPerS(), 2)).toList());
+            report.put("decode_runs_tokens_per_s",
+                    r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+    }
+
+    /** A non-reference backend (the twin over a .flm) through the same workload and report fields. */
+    private void benchBackend(int t, DecodeBench.Workload w, Map<String, Object> report) {
+        if (model == null) {
+            throw new Main.UserInputException("--backend " + backend + " needs --model (a .flm for twin)");
+        }
+        progress("loading " + model);
+        try (Backend be = Backend.open(backend, model, kernels, t);
+             var f = be.forward(w.contextLength())) {
+            report.put("model", model.toString());
+            report.put("backend", f.name());
+            report.put("threads", t);
+            report.put("prompt_tokens", w.promptTokens());
+            report.put("generated_tokens", w.generatedTokens());
+            DecodeBench.Result r = DecodeBench.run(f, be.weightBytesPerToken(), be.kvBytesPerPosition(), w, seed,
+                    this::progress);
+            report.put("prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
+            report.put("decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
+            report.put("weight_bytes_per_token", r.weightBytesPerToken());
+            report.put("kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
+            report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
             report.put("decode_runs_tokens_per_s",
                     r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
         } catch (IllegalArgumentException e) {

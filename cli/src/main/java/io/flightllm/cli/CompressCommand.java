@@ -20,6 +20,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import io.flightllm.compress.CalibrationStats;
+import io.flightllm.compress.algo.GptqCompressor;
+import io.flightllm.compress.algo.SparseGptCompressor;
+import io.flightllm.compress.algo.WandaCompressor;
+import io.flightllm.twin.eval.Calibration;
+import io.flightllm.twin.eval.Corpus;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -33,7 +39,7 @@ import picocli.CommandLine.Option;
                 "sparsity, streamed layer by layer. Prints the bytes of values, indices, densities and scales and",
                 "the bits per weight."})
 final class CompressCommand implements Callable<Integer> {
-    static final List<String> METHODS = List.of("rtn");
+    static final List<String> METHODS = List.of("rtn", "wanda", "sparsegpt", "gptq");
 
     private final Console console;
 
@@ -67,19 +73,56 @@ final class CompressCommand implements Callable<Integer> {
     Double meanDensity;
 
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "rtn",
-            description = "rtn (magnitude selection + round to nearest; the only method so far)")
+            description = "rtn (magnitude selection + round to nearest; default), wanda (|w| x input norm), "
+                    + "sparsegpt (OBS pruning + quantization), gptq (error-compensated quantization); the last three "
+                    + "calibrate on sequences sampled from the model")
     String method;
+
+    @Option(names = "--calibration-sequences", paramLabel = "N", defaultValue = "32",
+            description = "calibration sequences sampled with seeds 1000.. (default: 32)")
+    int calibrationSequences;
+
+    @Option(names = "--calibration-length", paramLabel = "L", defaultValue = "128",
+            description = "tokens per calibration sequence, capped by the context (default: 128)")
+    int calibrationLength;
 
     @Option(names = "--json", description = "print the summary as one JSON object")
     boolean json;
 
+    /** The method as a pipeline compressor; methods other than rtn need calibration statistics. */
+    static LinearCompressor compressor(String method) {
+        return switch (method) {
+            case "rtn" -> LinearCompressor.roundToNearest();
+            case "wanda" -> (t, w, rows, cols, s) -> WandaCompressor.N16.compress(t.name(), t.bits(), t.groupSize(),
+                    t.blockDensities(), w, rows, cols, s);
+            case "sparsegpt" -> (t, w, rows, cols, s) -> SparseGptCompressor.DEFAULT.compress(t.name(), t.bits(),
+                    t.groupSize(), t.blockDensities(), w, rows, cols, s);
+            case "gptq" -> (t, w, rows, cols, s) -> GptqCompressor.DEFAULT.compress(t.name(), t.bits(),
+                    t.groupSize(), t.blockDensities(), w, rows, cols, s);
+            default -> throw new Main.UserInputException("--method is '" + method + "'; expected one of " + METHODS);
+        };
+    }
+
+    /** Input statistics of every linear from the fp32 model over sampled sequences, or null for rtn. */
+    private ModelCompressor.CalibrationSource calibration(Model m) {
+        if (method.equals("rtn")) {
+            return null;
+        }
+        if (calibrationSequences < 1 || calibrationLength < 2) {
+            throw new Main.UserInputException("--calibration-sequences must be >= 1 and --calibration-length >= 2");
+        }
+        console.err().printf(Locale.ROOT, "compress: calibrating on %d sampled sequences of %d tokens%n",
+                calibrationSequences, Math.min(calibrationLength, m.config().seqLen()));
+        Corpus calib = Corpus.sample(m, calibrationSequences, calibrationLength, Corpus.CALIBRATION_SEED_BASE, 1.0f,
+                1.0f);
+        Map<String, CalibrationStats> stats = Calibration.collect(m, calib, !method.equals("wanda"));
+        return (layer, kind) -> stats.get(kind.tensorName(layer));
+    }
+
     @Override
     public Integer call() throws Exception {
         CompressionProfile p = profile();
-        LinearCompressor compressor = switch (method) {
-            case "rtn" -> LinearCompressor.roundToNearest();
-            default -> throw new Main.UserInputException("--method is '" + method + "'; expected one of " + METHODS);
-        };
+        LinearCompressor compressor = compressor(method);
         Path parent = out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             throw new Main.UserInputException(out + ": the output directory does not exist");
@@ -93,7 +136,7 @@ final class CompressCommand implements Callable<Integer> {
                     .setStyle(ProgressBarStyle.ASCII).setUnit(" matrices", 1).continuousUpdate()
                     .setConsumer(new ConsoleProgressBarConsumer(console.err())).build();
                  FlmWriter w = FlmWriter.create(out)) {
-                bytes = mc.run(new ModelWeightSource(m), null, w, (layer, kind, done, n) -> {
+                bytes = mc.run(new ModelWeightSource(m), calibration(m), w, (layer, kind, done, n) -> {
                     bar.stepTo(done);
                     bar.setExtraMessage(layer < 0 ? "classifier" : "layer " + (layer + 1) + "/"
                             + m.config().nLayers());

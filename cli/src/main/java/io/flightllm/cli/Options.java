@@ -24,12 +24,6 @@ final class Options {
     private Options() {
     }
 
-    static void checkBackend(String backend) {
-        if (!"ref".equals(backend)) {
-            throw new Main.UserInputException("--backend is '" + backend + "'; expected one of: ref "
-                    + "(twin and sim arrive with the compression and simulator work)");
-        }
-    }
 
     /**
      * run.c's seed: the xorshift state is an unsigned 64-bit value; 0 means "from the clock". A negative value is taken

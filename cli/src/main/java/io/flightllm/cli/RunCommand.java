@@ -1,12 +1,9 @@
 package io.flightllm.cli;
 
 import io.flightllm.model.Generator;
-import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
-import io.flightllm.model.forward.LlamaForward;
-import io.flightllm.model.forward.MatVec;
-import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.model.forward.Forward;
 import io.flightllm.model.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -57,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
     String seed;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "executor: ref (fp32 reference; the only backend so far)")
+            description = "executor: ref (fp32 reference over a checkpoint) or twin (the CPU twin over a .flm)")
     String backend;
 
     // exact is the default: the same bytes as golden (and run.c), with threads and the Vector API
@@ -70,7 +67,6 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Options.checkBackend(backend);
         if (temperature < 0 || !Float.isFinite(temperature)) {
             throw new Main.UserInputException("--temperature is " + temperature + "; expected a finite value >= 0");
         }
@@ -82,23 +78,23 @@ final class RunCommand implements Callable<Integer> {
         }
         long seedValue = Options.parseSeed(seed);
         String text = Options.promptText(prompt, promptFile);
-        try (Model m = ModelLoader.load(model);
-             MatVec mv = Options.matVec(kernels, threads)) {
-            Tokenizer tok = ModelLoader.tokenizer(m, tokenizer);
+        try (Backend be = Backend.open(backend, model, kernels, threads)) {
+            ModelConfig c = be.config();
+            Tokenizer tok = be.tokenizer(tokenizer);
             int[] promptTokens = tok.encode(text, true, false);
-            int n = Generator.effectiveSteps(steps, m.config().seqLen());
+            int n = Generator.effectiveSteps(steps, c.seqLen());
             if (promptTokens.length > n) {
                 console.err().printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but only %d "
                         + "positions run (%s); the rest of the prompt is ignored, as run.c does%n",
-                        promptTokens.length, n, n == m.config().seqLen() ? "the model's context" : "--steps");
+                        promptTokens.length, n, n == c.seqLen() ? "the model's context" : "--steps");
             }
-            checkContextFits(m.config(), n);
-            LlamaForward fwd = new LlamaForward(m.config(), m.weights(), mv, n);
-            Sampler sampler = new Sampler(m.config().vocabSize(), temperature, topP, seedValue);
-            Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, console.out());
-            console.err().printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s (%s)%n",
-                    r.promptTokens(), r.promptTokensPerSecond(), r.generatedTokens(), r.generatedTokensPerSecond(),
-                    mv.name());
+            try (Forward fwd = be.forward(n)) {
+                Sampler sampler = new Sampler(c.vocabSize(), temperature, topP, seedValue);
+                Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, console.out());
+                console.err().printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s "
+                                + "(%s)%n", r.promptTokens(), r.promptTokensPerSecond(), r.generatedTokens(),
+                        r.generatedTokensPerSecond(), fwd.name());
+            }
         }
         return 0;
     }

@@ -73,8 +73,8 @@ class CompressCommandTest {
         assertThat(p.err()).contains("[w8, w4, w3, w2, w4s8, mixed, paper]");
         Result both = run("compress", "--model", model, "--out", out, "--density", "8", "--mean-density", "0.7");
         assertThat(both.err()).contains("not both");
-        Result method = run("compress", "--model", model, "--out", out, "--method", "gptq");
-        assertThat(method.err()).contains("--method is 'gptq'; expected one of [rtn]");
+        Result method = run("compress", "--model", model, "--out", out, "--method", "awq");
+        assertThat(method.err()).contains("--method is 'awq'; expected one of [rtn, wanda, sparsegpt, gptq]");
         assertThat(dir.toFile().list()).isEmpty();
     }
 

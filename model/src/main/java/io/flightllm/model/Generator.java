@@ -1,6 +1,6 @@
 package io.flightllm.model;
 
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.Forward;
 import io.flightllm.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,13 +34,13 @@ public final class Generator {
 
     /**
      * Runs generation and streams the text to {@code out}, flushing after every piece. The forced prompt positions run
-     * as one batched {@link LlamaForward#prefill}; the printed bytes are the ones run.c prints (its loop prints each
+     * as one batched {@link Forward#prefill}; the printed bytes are the ones run.c prints (its loop prints each
      * forced piece as it goes; here they follow the prefill).
      *
      * @param promptTokens the encoded prompt, BOS first
      * @param steps        positions to run, already resolved with {@link #effectiveSteps}
      */
-    public static Result generate(LlamaForward forward, Tokenizer tokenizer, Sampler sampler, int[] promptTokens,
+    public static Result generate(Forward forward, Tokenizer tokenizer, Sampler sampler, int[] promptTokens,
                                   int steps, OutputStream out) {
         if (promptTokens.length < 1) {
             throw new IllegalArgumentException("expected at least the BOS token in the prompt");

@@ -6,6 +6,7 @@ import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
+import io.flightllm.model.forward.Forward;
 import io.flightllm.model.forward.LlamaForward;
 import io.flightllm.model.forward.MatVec;
 import java.util.ArrayList;
@@ -73,11 +74,27 @@ public final class DecodeBench {
         return bytes;
     }
 
+    /** The fp32 reference with kernel {@code mv} on model {@code m}. */
     public static Result run(Model m, MatVec mv, Workload w, long seed, Consumer<String> progress) {
         ModelConfig c = m.config();
         if (w.contextLength() > c.seqLen()) {
             throw new IllegalArgumentException("the workload needs " + w.contextLength() + " positions; the model's "
                     + "context is " + c.seqLen());
+        }
+        LlamaForward f = new LlamaForward(c, m.weights(), mv, w.contextLength());
+        return run(f, weightBytesPerToken(m.weights()), 2L * c.nLayers() * c.kvDim() * 4, w, seed, progress);
+    }
+
+    /**
+     * Any executor: {@code weightBytesPerToken} as DESIGN.md defines it, {@code kvBytesPerPosition} the KV-cache bytes
+     * one cached position occupies (all layers, K and V).
+     */
+    public static Result run(Forward f, long weightBytesPerToken, long kvBytesPerPosition, Workload w, long seed,
+                             Consumer<String> progress) {
+        ModelConfig c = f.config();
+        if (w.contextLength() > f.contextLength()) {
+            throw new IllegalArgumentException("the workload needs " + w.contextLength() + " positions; the "
+                    + "executor holds " + f.contextLength());
         }
         int[] prompt = new int[w.promptTokens()];
         prompt[0] = c.bosId();
@@ -89,7 +106,6 @@ public final class DecodeBench {
             } while (c.isStopToken(t));
             prompt[i] = t;
         }
-        LlamaForward f = new LlamaForward(c, m.weights(), mv, w.contextLength());
         List<Run> runs = new ArrayList<>();
         int total = w.warmup() + w.repetitions();
         for (int rep = 0; rep < total; rep++) {
@@ -115,12 +131,11 @@ public final class DecodeBench {
         }
         double kvPerStep = 0;
         for (int pos = prompt.length; pos < w.contextLength(); pos++) {
-            kvPerStep += 2.0 * c.nLayers() * (pos + 1) * c.kvDim() * 4;
+            kvPerStep += (double) (pos + 1) * kvBytesPerPosition;
         }
         kvPerStep /= w.generatedTokens();
         return new Result(w, List.copyOf(runs), median(runs.stream().mapToDouble(Run::prefillTokensPerS).toArray()),
-                median(runs.stream().mapToDouble(Run::decodeTokensPerS).toArray()), weightBytesPerToken(m.weights()),
-                kvPerStep);
+                median(runs.stream().mapToDouble(Run::decodeTokensPerS).toArray()), weightBytesPerToken, kvPerStep);
     }
 
     static double median(double[] v) {

@@ -15,7 +15,7 @@ import io.flightllm.model.Weights;
  * batched products (one pass over the weights per chunk of positions). With {@link ScalarMatVec} the logits are the ones run.c
  * computes, bit for bit; a faster MatVec changes only the summation order inside the products.
  */
-public final class LlamaForward {
+public final class LlamaForward implements Forward {
     private final ModelConfig c;
     private final Weights w;
     private final MatVec mv;
@@ -89,6 +89,12 @@ public final class LlamaForward {
         }
     }
 
+    @Override
+    public String name() {
+        return "fp32 reference, " + mv.name() + " kernels";
+    }
+
+    @Override
     public ModelConfig config() {
         return c;
     }

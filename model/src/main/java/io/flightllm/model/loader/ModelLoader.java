@@ -48,24 +48,31 @@ public final class ModelLoader {
      * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (run.c itself looks in the working directory).
      */
     public static Tokenizer tokenizer(Model model, Path explicit) {
-        int vocab = model.config().vocabSize();
+        return tokenizer(model.source(), model.config().vocabSize(), model.tokenizer(), explicit);
+    }
+
+    /**
+     * The same rule for any model file ({@code .flm} included): {@code explicit}, else {@code embedded}, else
+     * {@code tokenizer.bin} beside {@code source} (inside it for a directory); its size must be {@code vocab}.
+     */
+    public static Tokenizer tokenizer(Path source, int vocab, Tokenizer embedded, Path explicit) {
         Tokenizer t;
         if (explicit != null) {
             t = loadTokenizer(explicit, vocab);
-        } else if (model.tokenizer() != null) {
-            t = model.tokenizer();
+        } else if (embedded != null) {
+            t = embedded;
         } else {
-            Path src = model.source().toAbsolutePath();
+            Path src = source.toAbsolutePath();
             Path dir = Files.isDirectory(src) ? src : src.getParent();
             Path beside = dir == null ? Path.of("tokenizer.bin") : dir.resolve("tokenizer.bin");
             if (!Files.isRegularFile(beside)) {
-                throw new ModelFormatException(model.source() + ": no tokenizer: pass --tokenizer, or put "
+                throw new ModelFormatException(source + ": no tokenizer: pass --tokenizer, or put "
                         + "tokenizer.bin beside the model (looked for " + beside + ")");
             }
             t = Llama2cTokenizerFile.read(beside, vocab);
         }
         if (t.vocabSize() != vocab) {
-            throw new ModelFormatException((explicit != null ? explicit : model.source()) + ": the tokenizer has "
+            throw new ModelFormatException((explicit != null ? explicit : source) + ": the tokenizer has "
                     + t.vocabSize() + " tokens; the model's vocab_size is " + vocab + " (mismatched tokenizer?)");
         }
         return t;

@@ -4,7 +4,7 @@ import io.flightllm.compress.BlockDensity;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.RoundToNearest;
-import io.flightllm.compress.algo.CalibrationStats;
+import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.algo.GptqCompressor;
 import io.flightllm.compress.algo.MixedPrecisionAllocator;
 import io.flightllm.compress.algo.SparseGptCompressor;

@@ -2,7 +2,7 @@ package io.flightllm.twin.eval;
 
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.algo.CalibrationCollector;
-import io.flightllm.compress.algo.CalibrationStats;
+import io.flightllm.compress.CalibrationStats;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;

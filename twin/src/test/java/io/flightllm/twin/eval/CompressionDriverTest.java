@@ -6,7 +6,7 @@ import io.flightllm.compress.BlockDensity;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.RoundToNearest;
-import io.flightllm.compress.algo.CalibrationStats;
+import io.flightllm.compress.CalibrationStats;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
 import io.flightllm.model.Tensor;

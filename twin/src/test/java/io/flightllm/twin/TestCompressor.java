@@ -4,6 +4,7 @@ import io.flightllm.compress.BlockDensity;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.HeadPadding;
 import io.flightllm.compress.RoundToNearest;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
@@ -73,10 +74,10 @@ public final class TestCompressor {
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = model.weights().layers().get(l);
             String p = "layers." + l + ".";
-            float[] wq = padHeadRows(lw.wq().toFloatArray(), c.nHeads(), hs, hsp, c.dim());
-            float[] wk = padHeadRows(lw.wk().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim());
-            float[] wv = padHeadRows(lw.wv().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim());
-            float[] wo = padHeadCols(lw.wo().toFloatArray(), c.dim(), c.nHeads(), hs, hsp);
+            float[] wq = HeadPadding.padRows(lw.wq().toFloatArray(), c.nHeads(), hs, hsp, c.dim());
+            float[] wk = HeadPadding.padRows(lw.wk().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim());
+            float[] wv = HeadPadding.padRows(lw.wv().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim());
+            float[] wo = HeadPadding.padColumns(lw.wo().toFloatArray(), c.dim(), c.nHeads(), hs, hsp);
             layers.add(new CompressedLayer(lw.attnNorm().toFloatArray(), null,
                     linear(p + "wq", wq, c.nHeads() * hsp, c.dim(), recipe, index, rnd),
                     linear(p + "wk", wk, c.nKvHeads() * hsp, c.dim(), recipe, index, rnd),
@@ -103,29 +104,5 @@ public final class TestCompressor {
                 null);
     }
 
-    /** [heads * hs][cols] to [heads * hsp][cols]: each head's rows followed by zero rows. */
-    static float[] padHeadRows(float[] w, int heads, int hs, int hsp, int cols) {
-        if (hs == hsp) {
-            return w;
-        }
-        float[] out = new float[heads * hsp * cols];
-        for (int h = 0; h < heads; h++) {
-            System.arraycopy(w, h * hs * cols, out, h * hsp * cols, hs * cols);
-        }
-        return out;
-    }
 
-    /** [rows][heads * hs] to [rows][heads * hsp]: each head's columns followed by zero columns. */
-    static float[] padHeadCols(float[] w, int rows, int heads, int hs, int hsp) {
-        if (hs == hsp) {
-            return w;
-        }
-        float[] out = new float[rows * heads * hsp];
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < heads; h++) {
-                System.arraycopy(w, r * heads * hs + h * hs, out, r * heads * hsp + h * hsp, hs);
-            }
-        }
-        return out;
-    }
 }

@@ -3,6 +3,7 @@ package io.flightllm.twin.eval;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.HeadPadding;
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
@@ -42,13 +43,13 @@ public final class ModelCompression {
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = model.weights().layers().get(l);
             String p = name(l, "");
-            out.add(new Linear(p + "wq", padHeadRows(lw.wq().toFloatArray(), c.nHeads(), hs, hsp, c.dim()),
+            out.add(new Linear(p + "wq", HeadPadding.padRows(lw.wq().toFloatArray(), c.nHeads(), hs, hsp, c.dim()),
                     c.nHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wk", padHeadRows(lw.wk().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
+            out.add(new Linear(p + "wk", HeadPadding.padRows(lw.wk().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
                     c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wv", padHeadRows(lw.wv().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
+            out.add(new Linear(p + "wv", HeadPadding.padRows(lw.wv().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
                     c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wo", padHeadCols(lw.wo().toFloatArray(), c.dim(), c.nHeads(), hs, hsp),
+            out.add(new Linear(p + "wo", HeadPadding.padColumns(lw.wo().toFloatArray(), c.dim(), c.nHeads(), hs, hsp),
                     c.dim(), c.nHeads() * hsp));
             out.add(new Linear(p + "w1", lw.w1().toFloatArray(), c.hiddenDim(), c.dim()));
             out.add(new Linear(p + "w2", lw.w2().toFloatArray(), c.dim(), c.hiddenDim()));
@@ -91,29 +92,5 @@ public final class ModelCompression {
         }
     }
 
-    /** [heads * hs][cols] to [heads * hsp][cols]: each head's rows followed by zero rows. */
-    static float[] padHeadRows(float[] w, int heads, int hs, int hsp, int cols) {
-        if (hs == hsp) {
-            return w;
-        }
-        float[] out = new float[heads * hsp * cols];
-        for (int h = 0; h < heads; h++) {
-            System.arraycopy(w, h * hs * cols, out, h * hsp * cols, hs * cols);
-        }
-        return out;
-    }
 
-    /** [rows][heads * hs] to [rows][heads * hsp]: each head's columns followed by zero columns. */
-    static float[] padHeadCols(float[] w, int rows, int heads, int hs, int hsp) {
-        if (hs == hsp) {
-            return w;
-        }
-        float[] out = new float[rows * heads * hsp];
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < heads; h++) {
-                System.arraycopy(w, r * heads * hs + h * hs, out, r * heads * hsp + h * hsp, hs);
-            }
-        }
-        return out;
-    }
 }

@@ -38,6 +38,194 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * FP32 lanes for exact integer dot products: the preferred width, 8 to 16 lanes. An INT8 x INT8 product is below
+     * 2^14 in magnitude and FP32 holds every integer below 2^24, so FMA-accumulating converted INT8 values is exact
+     * while each lane sums at most 1024 products; lanes then go to int (F2I, exact) and the sum finishes in int.
+     */
+    static final VectorSpecies<Float> XF = FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512
+            : FloatVector.SPECIES_PREFERRED.length() < 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> XI = VectorSpecies.of(int.class, XF.vectorShape());
+    private static final VectorSpecies<Byte> XB = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(XF.length() * 8));
+    private static final int XL = XF.length();
+    /** Columns per exact chunk: with the accumulators summed lanewise, each lane holds at most 1024 products. */
+    static final int EXACT_CHUNK = 1024 * XL;
+
+    /** The exact INT32 sum of w[wo + i] x a[ao + i], i < len (len a multiple of 16; a holds INT8 values as FP32). */
+    static int denseDot(byte[] w, int wo, float[] a, int ao, int len) {
+        int total = 0;
+        for (int c = 0; c < len; c += EXACT_CHUNK) {
+            int end = Math.min(len, c + EXACT_CHUNK);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int i = c;
+            for (; i <= end - 4 * XL; i += 4 * XL) {
+                s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+                s1 = widen(w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+                s2 = widen(w, wo + i + 2 * XL).fma(FloatVector.fromArray(XF, a, ao + i + 2 * XL), s2);
+                s3 = widen(w, wo + i + 3 * XL).fma(FloatVector.fromArray(XF, a, ao + i + 3 * XL), s3);
+            }
+            for (; i < end; i += XL) {
+                s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        return total;
+    }
+
+    /** The same exact sum over FP32 copies of INT8 weights (prefill: a row widened once, reused by every token). */
+    static int floatDot(float[] w, int wo, float[] a, int ao, int len) {
+        int total = 0;
+        for (int c = 0; c < len; c += EXACT_CHUNK) {
+            int end = Math.min(len, c + EXACT_CHUNK);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int i = c;
+            for (; i <= end - 4 * XL; i += 4 * XL) {
+                s0 = FloatVector.fromArray(XF, w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+                s1 = FloatVector.fromArray(XF, w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+                s2 = FloatVector.fromArray(XF, w, wo + i + 2 * XL)
+                        .fma(FloatVector.fromArray(XF, a, ao + i + 2 * XL), s2);
+                s3 = FloatVector.fromArray(XF, w, wo + i + 3 * XL)
+                        .fma(FloatVector.fromArray(XF, a, ao + i + 3 * XL), s3);
+            }
+            for (; i < end; i += XL) {
+                s0 = FloatVector.fromArray(XF, w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        return total;
+    }
+
+    /**
+     * The exact INT32 sum over {@code blocks} dense 16-column blocks stored as nibble pairs (see {@link LinearPlan}):
+     * 16 bytes carry two blocks, low nibbles the first, high nibbles the second, both sign-extended from 4 bits.
+     */
+    static int nibbleDot(byte[] nb, int no, float[] a, int ao, int blocks) {
+        int total = 0;
+        int pairs = blocks / 2;
+        int chunkPairs = EXACT_CHUNK / 32; // 32 products per pair
+        for (int p0 = 0; p0 < pairs; p0 += chunkPairs) {
+            int p1 = Math.min(pairs, p0 + chunkPairs);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int p = p0;
+            for (; p <= p1 - 2; p += 2) {
+                int bo = no + 16 * p;
+                int c = ao + 32 * p;
+                for (int j = 0; j < 16; j += XL) {
+                    IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    IntVector b1 = (IntVector) ByteVector.fromArray(XB, nb, bo + 16 + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+                    s1 = high(b0).fma(FloatVector.fromArray(XF, a, c + 16 + j), s1);
+                    s2 = low(b1).fma(FloatVector.fromArray(XF, a, c + 32 + j), s2);
+                    s3 = high(b1).fma(FloatVector.fromArray(XF, a, c + 48 + j), s3);
+                }
+            }
+            for (; p < p1; p++) {
+                int bo = no + 16 * p;
+                int c = ao + 32 * p;
+                for (int j = 0; j < 16; j += XL) {
+                    IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+                    s1 = high(b0).fma(FloatVector.fromArray(XF, a, c + 16 + j), s1);
+                }
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        if ((blocks & 1) != 0) { // the odd last block: low nibbles only
+            int bo = no + 16 * pairs;
+            int c = ao + 32 * pairs;
+            FloatVector s0 = FloatVector.zero(XF);
+            for (int j = 0; j < 16; j += XL) {
+                IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j).convertShape(VectorOperators.B2I, XI, 0);
+                s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+            }
+            total += exactSum(s0);
+        }
+        return total;
+    }
+
+    /**
+     * {@link #denseDot} for one scale group of at most {@link #EXACT_CHUNK} columns: one short loop, two accumulators
+     * (small groups are common, so the per-call work is kept minimal).
+     */
+    static int denseGroup(byte[] w, int wo, float[] a, int ao, int len) {
+        if (len > EXACT_CHUNK) {
+            return denseDot(w, wo, a, ao, len);
+        }
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        int i = 0;
+        for (; i <= len - 2 * XL; i += 2 * XL) {
+            s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            s1 = widen(w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+        }
+        if (i < len) {
+            s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /** {@link #nibbleDot} for one scale group of at most {@link #EXACT_CHUNK} columns. */
+    static int nibbleGroup(byte[] nb, int no, float[] a, int ao, int blocks) {
+        if (blocks * 16 > EXACT_CHUNK) {
+            return nibbleDot(nb, no, a, ao, blocks);
+        }
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        int bytes = (blocks >> 1) * 16;
+        for (int q = 0; q < bytes; q += XL) {
+            int c = ao + 2 * (q & ~15) + (q & 15);
+            IntVector b = (IntVector) ByteVector.fromArray(XB, nb, no + q).convertShape(VectorOperators.B2I, XI, 0);
+            s0 = low(b).fma(FloatVector.fromArray(XF, a, c), s0);
+            s1 = high(b).fma(FloatVector.fromArray(XF, a, c + 16), s1);
+        }
+        if ((blocks & 1) != 0) {
+            for (int j = 0; j < 16; j += XL) {
+                IntVector b = (IntVector) ByteVector.fromArray(XB, nb, no + bytes + j)
+                        .convertShape(VectorOperators.B2I, XI, 0);
+                s0 = low(b).fma(FloatVector.fromArray(XF, a, ao + 2 * bytes + j), s0);
+            }
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /** Widens one dense 16-column block of INT8 weights to FP32 (prefill's once-per-row decode). */
+    static void widen16(byte[] w, int wo, float[] out, int oo) {
+        for (int j = 0; j < 16; j += XL) {
+            widen(w, wo + j).intoArray(out, oo + j);
+        }
+    }
+
+    private static FloatVector widen(byte[] w, int at) {
+        return (FloatVector) ByteVector.fromArray(XB, w, at).convertShape(VectorOperators.B2F, XF, 0);
+    }
+
+    private static FloatVector low(IntVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector high(IntVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The exact sum of lanes holding integers below 2^24 in magnitude. */
+    private static int exactSum(FloatVector s) {
+        return ((IntVector) s.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+    }
+
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorMask<Byte> FIRST8 = B16.indexInRange(0, 8);
     private static final VectorMask<Byte> FIRST4 = B16.indexInRange(0, 4);

@@ -14,7 +14,8 @@ import io.flightllm.compress.CompressedModel;
  * API from the {@link CompressedLinear} arrays (and the load-time {@link LinearPlan} copies), with output rows and
  * attention heads split over a small persistent {@link WorkerPool}. Decode streams each weight once: dense groups by
  * exact FP32-lane FMA over int8 (or, at 2..4 bits, nibble-packed) weights, sparse groups by the vector MUX. Prefill
- * runs up to {@value #MAX_BATCH} token rows per pass: each weight row is widened to FP32 once and reused by every token.
+ * runs up to {@value #MAX_BATCH} token rows per pass: each weight row is widened to FP32 once and reused by every
+ * token.
  * Integer sums are split freely; FP32 sums keep the 16-partial order, so results do not depend on the thread count or
  * the SIMD width. Not thread-safe: one sequence per instance. Close it to stop the pool.
  */
@@ -350,6 +351,10 @@ public final class FastTwin implements AutoCloseable {
                             c0, len);
                     case LinearPlan.DENSE4 -> VectorKernels.nibbleGroup(nib,
                             rowN + plan.nibbleGroup()[rb * groups + g], a, c0, len / CompressedLinear.BLOCK);
+                    case LinearPlan.GATHER -> VectorKernels.gather8Dot(aq[0], c0, values,
+                            rowV + vOff[rb * cbs + g * bpg], w.positions(),
+                            (int) w.positionOffset(r) + plan.positionOffset()[rb * cbs + g * bpg],
+                            len / CompressedLinear.BLOCK);
                     default -> groupDot(plan, rb, g, rowV, (int) w.positionOffset(r), ai[0], aq[0]);
                 };
                 float ws = Float.float16ToFloat(scales[r * groups + g]);
@@ -362,6 +367,7 @@ public final class FastTwin implements AutoCloseable {
 
     /** Up to MAX_BATCH tokens: each weight row widened to FP32 once (zeros where pruned), then used by every token. */
     private void batchRows(LinearPlan plan, int n, float[][] out, int r0, int r1, float[][] part, float[] wr) {
+        int[] accs = new int[MAX_BATCH]; // one small array per call (not per row)
         CompressedLinear w = plan.w();
         int groups = plan.groups();
         int cbs = plan.colBlocks();
@@ -394,17 +400,27 @@ public final class FastTwin implements AutoCloseable {
                 }
             }
             for (int b = 0; b < n; b++) {
-                float[] pb = part[b];
-                java.util.Arrays.fill(pb, 0.0f);
-                float[] a = af[b];
-                float sa = as[b];
-                for (int g = 0; g < groups; g++) {
-                    int c0 = g * gs;
-                    int acc = VectorKernels.floatDot(wr, c0, a, c0, Math.min(gs, k16 - c0));
-                    float ws = Float.float16ToFloat(scales[r * groups + g]);
-                    pb[g & 15] += (ws * sa) * (float) acc;
+                java.util.Arrays.fill(part[b], 0.0f);
+            }
+            for (int g = 0; g < groups; g++) {
+                int c0 = g * gs;
+                int len = Math.min(gs, k16 - c0);
+                int b = 0;
+                if (len <= VectorKernels.EXACT_CHUNK) {
+                    for (; b + 4 <= n; b += 4) {
+                        VectorKernels.floatGroup4(wr, c0, af[b], af[b + 1], af[b + 2], af[b + 3], c0, len, accs, b);
+                    }
                 }
-                float yv = Sum16.reduce(pb);
+                for (; b < n; b++) {
+                    accs[b] = VectorKernels.floatDot(wr, c0, af[b], c0, len);
+                }
+                float ws = Float.float16ToFloat(scales[r * groups + g]);
+                for (b = 0; b < n; b++) {
+                    part[b][g & 15] += (ws * as[b]) * (float) accs[b];
+                }
+            }
+            for (int b = 0; b < n; b++) {
+                float yv = Sum16.reduce(part[b]);
                 out[b][r] = bias == null ? yv : yv + bias[r];
             }
         }

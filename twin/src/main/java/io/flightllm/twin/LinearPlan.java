@@ -24,6 +24,11 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
     static final byte DENSE8 = 1;
     /** Every block dense and the layer at most 4 bits: read from the nibble copy. */
     static final byte DENSE4 = 2;
+    /**
+     * Every block N = 8, an even block count, at most {@link VectorKernels#EXACT_CHUNK} columns: values and positions
+     * read in place, two blocks per step ({@link VectorKernels#gather8Dot}).
+     */
+    static final byte GATHER = 3;
 
     static LinearPlan of(CompressedLinear w) {
         int rbs = w.rowBlocks();
@@ -45,6 +50,7 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
         byte[] kind = new byte[rbs * groups];
         int[] nibbleGroup = new int[rbs * groups];
         int[] rowBytes = new int[rbs];
+
         for (int rb = 0; rb < rbs; rb++) {
             for (int g = 0; g < groups; g++) {
                 int cb0 = g * bpg;
@@ -53,7 +59,13 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
                 for (int cb = cb0; cb < cb1; cb++) {
                     dense &= n[rb * cbs + cb] == CompressedLinear.BLOCK;
                 }
-                byte k = !dense ? SPARSE : nibble ? DENSE4 : DENSE8;
+                int n0 = n[rb * cbs + cb0];
+                boolean uniform = n0 == 8 && (cb1 - cb0) % 2 == 0
+                        && (cb1 - cb0) * CompressedLinear.BLOCK <= VectorKernels.EXACT_CHUNK;
+                for (int cb = cb0; cb < cb1; cb++) {
+                    uniform &= n[rb * cbs + cb] == n0;
+                }
+                byte k = dense ? (nibble ? DENSE4 : DENSE8) : uniform ? GATHER : SPARSE;
                 kind[rb * groups + g] = k;
                 if (k == DENSE4) {
                     nibbleGroup[rb * groups + g] = rowBytes[rb];

@@ -148,7 +148,8 @@ final class VectorKernels {
             int c = ao + 32 * pairs;
             FloatVector s0 = FloatVector.zero(XF);
             for (int j = 0; j < 16; j += XL) {
-                IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j).convertShape(VectorOperators.B2I, XI, 0);
+                IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                        .convertShape(VectorOperators.B2I, XI, 0);
                 s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
             }
             total += exactSum(s0);
@@ -196,6 +197,58 @@ final class VectorKernels {
                 IntVector b = (IntVector) ByteVector.fromArray(XB, nb, no + bytes + j)
                         .convertShape(VectorOperators.B2I, XI, 0);
                 s0 = low(b).fma(FloatVector.fromArray(XF, a, ao + 2 * bytes + j), s0);
+            }
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /**
+     * Four tokens against one FP32-widened weight group of at most {@link #EXACT_CHUNK} columns: each weight vector is
+     * loaded once for the four products (prefill). out[oo + t] = the exact sum for token t.
+     */
+    static void floatGroup4(float[] w, int wo, float[] a0, float[] a1, float[] a2, float[] a3, int ao, int len,
+                            int[] out, int oo) {
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        for (int i = 0; i < len; i += XL) {
+            FloatVector wv = FloatVector.fromArray(XF, w, wo + i);
+            s0 = wv.fma(FloatVector.fromArray(XF, a0, ao + i), s0);
+            s1 = wv.fma(FloatVector.fromArray(XF, a1, ao + i), s1);
+            s2 = wv.fma(FloatVector.fromArray(XF, a2, ao + i), s2);
+            s3 = wv.fma(FloatVector.fromArray(XF, a3, ao + i), s3);
+        }
+        out[oo] = exactSum(s0);
+        out[oo + 1] = exactSum(s1);
+        out[oo + 2] = exactSum(s2);
+        out[oo + 3] = exactSum(s3);
+    }
+
+    /** Lanes 8..15 of a 16-byte vector (defined here: the class initialises its fields in text order). */
+    private static final VectorMask<Byte> HIGH8 = VectorMask.fromLong(ByteVector.SPECIES_128, 0xFF00L);
+
+    /**
+     * The exact INT32 sum of one group whose blocks are all N = 8 (an even number of blocks, at most
+     * {@link #EXACT_CHUNK} columns). Per pair of blocks, one 16-byte load holds both blocks' 4-bit positions (8 + 8,
+     * as stored); each block's activations are gathered by a byte shuffle (the vector MUX), the two halves blended
+     * and multiplied with the pair's 16 kept values, which are contiguous in storage.
+     */
+    static int gather8Dot(byte[] a8, int ao, byte[] values, int vo, byte[] positions, int po, int blocks) {
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        for (int p = 0; p < blocks; p += 2) {
+            ByteVector ix = ByteVector.fromArray(B16, positions, po + 8 * p);
+            ByteVector ga = ix.selectFrom(ByteVector.fromArray(B16, a8, ao + 16 * p));
+            ByteVector gb = ix.selectFrom(ByteVector.fromArray(B16, a8, ao + 16 * p + 16));
+            ByteVector g = ga.blend(gb, HIGH8);
+            for (int j = 0; j < 16; j += XL) {
+                FloatVector gf = (FloatVector) g.convertShape(VectorOperators.B2F, XF, j / XL);
+                if (j == 0) {
+                    s0 = widen(values, vo + 8 * p).fma(gf, s0);
+                } else {
+                    s1 = widen(values, vo + 8 * p + j).fma(gf, s1);
+                }
             }
         }
         return exactSum(s0.add(s1));

@@ -83,4 +83,29 @@ class VectorKernelsTest {
                     .isEqualTo(want);
         }
     }
+
+    /** Pairs of N = 8 blocks: 8 + 8 positions per 16-byte load, values contiguous, activations gathered per block. */
+    @Test
+    void gather8DotMatchesTheSparseSum() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int blocks : new int[] {2, 8, 64}) {
+            byte[] a8 = new byte[16 * blocks + 16];
+            byte[] values = new byte[8 * blocks + 3];
+            byte[] positions = new byte[8 * blocks + 5];
+            long want = 0;
+            for (int i = 0; i < a8.length; i++) {
+                a8[i] = (byte) (rnd.nextInt(255) - 127);
+            }
+            for (int b = 0; b < blocks; b++) {
+                int[] pos = rnd.ints(0, 16).distinct().limit(8).sorted().toArray();
+                for (int j = 0; j < 8; j++) {
+                    values[3 + 8 * b + j] = (byte) (rnd.nextInt(255) - 127);
+                    positions[5 + 8 * b + j] = (byte) pos[j];
+                    want += values[3 + 8 * b + j] * (long) a8[16 + 16 * b + pos[j]];
+                }
+            }
+            assertThat((long) VectorKernels.gather8Dot(a8, 16, values, 3, positions, 5, blocks)).as("blocks " + blocks)
+                    .isEqualTo(want);
+        }
+    }
 }

@@ -7,15 +7,17 @@ import java.util.function.IntConsumer;
 /**
  * A small persistent pool for the FastTwin's many short parallel steps (about 30 linears and the attention of every
  * layer per token): {@code threads - 1} daemon workers wait on a generation counter, spinning briefly before they park,
- * and the caller runs part 0 itself. A job costs two volatile writes and no allocation instead of one task submission
- * per part. Single caller only (the FastTwin is single-sequence).
+ * and the caller runs part 0 itself, then spins and yields until the others are done. A job costs a few volatile
+ * writes and one capturing lambda instead of one task submission and future per part. Single caller only (the
+ * FastTwin is single-sequence).
  */
 final class WorkerPool implements AutoCloseable {
     /**
-     * Spin iterations before a waiting thread parks: a few microseconds, enough to bridge the gap between back-to-back
-     * linears on an idle machine without burning a shared core when another process needs it.
+     * Spin iterations before a waiting thread backs off (workers park, the caller yields): a few microseconds, enough
+     * to bridge the gap between back-to-back linears on an idle machine without burning a core that the thread being
+     * waited for may need (on a loaded machine the worker may not even be running yet).
      */
-    private static final int SPIN = 4_000;
+    private static final int SPIN = 1_000;
 
     private final Thread[] workers;
     private final AtomicInteger generation = new AtomicInteger();
@@ -65,7 +67,7 @@ final class WorkerPool implements AutoCloseable {
             if (++spins < SPIN) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.parkNanos(this, 10_000);
+                Thread.yield(); // not parkNanos: timer slack would add tens of microseconds per linear
             }
         }
         this.job = null;
@@ -99,7 +101,7 @@ final class WorkerPool implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 failure = e;
             }
-            pending.decrementAndGet(); // the caller polls (it spins, then sleeps in 10 us steps)
+            pending.decrementAndGet(); // the caller polls (it spins, then yields)
         }
     }
 

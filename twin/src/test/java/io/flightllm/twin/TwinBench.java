@@ -88,14 +88,15 @@ public final class TwinBench {
                 + 2L * l.scaleBits().length;
     }
 
-    /** Bytes this twin's decode reads per token for one layer: its value bytes, positions (one byte each), scales. */
+    /** Bytes this twin's decode reads per token for one layer: values, sparse positions (a byte each), scales. */
     static long streamedBytes(CompressedLinear l) {
         LinearPlan plan = LinearPlan.of(l);
         long positions = 0;
         int rbs = l.rowBlocks();
         for (int rb = 0; rb < rbs; rb++) {
             for (int g = 0; g < plan.groups(); g++) {
-                if (plan.kind()[rb * plan.groups() + g] != LinearPlan.SPARSE) {
+                byte kind = plan.kind()[rb * plan.groups() + g];
+                if (kind == LinearPlan.DENSE8 || kind == LinearPlan.DENSE4) {
                     continue;
                 }
                 int cb0 = g * plan.blocksPerGroup();

@@ -342,6 +342,7 @@ public final class FastTwin implements AutoCloseable {
             int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
             int rowN = plan.nibbleRow()[r];
+            int rowP = (int) w.positionOffset(r);
             java.util.Arrays.fill(part, 0.0f);
             for (int g = 0; g < groups; g++) {
                 int c0 = g * gs;
@@ -353,9 +354,9 @@ public final class FastTwin implements AutoCloseable {
                             rowN + plan.nibbleGroup()[rb * groups + g], a, c0, len / CompressedLinear.BLOCK);
                     case LinearPlan.GATHER -> VectorKernels.gather8Dot(aq[0], c0, values,
                             rowV + vOff[rb * cbs + g * bpg], w.positions(),
-                            (int) w.positionOffset(r) + plan.positionOffset()[rb * cbs + g * bpg],
+                            rowP + plan.positionOffset()[rb * cbs + g * bpg],
                             len / CompressedLinear.BLOCK);
-                    default -> groupDot(plan, rb, g, rowV, (int) w.positionOffset(r), ai[0], aq[0]);
+                    default -> groupDot(plan, rb, g, rowV, rowP, ai[0], aq[0]);
                 };
                 float ws = Float.float16ToFloat(scales[r * groups + g]);
                 part[g & 15] += (ws * sa) * (float) acc;

@@ -8,19 +8,16 @@ import io.flightllm.arch.numerics.Sum16;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The fast CPU twin: the arithmetic of {@link GoldenTwin} (docs/numerics.md), bit for bit, computed with the Vector
- * API straight from the {@link CompressedLinear} arrays, with output rows split over a small owned thread pool.
- * Prefill runs up to {@value #MAX_BATCH} token rows per pass over the weights. Integer sums are split freely; FP32 sums
- * keep the 16-partial order, so results do not depend on the thread count or the SIMD width. Not thread-safe: one
- * sequence per instance. Close it to stop the pool.
+ * API from the {@link CompressedLinear} arrays (and the load-time {@link LinearPlan} copies), with output rows and
+ * attention heads split over a small persistent {@link WorkerPool}. Decode streams each weight once: dense groups by
+ * exact FP32-lane FMA over int8 (or, at 2..4 bits, nibble-packed) weights, sparse groups by the vector MUX. Prefill
+ * runs up to {@value #MAX_BATCH} token rows per pass: each weight row is widened to FP32 once and reused by every
+ * token.
+ * Integer sums are split freely; FP32 sums keep the 16-partial order, so results do not depend on the thread count or
+ * the SIMD width. Not thread-safe: one sequence per instance. Close it to stop the pool.
  */
 public final class FastTwin implements AutoCloseable {
     /** Token rows per pass over the weights in prefill. */
@@ -33,7 +30,7 @@ public final class FastTwin implements AutoCloseable {
     private final RopeTable rope;
     private final float invSqrtHd;
     private final int threads;
-    private final ExecutorService pool;
+    private final WorkerPool pool;
     // KV cache per layer: INT8 [pos][kvHead][hsp] and FP16 scale bits [pos][kvHead] (kept widened here)
     private final byte[][] kCache;
     private final byte[][] vCache;
@@ -51,16 +48,18 @@ public final class FastTwin implements AutoCloseable {
     private final float[][] hb;
     private final byte[][] aq;    // a quantized linear input row, zero-padded to K16
     private final int[][] ai;     // the same, widened to int lanes
+    private final float[][] af;   // the same as FP32 (exact: the FMA kernels' operand)
     private final float[] as = new float[MAX_BATCH];
     private final float[] logits;
-    // attention scratch
+    // attention: the quantized query of every head, then per-worker scratch
     private final int[] qi;
-    private final byte[] qb;
     private final float[] qs;
-    private final float[] sc;
-    private final byte[] pq;
-    private final int[] pv;
+    private final byte[][] qb;
+    private final float[][] sc;
+    private final byte[][] pq;
+    private final int[][] pv;
     private final float[][][] partials; // per worker: [token][16]
+    private final float[][] wrow;       // per worker: one weight row widened to FP32 (prefill)
     private final java.util.Map<CompressedLinear, LinearPlan> plans = new java.util.IdentityHashMap<>();
 
     /**
@@ -76,11 +75,7 @@ public final class FastTwin implements AutoCloseable {
         this.rope = RopeTable.create(s.ctx(), s.hs(), s.theta());
         this.invSqrtHd = 1.0f / (float) Math.sqrt((float) s.hs());
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "twin-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = threads == 1 ? null : new WorkerPool(threads);
         int kvLen = Math.multiplyExact(s.ctx(), s.kvRows());
         kCache = new byte[s.layers()][kvLen];
         vCache = new byte[s.layers()][kvLen];
@@ -98,14 +93,16 @@ public final class FastTwin implements AutoCloseable {
         hb = new float[MAX_BATCH][s.hidden()];
         aq = new byte[MAX_BATCH][k16];
         ai = new int[MAX_BATCH][k16];
+        af = new float[MAX_BATCH][k16];
         logits = new float[s.vocab()];
         qi = new int[s.qRows()];
-        qb = new byte[s.hsp()];
         qs = new float[s.heads()];
-        sc = new float[s.ctx()];
-        pq = new byte[s.ctx()];
-        pv = new int[s.hsp()];
+        qb = new byte[threads][s.hsp()];
+        sc = new float[threads][s.ctx()];
+        pq = new byte[threads][s.ctx()];
+        pv = new int[threads][s.hsp()];
         partials = new float[threads][MAX_BATCH][Sum16.LANES];
+        wrow = new float[threads][k16];
         for (CompressedLinear l : model.linears()) {
             plans.put(l, LinearPlan.of(l));
         }
@@ -184,7 +181,7 @@ public final class FastTwin implements AutoCloseable {
                 attention(l, b, pos0 + b);
             }
             for (int b = 0; b < n; b++) {
-                as[b] = quantize(att[b], s.qRows(), aq[b], ai[b], lw.wo().paddedCols());
+                as[b] = quantize(att[b], s.qRows(), b, lw.wo().paddedCols());
             }
             linear(lw.wo(), n, y);
             residual(n);
@@ -193,7 +190,7 @@ public final class FastTwin implements AutoCloseable {
             linear(lw.w3(), n, hb);
             for (int b = 0; b < n; b++) {
                 VectorKernels.siluMul(ha[b], hb[b], s.hidden());
-                as[b] = quantize(ha[b], s.hidden(), aq[b], ai[b], lw.w2().paddedCols());
+                as[b] = quantize(ha[b], s.hidden(), b, lw.w2().paddedCols());
             }
             linear(lw.w2(), n, y);
             residual(n);
@@ -227,43 +224,65 @@ public final class FastTwin implements AutoCloseable {
         float ss = VectorKernels.sumSquares(row, dim);
         float r = ArchMath.rsqrt(ss / (float) dim + s.eps());
         VectorKernels.scale(row, w, r, xn[slot], dim);
-        as[slot] = quantize(xn[slot], dim, aq[slot], ai[slot], k16);
+        as[slot] = quantize(xn[slot], dim, slot, k16);
     }
 
-    private static float quantize(float[] row, int n, byte[] q8, int[] q32, int k16) {
+    /** Quantizes row[0..n) into slot b of aq/ai/af (zero-padded to k16) and returns its scale. */
+    private float quantize(float[] row, int n, int b, int k16) {
+        byte[] q8 = aq[b];
+        int[] q32 = ai[b];
+        float[] q32f = af[b];
         float sc = Int8Quantizer.quantizeRow(row, 0, n, q8, 0);
         for (int i = 0; i < n; i++) {
             q32[i] = q8[i];
+            q32f[i] = q8[i];
         }
         java.util.Arrays.fill(q8, n, k16, (byte) 0);
         java.util.Arrays.fill(q32, n, k16, 0);
+        java.util.Arrays.fill(q32f, n, k16, 0.0f);
         return sc;
     }
 
-    /** Attention of token row b (position pos) for every head, into att[b]. */
+    /** Attention of token row b (position pos) for every head, into att[b]; heads split over the pool. */
     private void attention(int l, int b, int pos) {
+        int heads = s.heads();
+        // below a few thousand MACs per head-split the hand-off costs more than it saves
+        long work = (long) heads * (pos + 1) * s.hsp();
+        int parts = pool == null || work < PARALLEL_MACS ? 1 : Math.min(threads, heads);
+        if (parts == 1) {
+            attendHeads(l, b, pos, 0, heads, 0);
+        } else {
+            pool.run(parts, p -> attendHeads(l, b, pos, heads * p / parts, heads * (p + 1) / parts, p));
+        }
+    }
+
+    /** Heads [h0, h1) of token row b, with worker w's scratch. */
+    private void attendHeads(int l, int b, int pos, int h0, int h1, int w) {
         int hsp = s.hsp();
         int kvh = s.kvHeads();
         int n = pos + 1;
-        byte[] qq = qb;
-        for (int h = 0; h < s.heads(); h++) {
+        byte[] qq = qb[w];
+        float[] sc = this.sc[w];
+        byte[] pq = this.pq[w];
+        int[] pv = this.pv[w];
+        float[] ks = kScale[l];
+        float[] vs = vScale[l];
+        byte[] kc = kCache[l];
+        byte[] vc = vCache[l];
+        for (int h = h0; h < h1; h++) {
             qs[h] = Int8Quantizer.quantizeRow(q[b], h * hsp, hsp, qq, 0);
             for (int d = 0; d < hsp; d++) {
                 qi[h * hsp + d] = qq[d];
             }
-        }
-        byte[] kc = kCache[l];
-        byte[] vc = vCache[l];
-        for (int h = 0; h < s.heads(); h++) {
             int kh = h / s.kvMul();
             float sq = qs[h];
             for (int t = 0; t < n; t++) {
                 int dot = VectorKernels.dot(kc, (t * kvh + kh) * hsp, qi, h * hsp, hsp);
-                sc[t] = ((sq * kScale[l][t * kvh + kh]) * (float) dot) * invSqrtHd;
+                sc[t] = ((sq * ks[t * kvh + kh]) * (float) dot) * invSqrtHd;
             }
             VectorKernels.softmax(sc, n);
             for (int t = 0; t < n; t++) {
-                sc[t] = sc[t] * vScale[l][t * kvh + kh];
+                sc[t] = sc[t] * vs[t * kvh + kh];
             }
             float sp = Int8Quantizer.quantizeRow(sc, 0, n, pq, 0);
             java.util.Arrays.fill(pv, 0);
@@ -278,51 +297,127 @@ public final class FastTwin implements AutoCloseable {
         }
     }
 
-    /** out[b][r] for rows b < n of the quantized inputs ai/as and every real output row r, split over the pool. */
+    /** out[b][r] for rows b < n of the quantized inputs and every real output row r, split over the pool. */
     private void linear(CompressedLinear w, int n, float[][] out) {
+        LinearPlan plan = plans.get(w); // built in the constructor, read-only afterwards
         int rows = w.rows();
         long macs = (long) rows * w.paddedCols() * n;
         int parts = pool == null || macs < PARALLEL_MACS ? 1 : threads;
         if (parts == 1) {
-            rowRange(w, n, out, 0, rows, partials[0]);
+            rowRange(plan, n, out, 0, rows, 0);
             return;
         }
+        // whole 16-row blocks per part, as even as the block count allows
         int blocks = w.rowBlocks();
-        List<Future<?>> futures = new ArrayList<>(parts);
-        for (int p = 0; p < parts; p++) {
-            int r0 = Math.min(rows, (int) ((long) blocks * p / parts) * CompressedLinear.BLOCK);
-            int r1 = Math.min(rows, (int) ((long) blocks * (p + 1) / parts) * CompressedLinear.BLOCK);
-            float[][] part = partials[p];
-            futures.add(pool.submit(() -> rowRange(w, n, out, r0, r1, part)));
-        }
-        try {
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while computing " + w.name(), e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("worker failed on " + w.name(), e.getCause());
+        pool.run(parts, p -> rowRange(plan, n, out,
+                Math.min(rows, (int) ((long) blocks * p / parts) * CompressedLinear.BLOCK),
+                Math.min(rows, (int) ((long) blocks * (p + 1) / parts) * CompressedLinear.BLOCK), p));
+    }
+
+    private void rowRange(LinearPlan plan, int n, float[][] out, int r0, int r1, int worker) {
+        if (n == 1) {
+            decodeRows(plan, out[0], r0, r1, partials[worker][0]);
+        } else {
+            batchRows(plan, n, out, r0, r1, partials[worker], wrow[worker]);
         }
     }
 
-    private void rowRange(CompressedLinear w, int n, float[][] out, int r0, int r1, float[][] part) {
-        LinearPlan plan = plans.get(w); // built in the constructor, read-only afterwards
+    /** One token: every weight read once, straight from its stored (or nibble) form. */
+    private void decodeRows(LinearPlan plan, float[] out, int r0, int r1, float[] part) {
+        CompressedLinear w = plan.w();
         int groups = plan.groups();
+        int cbs = plan.colBlocks();
+        int bpg = plan.blocksPerGroup();
+        int gs = bpg * CompressedLinear.BLOCK;
+        int k16 = w.paddedCols();
         short[] scales = w.scaleBits();
         float[] bias = w.bias();
+        byte[] values = w.values();
+        byte[] kind = plan.kind();
+        byte[] nib = plan.nibbles();
+        int[] vOff = plan.valueOffset();
+        float[] a = af[0];
+        float sa = as[0];
         for (int r = r0; r < r1; r++) {
+            int rb = r / CompressedLinear.BLOCK;
+            int rowV = (int) w.valueOffset(r);
+            int rowN = plan.nibbleRow()[r];
+            int rowP = (int) w.positionOffset(r);
+            java.util.Arrays.fill(part, 0.0f);
+            for (int g = 0; g < groups; g++) {
+                int c0 = g * gs;
+                int len = Math.min(gs, k16 - c0);
+                int acc = switch (kind[rb * groups + g]) {
+                    case LinearPlan.DENSE8 -> VectorKernels.denseGroup(values, rowV + vOff[rb * cbs + g * bpg], a,
+                            c0, len);
+                    case LinearPlan.DENSE4 -> VectorKernels.nibbleGroup(nib,
+                            rowN + plan.nibbleGroup()[rb * groups + g], a, c0, len / CompressedLinear.BLOCK);
+                    case LinearPlan.GATHER -> VectorKernels.gather8Dot(aq[0], c0, values,
+                            rowV + vOff[rb * cbs + g * bpg], w.positions(),
+                            rowP + plan.positionOffset()[rb * cbs + g * bpg],
+                            len / CompressedLinear.BLOCK);
+                    default -> groupDot(plan, rb, g, rowV, rowP, ai[0], aq[0]);
+                };
+                float ws = Float.float16ToFloat(scales[r * groups + g]);
+                part[g & 15] += (ws * sa) * (float) acc;
+            }
+            float yv = Sum16.reduce(part);
+            out[r] = bias == null ? yv : yv + bias[r];
+        }
+    }
+
+    /** Up to MAX_BATCH tokens: each weight row widened to FP32 once (zeros where pruned), then used by every token. */
+    private void batchRows(LinearPlan plan, int n, float[][] out, int r0, int r1, float[][] part, float[] wr) {
+        int[] accs = new int[MAX_BATCH]; // one small array per call (not per row)
+        CompressedLinear w = plan.w();
+        int groups = plan.groups();
+        int cbs = plan.colBlocks();
+        int gs = plan.blocksPerGroup() * CompressedLinear.BLOCK;
+        int k16 = w.paddedCols();
+        short[] scales = w.scaleBits();
+        float[] bias = w.bias();
+        byte[] values = w.values();
+        byte[] positions = w.positions();
+        int[] density = plan.density();
+        int[] vOff = plan.valueOffset();
+        int[] pOff = plan.positionOffset();
+        for (int r = r0; r < r1; r++) {
+            int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
             int rowP = (int) w.positionOffset(r);
+            for (int cb = 0; cb < cbs; cb++) {
+                int i = rb * cbs + cb;
+                int nb = density[i];
+                int c0 = cb * CompressedLinear.BLOCK;
+                if (nb == CompressedLinear.BLOCK) {
+                    VectorKernels.widen16(values, rowV + vOff[i], wr, c0);
+                } else {
+                    java.util.Arrays.fill(wr, c0, c0 + CompressedLinear.BLOCK, 0.0f);
+                    int vo = rowV + vOff[i];
+                    int po = rowP + pOff[i];
+                    for (int j = 0; j < nb; j++) {
+                        wr[c0 + positions[po + j]] = values[vo + j];
+                    }
+                }
+            }
             for (int b = 0; b < n; b++) {
                 java.util.Arrays.fill(part[b], 0.0f);
             }
             for (int g = 0; g < groups; g++) {
+                int c0 = g * gs;
+                int len = Math.min(gs, k16 - c0);
+                int b = 0;
+                if (len <= VectorKernels.EXACT_CHUNK) {
+                    for (; b + 4 <= n; b += 4) {
+                        VectorKernels.floatGroup4(wr, c0, af[b], af[b + 1], af[b + 2], af[b + 3], c0, len, accs, b);
+                    }
+                }
+                for (; b < n; b++) {
+                    accs[b] = VectorKernels.floatDot(wr, c0, af[b], c0, len);
+                }
                 float ws = Float.float16ToFloat(scales[r * groups + g]);
-                for (int b = 0; b < n; b++) {
-                    int acc = groupDot(plan, r / CompressedLinear.BLOCK, g, rowV, rowP, ai[b], aq[b]);
-                    part[b][g & 15] += (ws * as[b]) * (float) acc;
+                for (b = 0; b < n; b++) {
+                    part[b][g & 15] += (ws * as[b]) * (float) accs[b];
                 }
             }
             for (int b = 0; b < n; b++) {
@@ -370,7 +465,7 @@ public final class FastTwin implements AutoCloseable {
     @Override
     public void close() {
         if (pool != null) {
-            pool.shutdownNow();
+            pool.close();
         }
     }
 }

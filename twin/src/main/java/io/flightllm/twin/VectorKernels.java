@@ -38,6 +38,247 @@ final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * FP32 lanes for exact integer dot products: the preferred width, 8 to 16 lanes. An INT8 x INT8 product is below
+     * 2^14 in magnitude and FP32 holds every integer below 2^24, so FMA-accumulating converted INT8 values is exact
+     * while each lane sums at most 1024 products; lanes then go to int (F2I, exact) and the sum finishes in int.
+     */
+    static final VectorSpecies<Float> XF = FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512
+            : FloatVector.SPECIES_PREFERRED.length() < 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> XI = VectorSpecies.of(int.class, XF.vectorShape());
+    private static final VectorSpecies<Byte> XB = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(XF.length() * 8));
+    private static final int XL = XF.length();
+    /** Columns per exact chunk: with the accumulators summed lanewise, each lane holds at most 1024 products. */
+    static final int EXACT_CHUNK = 1024 * XL;
+
+    /** The exact INT32 sum of w[wo + i] x a[ao + i], i < len (len a multiple of 16; a holds INT8 values as FP32). */
+    static int denseDot(byte[] w, int wo, float[] a, int ao, int len) {
+        int total = 0;
+        for (int c = 0; c < len; c += EXACT_CHUNK) {
+            int end = Math.min(len, c + EXACT_CHUNK);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int i = c;
+            for (; i <= end - 4 * XL; i += 4 * XL) {
+                s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+                s1 = widen(w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+                s2 = widen(w, wo + i + 2 * XL).fma(FloatVector.fromArray(XF, a, ao + i + 2 * XL), s2);
+                s3 = widen(w, wo + i + 3 * XL).fma(FloatVector.fromArray(XF, a, ao + i + 3 * XL), s3);
+            }
+            for (; i < end; i += XL) {
+                s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        return total;
+    }
+
+    /** The same exact sum over FP32 copies of INT8 weights (prefill: a row widened once, reused by every token). */
+    static int floatDot(float[] w, int wo, float[] a, int ao, int len) {
+        int total = 0;
+        for (int c = 0; c < len; c += EXACT_CHUNK) {
+            int end = Math.min(len, c + EXACT_CHUNK);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int i = c;
+            for (; i <= end - 4 * XL; i += 4 * XL) {
+                s0 = FloatVector.fromArray(XF, w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+                s1 = FloatVector.fromArray(XF, w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+                s2 = FloatVector.fromArray(XF, w, wo + i + 2 * XL)
+                        .fma(FloatVector.fromArray(XF, a, ao + i + 2 * XL), s2);
+                s3 = FloatVector.fromArray(XF, w, wo + i + 3 * XL)
+                        .fma(FloatVector.fromArray(XF, a, ao + i + 3 * XL), s3);
+            }
+            for (; i < end; i += XL) {
+                s0 = FloatVector.fromArray(XF, w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        return total;
+    }
+
+    /**
+     * The exact INT32 sum over {@code blocks} dense 16-column blocks stored as nibble pairs (see {@link LinearPlan}):
+     * 16 bytes carry two blocks, low nibbles the first, high nibbles the second, both sign-extended from 4 bits.
+     */
+    static int nibbleDot(byte[] nb, int no, float[] a, int ao, int blocks) {
+        int total = 0;
+        int pairs = blocks / 2;
+        int chunkPairs = EXACT_CHUNK / 32; // 32 products per pair
+        for (int p0 = 0; p0 < pairs; p0 += chunkPairs) {
+            int p1 = Math.min(pairs, p0 + chunkPairs);
+            FloatVector s0 = FloatVector.zero(XF);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int p = p0;
+            for (; p <= p1 - 2; p += 2) {
+                int bo = no + 16 * p;
+                int c = ao + 32 * p;
+                for (int j = 0; j < 16; j += XL) {
+                    IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    IntVector b1 = (IntVector) ByteVector.fromArray(XB, nb, bo + 16 + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+                    s1 = high(b0).fma(FloatVector.fromArray(XF, a, c + 16 + j), s1);
+                    s2 = low(b1).fma(FloatVector.fromArray(XF, a, c + 32 + j), s2);
+                    s3 = high(b1).fma(FloatVector.fromArray(XF, a, c + 48 + j), s3);
+                }
+            }
+            for (; p < p1; p++) {
+                int bo = no + 16 * p;
+                int c = ao + 32 * p;
+                for (int j = 0; j < 16; j += XL) {
+                    IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                            .convertShape(VectorOperators.B2I, XI, 0);
+                    s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+                    s1 = high(b0).fma(FloatVector.fromArray(XF, a, c + 16 + j), s1);
+                }
+            }
+            total += exactSum(s0.add(s1).add(s2.add(s3)));
+        }
+        if ((blocks & 1) != 0) { // the odd last block: low nibbles only
+            int bo = no + 16 * pairs;
+            int c = ao + 32 * pairs;
+            FloatVector s0 = FloatVector.zero(XF);
+            for (int j = 0; j < 16; j += XL) {
+                IntVector b0 = (IntVector) ByteVector.fromArray(XB, nb, bo + j)
+                        .convertShape(VectorOperators.B2I, XI, 0);
+                s0 = low(b0).fma(FloatVector.fromArray(XF, a, c + j), s0);
+            }
+            total += exactSum(s0);
+        }
+        return total;
+    }
+
+    /**
+     * {@link #denseDot} for one scale group of at most {@link #EXACT_CHUNK} columns: one short loop, two accumulators
+     * (small groups are common, so the per-call work is kept minimal).
+     */
+    static int denseGroup(byte[] w, int wo, float[] a, int ao, int len) {
+        if (len > EXACT_CHUNK) {
+            return denseDot(w, wo, a, ao, len);
+        }
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        int i = 0;
+        for (; i <= len - 2 * XL; i += 2 * XL) {
+            s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+            s1 = widen(w, wo + i + XL).fma(FloatVector.fromArray(XF, a, ao + i + XL), s1);
+        }
+        if (i < len) {
+            s0 = widen(w, wo + i).fma(FloatVector.fromArray(XF, a, ao + i), s0);
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /** {@link #nibbleDot} for one scale group of at most {@link #EXACT_CHUNK} columns. */
+    static int nibbleGroup(byte[] nb, int no, float[] a, int ao, int blocks) {
+        if (blocks * 16 > EXACT_CHUNK) {
+            return nibbleDot(nb, no, a, ao, blocks);
+        }
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        int bytes = (blocks >> 1) * 16;
+        for (int q = 0; q < bytes; q += XL) {
+            int c = ao + 2 * (q & ~15) + (q & 15);
+            IntVector b = (IntVector) ByteVector.fromArray(XB, nb, no + q).convertShape(VectorOperators.B2I, XI, 0);
+            s0 = low(b).fma(FloatVector.fromArray(XF, a, c), s0);
+            s1 = high(b).fma(FloatVector.fromArray(XF, a, c + 16), s1);
+        }
+        if ((blocks & 1) != 0) {
+            for (int j = 0; j < 16; j += XL) {
+                IntVector b = (IntVector) ByteVector.fromArray(XB, nb, no + bytes + j)
+                        .convertShape(VectorOperators.B2I, XI, 0);
+                s0 = low(b).fma(FloatVector.fromArray(XF, a, ao + 2 * bytes + j), s0);
+            }
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /**
+     * Four tokens against one FP32-widened weight group of at most {@link #EXACT_CHUNK} columns: each weight vector is
+     * loaded once for the four products (prefill). out[oo + t] = the exact sum for token t.
+     */
+    static void floatGroup4(float[] w, int wo, float[] a0, float[] a1, float[] a2, float[] a3, int ao, int len,
+                            int[] out, int oo) {
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        for (int i = 0; i < len; i += XL) {
+            FloatVector wv = FloatVector.fromArray(XF, w, wo + i);
+            s0 = wv.fma(FloatVector.fromArray(XF, a0, ao + i), s0);
+            s1 = wv.fma(FloatVector.fromArray(XF, a1, ao + i), s1);
+            s2 = wv.fma(FloatVector.fromArray(XF, a2, ao + i), s2);
+            s3 = wv.fma(FloatVector.fromArray(XF, a3, ao + i), s3);
+        }
+        out[oo] = exactSum(s0);
+        out[oo + 1] = exactSum(s1);
+        out[oo + 2] = exactSum(s2);
+        out[oo + 3] = exactSum(s3);
+    }
+
+    /** Lanes 8..15 of a 16-byte vector (defined here: the class initialises its fields in text order). */
+    private static final VectorMask<Byte> HIGH8 = VectorMask.fromLong(ByteVector.SPECIES_128, 0xFF00L);
+
+    /**
+     * The exact INT32 sum of one group whose blocks are all N = 8 (an even number of blocks, at most
+     * {@link #EXACT_CHUNK} columns). Per pair of blocks, one 16-byte load holds both blocks' 4-bit positions (8 + 8,
+     * as stored); each block's activations are gathered by a byte shuffle (the vector MUX), the two halves blended
+     * and multiplied with the pair's 16 kept values, which are contiguous in storage.
+     */
+    static int gather8Dot(byte[] a8, int ao, byte[] values, int vo, byte[] positions, int po, int blocks) {
+        FloatVector s0 = FloatVector.zero(XF);
+        FloatVector s1 = s0;
+        for (int p = 0; p < blocks; p += 2) {
+            ByteVector ix = ByteVector.fromArray(B16, positions, po + 8 * p);
+            ByteVector ga = ix.selectFrom(ByteVector.fromArray(B16, a8, ao + 16 * p));
+            ByteVector gb = ix.selectFrom(ByteVector.fromArray(B16, a8, ao + 16 * p + 16));
+            ByteVector g = ga.blend(gb, HIGH8);
+            for (int j = 0; j < 16; j += XL) {
+                FloatVector gf = (FloatVector) g.convertShape(VectorOperators.B2F, XF, j / XL);
+                if (j == 0) {
+                    s0 = widen(values, vo + 8 * p).fma(gf, s0);
+                } else {
+                    s1 = widen(values, vo + 8 * p + j).fma(gf, s1);
+                }
+            }
+        }
+        return exactSum(s0.add(s1));
+    }
+
+    /** Widens one dense 16-column block of INT8 weights to FP32 (prefill's once-per-row decode). */
+    static void widen16(byte[] w, int wo, float[] out, int oo) {
+        for (int j = 0; j < 16; j += XL) {
+            widen(w, wo + j).intoArray(out, oo + j);
+        }
+    }
+
+    private static FloatVector widen(byte[] w, int at) {
+        return (FloatVector) ByteVector.fromArray(XB, w, at).convertShape(VectorOperators.B2F, XF, 0);
+    }
+
+    private static FloatVector low(IntVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector high(IntVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The exact sum of lanes holding integers below 2^24 in magnitude. */
+    private static int exactSum(FloatVector s) {
+        return ((IntVector) s.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+    }
+
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorMask<Byte> FIRST8 = B16.indexInRange(0, 8);
     private static final VectorMask<Byte> FIRST4 = B16.indexInRange(0, 4);

@@ -10,8 +10,9 @@ import java.util.List;
 import jdk.incubator.vector.IntVector;
 
 /**
- * A fixed FastTwin run (stories260K and an odd-shaped random model, sparse mixed precision, decode and prefill, two
- * threads) whose logits hash must not depend on the JVM's SIMD width. Run as a main in a forked JVM with other flags.
+ * A fixed FastTwin run (stories260K and an odd-shaped random model, sparse mixed precision and uniform 8:16, decode
+ * and prefill, two threads) whose logits hash must not depend on the JVM's SIMD width. Run as a main in a forked JVM
+ * with other flags.
  */
 public final class SimdScenario {
     private SimdScenario() {
@@ -23,6 +24,9 @@ public final class SimdScenario {
              Model odd = TestModels.randomLlama(72, 100, 2, 3, 1, 24, 75, 64, 42)) {
             run(TestCompressor.compress(stories, new Recipe("mix", new int[] {8, 4, 3, 2}, 16,
                     DensityPlan.mixHalf())), TwinEquivalenceTest.tokens(40, 512, 11), all);
+            // uniform 8:16 in pairs of blocks: the GATHER path (two FP32 vectors per pair at 256 bits, one at 512)
+            run(TestCompressor.compress(stories, Recipe.of("W4 8:16", 4, 32, DensityPlan.uniform(8))),
+                    TwinEquivalenceTest.tokens(24, 512, 14), all);
             run(TestCompressor.compress(odd, Recipe.of("W4 mix", 4, 48, DensityPlan.mixHalf())),
                     TwinEquivalenceTest.tokens(40, 75, 12), all);
         }

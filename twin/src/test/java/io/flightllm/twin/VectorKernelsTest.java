@@ -1,0 +1,111 @@
+package io.flightllm.twin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exact FP32-lane dot kernels equal the plain integer sums, including at the largest magnitudes (where a lane
+ * holding more than 1024 products would pass 2^24 and round) and across the chunk boundary.
+ */
+class VectorKernelsTest {
+    private static final int[] LENGTHS = {16, 48, 128, 2048, VectorKernels.EXACT_CHUNK,
+        VectorKernels.EXACT_CHUNK + 48, 3 * VectorKernels.EXACT_CHUNK + 32};
+
+    /** Weights 127, activations alternating -127 / -128: odd products, sums far beyond 2^24 over long rows. */
+    @Test
+    void int8DotsAreExactAtTheWorstCaseMagnitude() {
+        for (int len : LENGTHS) {
+            byte[] w = new byte[len + 16];
+            float[] a = new float[len + 16];
+            float[] wf = new float[len + 16];
+            long want = 0;
+            for (int i = 0; i < len; i++) {
+                w[i + 16] = 127;
+                wf[i + 16] = 127;
+                a[i + 16] = (i & 1) == 0 ? -127 : -128;
+                want += 127L * (long) a[i + 16];
+            }
+            assertThat(Math.abs(want)).as("the sum needs more than FP32's 24 bits").isGreaterThan(len >= 2048
+                    ? 1L << 24 : 0);
+            assertThat((long) VectorKernels.denseDot(w, 16, a, 16, len)).as("denseDot len " + len).isEqualTo(want);
+            assertThat((long) VectorKernels.denseGroup(w, 16, a, 16, len)).as("denseGroup len " + len)
+                    .isEqualTo(want);
+            assertThat((long) VectorKernels.floatDot(wf, 16, a, 16, len)).as("floatDot len " + len).isEqualTo(want);
+        }
+    }
+
+    @Test
+    void int8DotsMatchRandomRows() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int len : LENGTHS) {
+            byte[] w = new byte[len + 32];
+            float[] a = new float[len + 32];
+            float[] wf = new float[len + 32];
+            long want = 0;
+            for (int i = 0; i < len; i++) {
+                w[i + 32] = (byte) (rnd.nextInt(255) - 127);
+                wf[i + 32] = w[i + 32];
+                a[i + 16] = rnd.nextInt(256) - 128;
+                want += w[i + 32] * (long) a[i + 16];
+            }
+            assertThat((long) VectorKernels.denseDot(w, 32, a, 16, len)).isEqualTo(want);
+            assertThat((long) VectorKernels.denseGroup(w, 32, a, 16, len)).isEqualTo(want);
+            assertThat((long) VectorKernels.floatDot(wf, 32, a, 16, len)).isEqualTo(want);
+        }
+    }
+
+    /** Nibble pairs: low nibble = column j of the first block, high = column j of the second, both signed 4-bit. */
+    @Test
+    void nibbleDotsMatchTheDecodedWeights() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        for (int blocks : new int[] {1, 2, 3, 8, 9, VectorKernels.EXACT_CHUNK / 16 + 3}) {
+            int len = blocks * 16;
+            int[] wv = new int[len];
+            float[] a = new float[len + 16];
+            long want = 0;
+            for (int c = 0; c < len; c++) {
+                wv[c] = blocks == 9 ? (c % 3 == 0 ? -8 : 7) : rnd.nextInt(16) - 8;
+                a[c + 16] = blocks == 9 ? -128 : rnd.nextInt(256) - 128;
+                want += wv[c] * (long) a[c + 16];
+            }
+            byte[] nb = new byte[8 + (blocks + 1) / 2 * 16];
+            for (int cb = 0; cb < blocks; cb += 2) {
+                for (int j = 0; j < 16; j++) {
+                    int hi = cb + 1 < blocks ? wv[(cb + 1) * 16 + j] : 0;
+                    nb[8 + cb / 2 * 16 + j] = (byte) ((wv[cb * 16 + j] & 0xF) | (hi << 4));
+                }
+            }
+            assertThat((long) VectorKernels.nibbleDot(nb, 8, a, 16, blocks)).as("nibbleDot " + blocks)
+                    .isEqualTo(want);
+            assertThat((long) VectorKernels.nibbleGroup(nb, 8, a, 16, blocks)).as("nibbleGroup " + blocks)
+                    .isEqualTo(want);
+        }
+    }
+
+    /** Pairs of N = 8 blocks: 8 + 8 positions per 16-byte load, values contiguous, activations gathered per block. */
+    @Test
+    void gather8DotMatchesTheSparseSum() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int blocks : new int[] {2, 8, 64}) {
+            byte[] a8 = new byte[16 * blocks + 16];
+            byte[] values = new byte[8 * blocks + 3];
+            byte[] positions = new byte[8 * blocks + 5];
+            long want = 0;
+            for (int i = 0; i < a8.length; i++) {
+                a8[i] = (byte) (rnd.nextInt(255) - 127);
+            }
+            for (int b = 0; b < blocks; b++) {
+                int[] pos = rnd.ints(0, 16).distinct().limit(8).sorted().toArray();
+                for (int j = 0; j < 8; j++) {
+                    values[3 + 8 * b + j] = (byte) (rnd.nextInt(255) - 127);
+                    positions[5 + 8 * b + j] = (byte) pos[j];
+                    want += values[3 + 8 * b + j] * (long) a8[16 + 16 * b + pos[j]];
+                }
+            }
+            assertThat((long) VectorKernels.gather8Dot(a8, 16, values, 3, positions, 5, blocks)).as("blocks " + blocks)
+                    .isEqualTo(want);
+        }
+    }
+}

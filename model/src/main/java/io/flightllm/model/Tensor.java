@@ -29,7 +29,8 @@ public final class Tensor {
     private final MemorySegment data;
     private final MemorySegment groupScales; // Q8_GROUP only
     private final int groupSize;             // Q8_GROUP only
-    private final int[] rowOrder;            // logical row -> stored row, or null for the identity
+    private final int[] rowOrder;
+    private final Tensor storedOrder;        // this tensor in stored row order (itself when not permuted)            // logical row -> stored row, or null for the identity
 
     private Tensor(String name, DType type, long rows, int cols, MemorySegment data, MemorySegment groupScales,
                    int groupSize) {
@@ -46,6 +47,8 @@ public final class Tensor {
         this.groupScales = groupScales;
         this.groupSize = groupSize;
         this.rowOrder = rowOrder;
+        this.storedOrder = rowOrder == null ? this
+                : new Tensor(name, type, rows, cols, data, groupScales, groupSize, null);
     }
 
     /**
@@ -105,6 +108,14 @@ public final class Tensor {
             composed[r] = (int) storedRow(s);
         }
         return new Tensor(viewName, type, rows, cols, data, groupScales, groupSize, composed);
+    }
+
+    /**
+     * The same memory with rows in stored order (this tensor itself when it is not permuted). The view is created
+     * once, so kernels may key caches on it. Logical row r of this tensor is row {@link #storedRow}(r) of the view.
+     */
+    public Tensor storedOrder() {
+        return storedOrder;
     }
 
     /** True when logical rows are not stored in order (see {@link #withRowOrder}). */

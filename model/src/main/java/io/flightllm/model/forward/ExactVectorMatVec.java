@@ -110,6 +110,9 @@ public final class ExactVectorMatVec implements MatVec {
 
     @Override
     public void apply(Tensor w, float[] x, float[] out) {
+        if (MatVec.applyInStoredOrder(this, w, new float[][] {x}, new float[][] {out}, 1)) {
+            return;
+        }
         if (w.rows() > Integer.MAX_VALUE || x.length < w.cols() || out.length < w.rows()) {
             throw new IllegalArgumentException(w.name() + " [" + w.rows() + ", " + w.cols() + "]: input of "
                     + x.length + " and output of " + out.length + " elements do not fit");
@@ -135,6 +138,9 @@ public final class ExactVectorMatVec implements MatVec {
      */
     @Override
     public void applyBatch(Tensor w, float[][] x, float[][] out, int n) {
+        if (MatVec.applyInStoredOrder(this, w, x, out, n)) {
+            return;
+        }
         if (!packed || w.type() != DType.F32 || w.rows() < T || n < 2) {
             MatVec.super.applyBatch(w, x, out, n);
             return;

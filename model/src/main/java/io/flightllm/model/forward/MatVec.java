@@ -16,6 +16,27 @@ public interface MatVec extends AutoCloseable {
         }
     }
 
+    /**
+     * For kernels that read {@link Tensor#data()} in stored row order: when {@code w} is a row-permuted view (HF q/k),
+     * runs {@code mv} on {@link Tensor#storedOrder()} and moves each result to its logical row, returning true;
+     * returns false (doing nothing) for an ordinary tensor. Every row's dot product is computed exactly as it would
+     * be in place, so results are unchanged.
+     */
+    static boolean applyInStoredOrder(MatVec mv, Tensor w, float[][] x, float[][] out, int n) {
+        if (!w.isRowPermuted()) {
+            return false;
+        }
+        int rows = Math.toIntExact(w.rows());
+        float[][] tmp = new float[n][rows];
+        mv.applyBatch(w.storedOrder(), x, tmp, n);
+        for (int b = 0; b < n; b++) {
+            for (int r = 0; r < rows; r++) {
+                out[b][r] = tmp[b][(int) w.storedRow(r)];
+            }
+        }
+        return true;
+    }
+
     /** A short name for reports. */
     String name();
 

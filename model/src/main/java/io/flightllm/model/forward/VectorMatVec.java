@@ -86,6 +86,9 @@ public final class VectorMatVec implements MatVec {
 
     @Override
     public void apply(Tensor w, float[] x, float[] out) {
+        if (MatVec.applyInStoredOrder(this, w, new float[][] {x}, new float[][] {out}, 1)) {
+            return;
+        }
         check(w, x, out);
         job.set(w, x, out, null, null, 0);
         dispatch(w, 1);
@@ -93,6 +96,9 @@ public final class VectorMatVec implements MatVec {
 
     @Override
     public void applyBatch(Tensor w, float[][] x, float[][] out, int n) {
+        if (MatVec.applyInStoredOrder(this, w, x, out, n)) {
+            return;
+        }
         if (n < 0 || n > x.length || n > out.length) {
             throw new IllegalArgumentException("batch of " + n + " rows with " + x.length + " inputs and "
                     + out.length + " outputs");

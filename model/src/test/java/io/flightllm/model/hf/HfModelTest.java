@@ -7,6 +7,7 @@ import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.ScalarMatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.testing.HfWriter;
@@ -54,6 +55,33 @@ class HfModelTest {
         Generator.generate(f, tok, new Sampler(m.config().vocabSize(), 0.0f, 0.9f, 1), tok.encode(prompt, true, false),
                 n, out);
         return out.toByteArray();
+    }
+
+    /**
+     * The fast kernels read tensor memory directly; q/k of an HF directory are row-permuted views, so the kernels must
+     * honour the row order: logits equal to the golden kernel's (bit for bit for exact, within rounding for vector).
+     */
+    @Test
+    void fastKernelsHonourThePermutedRowsOfHfQueryAndKey() {
+        try (Model m = hf("stories260K.bin", Options.defaults(), "fast");
+             MatVec exact = new io.flightllm.model.forward.ExactVectorMatVec(2);
+             MatVec vector = new io.flightllm.model.forward.VectorMatVec(2)) {
+            assertThat(m.weights().layers().get(0).wq().isRowPermuted()).isTrue();
+            LlamaForward golden = new LlamaForward(m.config(), m.weights(), new ScalarMatVec(), 40);
+            LlamaForward ex = new LlamaForward(m.config(), m.weights(), exact, 40);
+            LlamaForward vec = new LlamaForward(m.config(), m.weights(), vector, 40);
+            int token = 1;
+            for (int pos = 0; pos < 40; pos++) {
+                float[] g = golden.forward(token, pos).clone();
+                assertThat(ex.forward(token, pos)).as("exact at %d", pos).isEqualTo(g);
+                float[] v = vec.forward(token, pos);
+                for (int i = 0; i < g.length; i++) {
+                    assertThat(v[i]).as("vector at %d, logit %d", pos, i).isCloseTo(g[i],
+                            org.assertj.core.data.Offset.offset(1e-3f));
+                }
+                token = io.flightllm.model.Sampler.argmax(g, g.length);
+            }
+        }
     }
 
     @Test

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,16 +19,16 @@ class BadInputTest {
     @TempDir
     static Path dir;
 
-    @Test
+    /** One test per broken input, named after it. */
+    @TestFactory
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void eachBadInputGivesOneErrorLine() {
+    Stream<DynamicTest> eachBadInputGivesOneErrorLine() {
         List<BadInputs.Case> cases = BadInputs.all(dir);
         assertThat(cases).hasSizeGreaterThanOrEqualTo(18);
-        for (BadInputs.Case c : cases) {
+        return cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
             CliRunner.Result r = CliRunner.run(c.args().toArray(String[]::new));
-            System.out.println(c.name() + " -> " + r.code() + ": " + r.err().strip());
             check(c, r.code(), r.out().length, r.errLines());
-        }
+        }));
     }
 
     static void check(BadInputs.Case c, int code, int stdoutBytes, List<String> errLines) {

@@ -17,6 +17,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.LinearCompressor;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.twin.TwinForward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,8 +61,14 @@ final class BenchCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "ref (fp32 reference; a checkpoint or the random model) or twin (CPU twin; --model F.flm)")
+            description = "ref (fp32 reference; a checkpoint or the random model) or twin (CPU twin: --model F.flm, or the "
+                    + "random model compressed in memory with --profile, against fp32 in the same run)")
     String backend;
+
+    @Option(names = "--profile", paramLabel = "P", defaultValue = "w8",
+            description = "with --backend twin and no --model: the compression profile applied (round to nearest) to "
+                    + "the random model in memory: w8, w4, w3, w2, w4s8, mixed, paper (default: w8)")
+    String profile;
 
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "vector",
             description = Options.KERNELS_HELP + " (default: vector)")
@@ -185,31 +197,77 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** A non-reference backend (the twin over a .flm) through the same workload and report fields. */
+    /**
+     * A non-reference backend through the same workload and report fields: the twin over a .flm, or, without
+     * --model, over the random model compressed in memory with --profile, measured against the fp32 reference
+     * (--kernels) on the same weights in the same run.
+     */
     private void benchBackend(int t, DecodeBench.Workload w, Map<String, Object> report) {
-        if (model == null) {
-            throw new Main.UserInputException("--backend " + backend + " needs --model (a .flm for twin)");
+        if (!"twin".equals(backend)) {
+            throw new Main.UserInputException("--backend is '" + backend + "'; expected one of " + Backend.NAMES);
         }
-        progress("loading " + model);
-        try (Backend be = Backend.open(backend, model, kernels, t);
-             var f = be.forward(w.contextLength())) {
-            report.put("model", model.toString());
-            report.put("backend", f.name());
-            report.put("threads", t);
-            report.put("prompt_tokens", w.promptTokens());
-            report.put("generated_tokens", w.generatedTokens());
-            DecodeBench.Result r = DecodeBench.run(f, be.weightBytesPerToken(), be.kvBytesPerPosition(), w, seed,
-                    this::progress);
-            report.put("prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
-            report.put("decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
-            report.put("weight_bytes_per_token", r.weightBytesPerToken());
-            report.put("kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
-            report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
-            report.put("decode_runs_tokens_per_s",
-                    r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
+        if (model != null) {
+            progress("loading " + model);
+            try (Backend be = Backend.open(backend, model, kernels, t);
+                 var f = be.forward(w.contextLength())) {
+                report.put("model", model.toString());
+                twinReport(f, be.weightBytesPerToken(), be.kvBytesPerPosition(), t, w, report);
+            }
+            return;
+        }
+        RandomLlama.Shape shape;
+        CompressionProfile p;
+        try {
+            shape = RandomLlama.Shape.parse(randomShape);
+            p = CompressionProfile.named(profile);
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());
         }
+        progress("generating random FP32 weights (" + shape.cliName() + ", seed " + seed + ")");
+        try (Model m = RandomLlama.create(shape, seed)) {
+            report.put("model", "random:" + shape.cliName());
+            try (MatVec mv = Options.matVec(kernels, t)) {
+                progress("fp32 reference (" + mv.name() + ") on the same weights");
+                DecodeBench.Result ref = DecodeBench.run(m, mv, w, seed, this::progress);
+                report.put("fp32_decode_tokens_per_s", round(ref.decodeTokensPerS(), 3));
+                report.put("fp32_weight_bytes_per_token", ref.weightBytesPerToken());
+                report.put("fp32_achieved_gb_per_s", round(ref.achievedGbPerS(), 2));
+            }
+            progress("compressing in memory with profile " + p.describe());
+            CompressedModel cm = new ModelCompressor(p, LinearCompressor.roundToNearest(), "rtn")
+                    .toModel(new ModelWeightSource(m), null, (layer, kind, done, total) -> { });
+            report.put("profile", p.describe());
+            try (TwinForward f = new TwinForward(cm, t, w.contextLength())) {
+                twinReport(f, TwinForward.weightBytesPerToken(cm), TwinForward.kvBytesPerPosition(cm), t, w, report);
+            }
+            double fp32 = (double) report.get("fp32_decode_tokens_per_s");
+            report.put("speedup_over_fp32", round((double) report.get("decode_tokens_per_s") / fp32, 3));
+            report.put("byte_reduction_vs_fp32", round((double) (long) report.get("fp32_weight_bytes_per_token")
+                    / (long) report.get("weight_bytes_per_token"), 3));
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+    }
+
+    private void twinReport(io.flightllm.model.forward.Forward f, long weightBytes, long kvBytes, int t,
+                            DecodeBench.Workload w, Map<String, Object> report) {
+        report.put("backend", f.name());
+        report.put("threads", t);
+        report.put("prompt_tokens", w.promptTokens());
+        report.put("generated_tokens", w.generatedTokens());
+        DecodeBench.Result r;
+        try {
+            r = DecodeBench.run(f, weightBytes, kvBytes, w, seed, this::progress);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException(e.getMessage());
+        }
+        report.put("prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
+        report.put("decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
+        report.put("weight_bytes_per_token", r.weightBytesPerToken());
+        report.put("kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
+        report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
+        report.put("decode_runs_tokens_per_s",
+                r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
     }
 
     private void print(Map<String, Object> report) throws Exception {

@@ -92,4 +92,19 @@ class BenchCommandTest {
             assertThat(wa.mismatch(wc)).isNotEqualTo(-1);
         }
     }
+
+    @Test
+    void twinOnTheRandomModelReportsItsSpeedupOverFp32InTheSameRun() throws Exception {
+        Outcome o = run("bench", "--backend", "twin", "--random-shape", "tiny", "--profile", "w4",
+                "--prompt-tokens", "8", "--generate", "8", "--repetitions", "1", "--warmup", "0", "--threads", "2",
+                "--memory-mib", "8", "--json");
+        assertThat(o.exit()).as(o.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(o.out());
+        assertThat(j.get("fp32_decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(j.get("decode_tokens_per_s").asDouble()).isPositive();
+        assertThat(j.get("speedup_over_fp32").asDouble()).isPositive();
+        // 4-bit values + FP16 scales per 128 columns are far fewer bytes than FP32 (the embedding row and norms stay)
+        assertThat(j.get("byte_reduction_vs_fp32").asDouble()).isBetween(5.0, 8.0);
+        assertThat(j.get("profile").asText()).startsWith("w4");
+    }
 }

@@ -56,14 +56,6 @@ sealed interface Backend extends AutoCloseable {
         };
     }
 
-    static int threads(Integer threads) {
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t < 1 || t > 1024) {
-            throw new Main.UserInputException("--threads is " + t + "; expected 1 to 1024");
-        }
-        return t;
-    }
-
     /** The fp32 reference with the chosen matrix kernels. */
     final class Reference implements Backend {
         private final Model model;
@@ -121,7 +113,7 @@ sealed interface Backend extends AutoCloseable {
         Twin(Path file, CompressedModel model, Integer threads) {
             this.file = file;
             this.model = model;
-            this.threads = threads(threads);
+            this.threads = Options.threads(threads);
         }
 
         @Override

@@ -106,10 +106,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t < 1 || t > 1024) {
-            throw new Main.UserInputException("--threads is " + t + "; expected 1 to 1024");
-        }
+        int t = Options.threads(threads);
         if (memoryMib < 1 || memoryMib > 1 << 20) {
             throw new Main.UserInputException("--memory-mib is " + memoryMib + "; expected 1 to 1048576");
         }

@@ -74,7 +74,7 @@ final class EvalCommand implements Callable<Integer> {
         if (length < 2) {
             throw new Main.UserInputException("--length is " + length + "; expected at least 2");
         }
-        int t = Backend.threads(threads);
+        int t = Options.threads(threads);
         if (!FlmInspect.isFlm(compressed)) {
             throw new Main.UserInputException(compressed + ": not a .flm file (make one with flightllm compress)");
         }

@@ -82,12 +82,18 @@ final class Options {
             + "exact-transposed (the same bits without the copy, transposing in registers; slower) or vector "
             + "(Vector API + threads, reassociated sums: logits differ from golden by rounding)";
 
+    /** {@code --threads}: null means all cores; 1 to 1024 otherwise. */
+    static int threads(Integer threads) {
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (t < 1 || t > 1024) {
+            throw new Main.UserInputException("--threads is " + t + "; expected 1 to 1024");
+        }
+        return t;
+    }
+
     /** golden, exact or vector; {@code threads} (null = all cores) applies to exact and vector. */
     static MatVec matVec(String kernels, Integer threads) {
-        if (threads != null && (threads < 1 || threads > 1024)) {
-            throw new Main.UserInputException("--threads is " + threads + "; expected 1 to 1024");
-        }
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int t = threads(threads);
         return switch (kernels) {
             case "golden" -> new ScalarMatVec();
             case "vector" -> new VectorMatVec(t);

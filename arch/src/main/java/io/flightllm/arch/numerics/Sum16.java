@@ -20,14 +20,6 @@ public final class Sum16 {
         return reduce(p);
     }
 
-    /** sum16 of x[i] * y[i] (each product rounded to FP32 before it is added). */
-    public static float dot(float[] x, float[] y, int n) {
-        float[] p = new float[LANES];
-        for (int i = 0; i < n; i++) {
-            p[i & 15] += x[i] * y[i];
-        }
-        return reduce(p);
-    }
 
     /** The pairwise tree over 16 partials: p[j] += p[j + w] for w = 8, 4, 2, 1; returns p[0]. Overwrites p. */
     public static float reduce(float[] p) {

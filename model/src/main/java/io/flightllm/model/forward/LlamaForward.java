@@ -3,7 +3,6 @@ package io.flightllm.model.forward;
 import io.flightllm.model.CMath;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.ModelConfig;
-import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
 
 /**
@@ -338,10 +337,5 @@ public final class LlamaForward implements Forward {
 
     static void softmax(float[] x, int n) {
         io.flightllm.model.Sampler.softmax(x, n);
-    }
-
-    /** The tensor holding the classifier (for byte accounting). */
-    public Tensor classifier() {
-        return w.classifier();
     }
 }

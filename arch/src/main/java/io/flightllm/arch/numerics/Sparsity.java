@@ -22,7 +22,7 @@ public final class Sparsity {
 
     public static void checkN(int n) {
         if (!isValidN(n)) {
-            throw new IllegalArgumentException("block density N=" + n + " is not supported; expected one of "
+            throw new IllegalArgumentException("block density N = " + n + " is not supported; expected one of "
                     + Arrays.toString(N_CHOICES) + " (N:16 per 16x16 block)");
         }
     }

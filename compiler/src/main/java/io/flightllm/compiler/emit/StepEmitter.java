@@ -317,7 +317,7 @@ public final class StepEmitter {
         boolean sparse = wt != null && wt.sparse();
         if (prefill) {
             Mm.Builder b2 = Mm.builder().m(rows).k(k).k0(k0).rows(nRows).a(a).aStride(aStride).b(b).bLayout(layout)
-                    .out(outAddr).outStride(outStride).first(first).last(last).psum(at.psum).ws(ws).wscale(wscale)
+                    .out(outAddr).outStride(outStride).first(first).last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale)
                     .wstride(wstride).group(group).ascale(ascale).astride(astride);
             if (sparse) {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
@@ -326,7 +326,7 @@ public final class StepEmitter {
             add(b2, Queue.MM, reads, writes);
         } else {
             Mv.Builder b2 = Mv.builder().k(k).k0(k0).rows(nRows).a(a).b(b).bLayout(layout).out(outAddr).first(first)
-                    .last(last).psum(at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group).ascale(ascale);
+                    .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group).ascale(ascale);
             if (sparse) {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);

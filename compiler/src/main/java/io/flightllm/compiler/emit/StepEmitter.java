@@ -162,8 +162,8 @@ public final class StepEmitter {
         int ffnStart = core.ffnRowBlocks().start() * 16;
         if (ffnRows > 0) {
             misc(Misc.builder().op(MiscOp.SILU).rows(rows).n(ffnRows).a(at.a1).aStride(at.ffnStride).b(at.a3)
-                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), List.of("G:A1", "G:A3"),
-                    List.of("G:H"));
+                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride),
+                    List.of("G:" + LinearKind.W1, "G:" + LinearKind.W3), List.of("G:H"));
         }
         sys();
         misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().hiddenDim()).a(at.h).aStride(at.hStride)

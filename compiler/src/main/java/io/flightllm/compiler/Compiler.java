@@ -197,7 +197,8 @@ public final class Compiler {
             for (int c : buckets.decodeLengths()) {
                 jobs.add(new int[]{0, c});
             }
-            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
             try {
                 List<Future<List<int[]>>> futures = new ArrayList<>();
                 List<Future<long[]>> counts = new ArrayList<>();

@@ -169,7 +169,8 @@ public final class StepEmitter {
         int ffnStart = core.ffnRowBlocks().start() * 16;
         if (ffnRows > 0) {
             misc(Misc.builder().op(MiscOp.SILU).rows(rows).n(ffnRows).a(at.a1).aStride(at.ffnStride).b(at.a3)
-                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), r(Res.G_A1, Res.G_A3), r(Res.G_H));
+                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), r(Res.G_A1, Res.G_A3),
+                    r(Res.G_H));
         }
         sys();
         misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().hiddenDim()).a(at.h).aStride(at.hStride)
@@ -185,7 +186,8 @@ public final class StepEmitter {
         Region norms = mem.region("norms", core.core());
         int dim16 = CompressedLinear.ceil16(m.config().dim());
         add(Ld.builder().target(Buffer.GLOBAL).buf(at.normW).mem(Mem.HBM).channel(norms.channel())
-                .addr(norms.address() + 4L * index * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE, r(Res.G_NORMW));
+                .addr(norms.address() + 4L * index * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
+                r(Res.G_NORMW));
         misc(Misc.builder().op(MiscOp.RMSNORM).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride)
                 .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps()),
                 r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
@@ -385,7 +387,8 @@ public final class StepEmitter {
         }
         if (prefill) {
             Mm.Builder b2 = Mm.builder().m(rows).k(k).k0(k0).rows(nRows).a(a).aStride(aStride).b(b).bLayout(layout)
-                    .out(outAddr).outStride(outStride).first(first).last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale)
+                    .out(outAddr).outStride(outStride).first(first).last(last).psum(first && last ? 0 : at.psum).ws(ws)
+                    .wscale(wscale)
                     .wstride(wstride).group(group).ascale(ascale).astride(astride);
             if (sparse) {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
@@ -394,7 +397,8 @@ public final class StepEmitter {
             add(b2, Queue.MM, reads, writes);
         } else {
             Mv.Builder b2 = Mv.builder().k(k).k0(k0).rows(nRows).a(a).b(b).bLayout(layout).out(outAddr).first(first)
-                    .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group).ascale(ascale);
+                    .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
+                    .ascale(ascale);
             if (sparse) {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);

@@ -20,7 +20,8 @@ import java.util.Set;
  * instruction completes only when every core has started its SYS of the same index. Every action is enabled by
  * counters only its own queue decreases (or, for the dispatcher, by queue space only the queue frees), so no action
  * ever disables another: the system is persistent, every maximal execution fires the same actions, and if the
- * greedy one gets stuck, every execution does.
+ * greedy one gets stuck, every execution does. The counters and the barrier rule are {@link TokenCounters}, which the
+ * timing model uses too.
  */
 public final class TokenChecker {
     private static final int Q = Queue.values().length;
@@ -35,12 +36,10 @@ public final class TokenChecker {
     private final int[][] dispatched;
     private final int[][] done;
     private final boolean[][] busy;
-    private final int[][][] cnt;
+    private final TokenCounters tokens;
     private final int[][][] released;
     private final int[][][] taken;
-    private final int[] sysStarted;
     private final int[] barrierOf;
-    private final int[] arrivals;
 
     private TokenChecker(CoreStreams p, int depth, int dispatchDepth) {
         this.p = p;
@@ -52,12 +51,10 @@ public final class TokenChecker {
         dispatched = new int[cores][Q];
         done = new int[cores][Q];
         busy = new boolean[cores][Q];
-        cnt = new int[cores][Q][Q];
+        tokens = new TokenCounters(cores, depth);
         released = new int[cores][Q][Q];
         taken = new int[cores][Q][Q];
-        sysStarted = new int[cores];
         barrierOf = new int[cores];
-        int maxSys = 0;
         for (int c = 0; c < cores; c++) {
             List<Instruction> s = p.core(c);
             int[] n = new int[Q];
@@ -72,9 +69,7 @@ public final class TokenChecker {
                 int q = s.get(k).queue().ordinal();
                 idx[c][q][n[q]++] = k;
             }
-            maxSys = Math.max(maxSys, idx[c][Queue.SYS.ordinal()].length);
         }
-        arrivals = new int[maxSys + 1];
     }
 
     /** The token violations of a program: deadlocks, underflows, overflows, barrier mismatches, leftovers. */
@@ -141,8 +136,9 @@ public final class TokenChecker {
                 if (!canComplete(c, q)) {
                     return any;
                 }
+                int rel = inst(c, q).releases().bits();
+                tokens.release(c, q, rel);
                 for (Queue r : inst(c, q).releases().toSet()) {
-                    cnt[c][q][r.ordinal()]++;
                     released[c][q][r.ordinal()]++;
                 }
                 busy[c][q] = false;
@@ -151,13 +147,12 @@ public final class TokenChecker {
                 if (started(c, q) >= dispatched[c][q] || !canStart(c, q)) {
                     return any;
                 }
+                tokens.take(c, q, inst(c, q).waits().bits());
                 for (Queue w : inst(c, q).waits().toSet()) {
-                    cnt[c][w.ordinal()][q]--;
                     taken[c][w.ordinal()][q]++;
                 }
                 if (q == Queue.SYS.ordinal()) {
-                    barrierOf[c] = sysStarted[c]++;
-                    arrivals[barrierOf[c]]++;
+                    barrierOf[c] = tokens.arrive(c);
                 }
                 busy[c][q] = true;
             }
@@ -166,24 +161,14 @@ public final class TokenChecker {
     }
 
     private boolean canStart(int c, int q) {
-        for (Queue w : inst(c, q).waits().toSet()) {
-            if (cnt[c][w.ordinal()][q] == 0) {
-                return false;
-            }
-        }
-        return true;
+        return tokens.canTake(c, q, inst(c, q).waits().bits());
     }
 
     private boolean canComplete(int c, int q) {
-        if (q == Queue.SYS.ordinal() && arrivals[barrierOf[c]] < cores) {
+        if (q == Queue.SYS.ordinal() && !tokens.barrierReached(barrierOf[c])) {
             return false;
         }
-        for (Queue r : inst(c, q).releases().toSet()) {
-            if (cnt[c][q][r.ordinal()] >= depth) {
-                return false;
-            }
-        }
-        return true;
+        return tokens.canRelease(c, q, inst(c, q).releases().bits());
     }
 
     private boolean finished() {
@@ -202,8 +187,8 @@ public final class TokenChecker {
         for (int c = 0; c < cores; c++) {
             for (int a = 0; a < Q; a++) {
                 for (int b = 0; b < Q; b++) {
-                    if (cnt[c][a][b] > 0) {
-                        v.add(new Violation(Violation.Kind.UNBALANCED, c, -1, "core " + c + ": " + cnt[c][a][b]
+                    if (tokens.count(c, a, b) > 0) {
+                        v.add(new Violation(Violation.Kind.UNBALANCED, c, -1, "core " + c + ": " + tokens.count(c, a, b)
                                 + " token(s) from " + Queue.values()[a] + " to " + Queue.values()[b]
                                 + " are never taken (" + Queue.values()[a] + " released " + released[c][a][b] + ", "
                                 + Queue.values()[b] + " took " + taken[c][a][b] + ")"));
@@ -246,10 +231,10 @@ public final class TokenChecker {
                 int k = idx[c][q][done[c][q]];
                 Queue self = Queue.values()[q];
                 if (busy[c][q]) {
-                    if (q == Queue.SYS.ordinal() && arrivals[barrierOf[c]] < cores) {
+                    if (q == Queue.SYS.ordinal() && !tokens.barrierReached(barrierOf[c])) {
                         int bar = barrierOf[c];
                         for (int d = 0; d < cores; d++) {
-                            if (sysStarted[d] > bar) {
+                            if (tokens.sysStarted(d) > bar) {
                                 continue;
                             }
                             if (idx[d][q].length <= bar) {
@@ -265,7 +250,7 @@ public final class TokenChecker {
                     }
                     for (Queue r : i.releases().toSet()) {
                         int ro = r.ordinal();
-                        if (cnt[c][q][ro] < depth) {
+                        if (tokens.count(c, q, ro) < depth) {
                             continue;
                         }
                         if (queueFinished(c, ro)) {
@@ -283,7 +268,7 @@ public final class TokenChecker {
                 } else {
                     for (Queue s : i.waits().toSet()) {
                         int so = s.ordinal();
-                        if (cnt[c][so][q] > 0) {
+                        if (tokens.count(c, so, q) > 0) {
                             continue;
                         }
                         if (queueFinished(c, so)) {

@@ -16,10 +16,13 @@ import java.util.List;
  * @param mpe         matrix processing engine of one core
  * @param buffers     on-chip buffers of one core
  * @param sfu         special function unit of one core
+ * @param timing      overheads and latencies of the timing model, or null when not given (timing then refuses)
+ * @param power       energy and price of the board, or null when not given (energy and cost are then omitted)
  * @param device      programmable-logic resources of the device, or null when not recorded (fit checks then say so)
  */
 public record HardwareConfig(String name, String description, int cores, double clockMhz, Hbm hbm, Mpe mpe,
-                             Buffers buffers, SfuSpec sfu, DeviceResources device) {
+                             Buffers buffers, SfuSpec sfu, TimingSpec timing, PowerSpec power,
+                             DeviceResources device) {
 
     /** Refuses an inconsistent configuration; the message names every offending field and what it expects. */
     public HardwareConfig validate() {
@@ -39,6 +42,12 @@ public record HardwareConfig(String name, String description, int cores, double 
                 errors.add("cores = " + cores + " exceeds hbm.channels = " + hbm.channels()
                         + "; expected at least one HBM channel per core");
             }
+        }
+        if (timing != null) {
+            timing.check(c);
+        }
+        if (power != null) {
+            power.check(c);
         }
         if (device != null) {
             device.check(c);

@@ -113,12 +113,15 @@ public final class HardwareConfigs {
             }
             tree = merged;
         } else {
-            // A complete file: description and device are optional; everything else the presets have is required.
+            // A complete file: description, timing, power and device are optional; everything else the presets have
+            // is required.
             if (!tree.has("description")) {
                 tree.put("description", "");
             }
-            if (!tree.has("device")) {
-                tree.putNull("device");
+            for (String optional : List.of("timing", "power", "device")) {
+                if (!tree.has(optional)) {
+                    tree.putNull(optional);
+                }
             }
             List<String> missing = new ArrayList<>();
             missing(presetTree(DEFAULT), tree, "", missing);

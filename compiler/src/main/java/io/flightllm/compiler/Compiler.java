@@ -12,6 +12,7 @@ import io.flightllm.arch.program.ProgramOptions;
 import io.flightllm.arch.program.Region;
 import io.flightllm.compiler.emit.LinearCache;
 import io.flightllm.compiler.emit.StepEmitter;
+import io.flightllm.compiler.emit.StreamBuilder;
 import io.flightllm.compiler.pack.WeightFeed;
 import io.flightllm.compiler.pack.WeightPacker;
 import io.flightllm.compiler.plan.ChannelAllocator;
@@ -148,6 +149,34 @@ public final class Compiler {
     /** The encoded streams of one launch, one per core. */
     public List<int[]> emitWords(boolean prefill, int rows, int ctx) {
         return emitWords(prefill, rows, ctx, true);
+    }
+
+    /**
+     * The encoded streams of one launch with, per core, the block densities of each MM/MV's weight tile in stream
+     * order ([rows / 16][k] N bytes, null for dense tiles and attention operands): an MM/MV does not carry them, and
+     * the timing model's MPE cycles follow them. The arrays are shared: do not change them.
+     */
+    public LaunchStreams emitLaunch(boolean prefill, int rows, int ctx) {
+        List<StreamBuilder> built = plans.parallelStream().map(p -> StepEmitter.emit(shape, hw, p, layout, memory,
+                tiling, prefill, rows, ctx, memory.kvPositions(), cache(p.core(), prefill, rows), true)).toList();
+        return new LaunchStreams(built.stream().map(StreamBuilder::words).toList(),
+                built.stream().map(StreamBuilder::matrixDensities).toList());
+    }
+
+    /** One launch's streams and the densities of their matrix instructions ({@link #emitLaunch}). */
+    public record LaunchStreams(List<int[]> words, List<byte[][]> densities) {
+    }
+
+    /**
+     * Bytes of the weight image this compilation plans (the weight tiles with their indices, densities and scales, and
+     * the norm weights, on every channel, with alignment), whether or not it packs one.
+     */
+    public long plannedImageBytes() {
+        long n = 0;
+        for (long end : memory.imageEnd()) {
+            n += end;
+        }
+        return n;
     }
 
     /**

@@ -13,6 +13,7 @@ import io.flightllm.compress.CompressionProfile;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.testing.SharedData;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -62,6 +63,21 @@ class CompilerCheckTest {
         for (int ctx : c.buckets().prefillLengths()) {
             check(c, hw, true, c.prefillChunkRows(), ctx);
         }
+    }
+
+    /**
+     * Twelve KV heads on one core store 24 K/V rows per layer that only the next layer's quantization overwrites:
+     * tokens for those write-after-read dependencies would pile up past the counter depth of 8 and deadlock, unless
+     * the builder sees that the barrier between the layers already orders them (its vector clocks).
+     */
+    @Test
+    void manyKvHeadsPerCoreDoNotDeadlock() {
+        ModelConfig cfg = ModelConfig.llama(192, 256, 2, 12, 12, 64, 64, false).validate("twelve heads");
+        HardwareConfig hw = HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("cores", "1"));
+        Compiler c = new Compiler(ModelShape.fromProfile(cfg, CompressionProfile.named("w8")),
+                new CompileOptions(hw, 64, 32, 32, true));
+        check(c, hw, false, 1, 64);
+        check(c, hw, true, c.prefillChunkRows(), 64);
     }
 
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {

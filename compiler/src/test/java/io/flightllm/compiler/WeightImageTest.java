@@ -74,47 +74,57 @@ class WeightImageTest {
     /** Decodes one row tile (values stream, positions, densities, scales) and compares with the logical weights. */
     private static void checkRowTile(RowTile rt, CompressedLinear w, MemorySegment[] ch) {
         var f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (int r = 0; r < rt.rows(); r++) {
-            int row = rt.rowBlock0() * 16 + r;
-            for (int g = 0; g < w.groups(); g++) {
-                short s = ch[rt.channel()].get(f16, rt.scalesAddress() + 2L * (r * w.groups() + g));
-                assertThat(s).as("%s scale r%d g%d", w.name(), row, g).isEqualTo(w.scaleBits()[row * w.groups() + g]);
+        assertThat(rt.scaleParts().stream().mapToInt(RowTile.ScalePart::rowBlocks).sum()).isEqualTo(rt.rowBlocks());
+        for (RowTile.ScalePart part : rt.scaleParts()) {
+            for (int r = 0; r < part.rowBlocks() * 16; r++) {
+                int row = part.rowBlock0() * 16 + r;
+                for (int g = 0; g < w.groups(); g++) {
+                    short s = ch[part.channel()].get(f16, part.address() + 2L * (r * w.groups() + g));
+                    assertThat(s).as("%s scale r%d g%d", w.name(), row, g)
+                            .isEqualTo(w.scaleBits()[row * w.groups() + g]);
+                }
             }
         }
         for (WeightTile t : rt.kTiles()) {
-            MemorySegment seg = ch[t.channel()];
-            long bit = 0;
-            long nib = 0;
+            MemorySegment home = ch[t.channel()];
+            assertThat(t.stripes().stream().mapToInt(WeightTile.Stripe::rowBlocks).sum()).isEqualTo(t.rowBlocks());
             int mask = (1 << t.bits()) - 1;
-            for (int rb = t.rowBlock0(); rb < t.rowBlock0() + t.rowBlocks(); rb++) {
-                for (int r = rb * 16; r < rb * 16 + 16; r++) {
-                    for (int cb = t.colBlock0(); cb < t.colBlock0() + t.colBlocks(); cb++) {
-                        int n = seg.get(ValueLayout.JAVA_BYTE, t.densitiesAddress()
-                                + (long) (rb - t.rowBlock0()) * t.colBlocks() + (cb - t.colBlock0()));
-                        assertThat(n).isEqualTo(w.density(rb, cb));
-                        int[] cols = new int[n];
-                        for (int i = 0; i < n; i++) {
-                            if (n == 16) {
-                                cols[i] = i;
-                            } else {
-                                int b = seg.get(ValueLayout.JAVA_BYTE, t.positionsAddress() + (nib >> 1)) & 0xff;
-                                cols[i] = (nib & 1) == 0 ? b & 0xf : b >> 4;
-                                nib++;
+            for (WeightTile.Stripe st : t.stripes()) {
+                MemorySegment seg = ch[st.channel()];
+                long bit = 0;
+                long nib = 0;
+                for (int rb = st.rowBlock0(); rb < st.rowBlock0() + st.rowBlocks(); rb++) {
+                    for (int r = rb * 16; r < rb * 16 + 16; r++) {
+                        for (int cb = t.colBlock0(); cb < t.colBlock0() + t.colBlocks(); cb++) {
+                            int n = home.get(ValueLayout.JAVA_BYTE, t.densitiesAddress()
+                                    + (long) (rb - t.rowBlock0()) * t.colBlocks() + (cb - t.colBlock0()));
+                            assertThat(n).isEqualTo(w.density(rb, cb));
+                            int[] cols = new int[n];
+                            for (int i = 0; i < n; i++) {
+                                if (n == 16) {
+                                    cols[i] = i;
+                                } else {
+                                    int b = seg.get(ValueLayout.JAVA_BYTE, st.positionsAddress() + (nib >> 1)) & 0xff;
+                                    cols[i] = (nib & 1) == 0 ? b & 0xf : b >> 4;
+                                    nib++;
+                                }
                             }
-                        }
-                        for (int i = 0; i < n; i++) {
-                            long v = 0;
-                            for (int k = 0; k < t.bits(); k++, bit++) {
-                                int b = seg.get(ValueLayout.JAVA_BYTE, t.valuesAddress() + (bit >> 3)) & 0xff;
-                                v |= (long) ((b >> (bit & 7)) & 1) << k;
+                            for (int i = 0; i < n; i++) {
+                                long v = 0;
+                                for (int k = 0; k < t.bits(); k++, bit++) {
+                                    int b = seg.get(ValueLayout.JAVA_BYTE, st.valuesAddress() + (bit >> 3)) & 0xff;
+                                    v |= (long) ((b >> (bit & 7)) & 1) << k;
+                                }
+                                int value = (int) (v << (32 - t.bits())) >> (32 - t.bits()); // sign extend
+                                assertThat(value & mask).isEqualTo((int) v);
+                                assertThat(value).as("%s r%d c%d", w.name(), r, cb * 16 + cols[i])
+                                        .isEqualTo(w.weight(r, cb * 16 + cols[i]));
                             }
-                            int value = (int) (v << (32 - t.bits())) >> (32 - t.bits()); // sign extend
-                            assertThat(value & mask).isEqualTo((int) v);
-                            assertThat(value).as("%s r%d c%d", w.name(), r, cb * 16 + cols[i])
-                                    .isEqualTo(w.weight(r, cb * 16 + cols[i]));
                         }
                     }
                 }
+                assertThat(bit).isEqualTo(st.keptValues() * t.bits());
+                assertThat(st.keptValues() * t.bits() % 8).as("stripe values end on a byte").isZero();
             }
         }
     }

@@ -14,7 +14,7 @@ public final class LinearCache {
     private final Map<Long, Block> blocks = new ConcurrentHashMap<>();
 
     /** The recorded instructions of one linear. */
-    record Block(List<int[]> words, byte[] queues, List<int[]> reads, List<int[]> writes) {
+    record Block(List<int[]> words, byte[] queues, List<int[]> reads, List<int[]> writes, List<byte[]> densities) {
     }
 
     Block get(int layer, int kind) {
@@ -35,12 +35,14 @@ public final class LinearCache {
         final List<Byte> queues = new ArrayList<>();
         final List<int[]> reads = new ArrayList<>();
         final List<int[]> writes = new ArrayList<>();
+        final List<byte[]> densities = new ArrayList<>();
 
-        void add(int[] w, int q, int[] r, int[] wr) {
+        void add(int[] w, int q, int[] r, int[] wr, byte[] density) {
             words.add(w);
             queues.add((byte) q);
             reads.add(r);
             writes.add(wr);
+            densities.add(density);
         }
 
         Block block() {
@@ -48,7 +50,8 @@ public final class LinearCache {
             for (int i = 0; i < q.length; i++) {
                 q[i] = queues.get(i);
             }
-            return new Block(List.copyOf(words), q, List.copyOf(reads), List.copyOf(writes));
+            return new Block(List.copyOf(words), q, List.copyOf(reads), List.copyOf(writes),
+                    java.util.Collections.unmodifiableList(new ArrayList<>(densities)));
         }
     }
 }

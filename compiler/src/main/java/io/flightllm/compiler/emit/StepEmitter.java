@@ -289,7 +289,7 @@ public final class StepEmitter {
             return false;
         }
         for (int i = 0; i < b.queues().length; i++) {
-            out.add(b.words().get(i), b.queues()[i], b.reads().get(i), b.writes().get(i));
+            out.add(b.words().get(i), b.queues()[i], b.reads().get(i), b.writes().get(i), b.densities().get(i));
         }
         return true;
     }
@@ -346,40 +346,72 @@ public final class StepEmitter {
                     BLayout.ROW, outAddr, outStride, j == 0, j == nk - 1, true, wscale, wstride,
                     s.groups() == 1 ? 0 : s.groupSize() / 16, at.actScale, 1, wt,
                     r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl),
-                    r(outRes, Res.G_PSUM));
+                    r(outRes, Res.G_PSUM), wt.sparse() ? tileDensities(s, wt) : null);
         }
     }
 
+    /** The scales of groups [g0, g0 + count) of every row of the row tile, one LD per scale part. */
     private void loadScales(LinearShape s, RowTile rt, int g0, int count, int sc) {
-        Ld.Builder b = Ld.builder().target(Buffer.SCALE).buf(at.wScale[sc]).mem(Mem.HBM).channel(rt.channel())
-                .addr(rt.scalesAddress() + 2L * g0).fp16(true);
-        if (count == s.groups()) {
-            b.len(2 * count * rt.rows()); // whole rows are contiguous in HBM
-        } else {
-            b.len(2 * count).n0(rt.rows()).s0(2L * s.groups());
+        for (RowTile.ScalePart part : rt.scaleParts()) {
+            int partRows = part.rowBlocks() * 16;
+            int row0 = (part.rowBlock0() - rt.rowBlock0()) * 16;
+            Ld.Builder b = Ld.builder().target(Buffer.SCALE).buf(at.wScale[sc] + row0 * count).mem(Mem.HBM)
+                    .channel(part.channel()).addr(part.address() + 2L * g0).fp16(true);
+            if (count == s.groups()) {
+                b.len(2 * count * partRows); // whole rows are contiguous in HBM
+            } else {
+                b.len(2 * count).n0(partRows).s0(2L * s.groups());
+            }
+            add(b, Queue.LD, Res.NONE, r(Res.W0 + sc));
         }
-        add(b, Queue.LD, Res.NONE, r(Res.W0 + sc));
     }
 
+    /** One LD per stripe for the values (and the positions), back to back in the slot; one for the densities. */
     private void loadWeightTile(LinearShape s, WeightTile wt, int sl) {
-        add(Ld.builder().target(Buffer.B).buf(at.bSlot[sl]).mem(Mem.HBM).channel(wt.channel())
-                .addr(wt.valuesAddress()).len((int) wt.valueBytes()).wbits(s.bits()), Queue.LD, Res.NONE,
-                r(Res.B0 + sl));
+        long bLine = at.bSlot[sl];
+        for (WeightTile.Stripe st : wt.stripes()) {
+            add(Ld.builder().target(Buffer.B).buf((int) bLine).mem(Mem.HBM).channel(st.channel())
+                    .addr(st.valuesAddress()).len((int) st.valueBytes(s.bits())).wbits(s.bits()), Queue.LD, Res.NONE,
+                    r(Res.B0 + sl));
+            bLine += st.keptValues() / 16;
+        }
         if (wt.sparse()) {
-            if (wt.positions() > 0) {
-                add(Ld.builder().target(Buffer.META).buf(at.meta[sl]).mem(Mem.HBM).channel(wt.channel())
-                        .addr(wt.positionsAddress()).len((int) wt.positionBytes()), Queue.LD, Res.NONE,
-                        r(Res.M0 + sl));
+            long mLine = at.meta[sl];
+            for (WeightTile.Stripe st : wt.stripes()) {
+                if (st.positions() > 0) {
+                    add(Ld.builder().target(Buffer.META).buf((int) mLine).mem(Mem.HBM).channel(st.channel())
+                            .addr(st.positionsAddress()).len((int) st.positionBytes()), Queue.LD, Res.NONE,
+                            r(Res.M0 + sl));
+                    mLine += st.positionBytes() / 16;
+                }
             }
             add(Ld.builder().target(Buffer.FSB).buf(at.fsb[sl]).mem(Mem.HBM).channel(wt.channel())
                     .addr(wt.densitiesAddress()).len((int) wt.densityBytes()), Queue.LD, Res.NONE, r(Res.F0 + sl));
         }
     }
 
-    /** One MM (prefill) or MV (decode) tile. */
+    /** The N of each block of a weight tile, [rowBlocks][colBlocks] row-major (for the timing model). */
+    private static byte[] tileDensities(LinearShape s, WeightTile wt) {
+        byte[] out = new byte[wt.rowBlocks() * wt.colBlocks()];
+        for (int r = 0; r < wt.rowBlocks(); r++) {
+            System.arraycopy(s.blockN(), (wt.rowBlock0() + r) * s.colBlocks() + wt.colBlock0(), out,
+                    r * wt.colBlocks(), wt.colBlocks());
+        }
+        return out;
+    }
+
+    /** One MM (prefill) or MV (decode) tile without a weight tile's densities. */
     private void matrix(int k, int k0, int nRows, int a, int aStride, int b, BLayout layout, int outAddr,
                         int outStride, boolean first, boolean last, boolean ws, int wscale, int wstride, int group,
                         int ascale, int astride, WeightTile wt, int[] reads, int[] writes) {
+        matrix(k, k0, nRows, a, aStride, b, layout, outAddr, outStride, first, last, ws, wscale, wstride, group, ascale,
+                astride, wt, reads, writes, null);
+    }
+
+    /** One MM (prefill) or MV (decode) tile; {@code density} goes with it to {@link StreamBuilder}. */
+    private void matrix(int k, int k0, int nRows, int a, int aStride, int b, BLayout layout, int outAddr,
+                        int outStride, boolean first, boolean last, boolean ws, int wscale, int wstride, int group,
+                        int ascale, int astride, WeightTile wt, int[] reads, int[] writes, byte[] density) {
         boolean sparse = wt != null && wt.sparse();
         if (!last) { // only the last K tile writes results (canonical encoding)
             outAddr = 0;
@@ -394,7 +426,7 @@ public final class StepEmitter {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
-            add(b2, Queue.MM, reads, writes);
+            add(b2, Queue.MM, reads, writes, density);
         } else {
             Mv.Builder b2 = Mv.builder().k(k).k0(k0).rows(nRows).a(a).b(b).bLayout(layout).out(outAddr).first(first)
                     .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
@@ -403,7 +435,7 @@ public final class StepEmitter {
                 b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
-            add(b2, Queue.MV, reads, writes);
+            add(b2, Queue.MV, reads, writes, density);
         }
     }
 
@@ -468,11 +500,15 @@ public final class StepEmitter {
     }
 
     private int add(InstructionBuilder<?, ?> b, Queue q, int[] reads, int[] writes) {
+        return add(b, q, reads, writes, null);
+    }
+
+    private int add(InstructionBuilder<?, ?> b, Queue q, int[] reads, int[] writes, byte[] density) {
         int[] words = Isa.encode(b.build());
         if (recording != null) {
-            recording.add(words, q.ordinal(), reads, writes);
+            recording.add(words, q.ordinal(), reads, writes, density);
         }
-        return out.add(words, q.ordinal(), reads, writes);
+        return out.add(words, q.ordinal(), reads, writes, density);
     }
 
     /** The on-chip addresses of one launch (lines for A/B/GLOBAL/META/FSB, entries for SCALE). */

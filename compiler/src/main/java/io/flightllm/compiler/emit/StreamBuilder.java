@@ -13,9 +13,13 @@ import java.util.List;
  * One core's instruction stream in program order, with dependency tokens inserted from declared resource use. Every
  * instruction names the resources (small integer ids, see {@link Res}) it reads and writes; a read depends on the last
  * writer, a write on the last writer and every reader since. A dependency on an instruction of another queue becomes a
- * release on the producer and a wait on the consumer, unless an earlier instruction of the consumer's queue already
- * synchronised with that producer or a later one (queues run in order, and the k-th wait on a queue pair takes the
- * k-th release, so tokens pair up one to one). Dependencies inside one queue need no token.
+ * release on the producer and a wait on the consumer, unless the consumer is already ordered after the producer:
+ * each instruction carries a vector clock (per queue, the latest instruction of that queue it is known to follow,
+ * directly or through other tokens and the in-order queues), so a dependency that an earlier wait already implies
+ * costs no token. That matters for liveness, not only for size: a release nobody needs soon (a KV store that the next
+ * layer's quantization overwrites after a barrier) would hold a counter slot for a whole layer, and a layer with more
+ * of them than the counter depth deadlocks. Queues run in order and the k-th wait on a queue pair takes the k-th
+ * release, so tokens pair up one to one. Dependencies inside one queue need no token.
  *
  * <p>Instructions are kept encoded (without tokens) and the token masks are patched into word 0 at the end
  * ([27:23] wait, [22:18] release), so encoded instructions can be reused across programs.
@@ -28,13 +32,16 @@ public final class StreamBuilder {
     private byte[] queues = new byte[1024];
     private byte[] waits = new byte[1024];
     private byte[] releases = new byte[1024];
+    private byte[][] densities = new byte[1024][];
     private int size;
     private long totalWords;
     private final int[] lastWriter;
     private final int[][] readers;
     private final int[] readerCount;
-    /** [producer queue][consumer queue]: the latest producer index the consumer queue has synchronised with. */
-    private final int[][] synced = new int[QUEUES][QUEUES];
+    /** Per instruction, [queue]: the latest instruction of that queue it is ordered after (-1: none). */
+    private int[] clocks = new int[1024 * QUEUES];
+    /** Per queue, the producer the instruction being added waits on (-1: none). */
+    private final int[] waitOn = new int[QUEUES];
     private final int[] lastOfQueue = new int[QUEUES];
 
     public StreamBuilder(int resources) {
@@ -42,9 +49,6 @@ public final class StreamBuilder {
         Arrays.fill(lastWriter, -1);
         readers = new int[resources][];
         readerCount = new int[resources];
-        for (int[] row : synced) {
-            Arrays.fill(row, -1);
-        }
         Arrays.fill(lastOfQueue, -1);
     }
 
@@ -55,14 +59,33 @@ public final class StreamBuilder {
 
     /** Appends an encoded instruction without tokens. */
     public int add(int[] encoded, int q, int[] reads, int[] writes) {
+        return add(encoded, q, reads, writes, null);
+    }
+
+    /**
+     * Appends an encoded instruction without tokens; {@code density} is, for an MM/MV, the N of each 16x16 block of
+     * its weight tile ([rows / 16][k], null when dense or not a weight tile), which the timing model needs.
+     */
+    public int add(int[] encoded, int q, int[] reads, int[] writes, byte[] density) {
         int self = size++;
         if (self == queues.length) {
             words = Arrays.copyOf(words, 2 * self);
             queues = Arrays.copyOf(queues, 2 * self);
             waits = Arrays.copyOf(waits, 2 * self);
             releases = Arrays.copyOf(releases, 2 * self);
+            densities = Arrays.copyOf(densities, 2 * self);
+            clocks = Arrays.copyOf(clocks, 2 * self * QUEUES);
         }
+        // an instruction follows everything its queue's previous instruction follows
+        if (lastOfQueue[q] >= 0) {
+            System.arraycopy(clocks, lastOfQueue[q] * QUEUES, clocks, self * QUEUES, QUEUES);
+        } else {
+            Arrays.fill(clocks, self * QUEUES, self * QUEUES + QUEUES, -1);
+        }
+        clocks[self * QUEUES + q] = self;
+        Arrays.fill(waitOn, -1);
         words[self] = encoded;
+        densities[self] = density;
         totalWords += encoded.length;
         queues[self] = (byte) q;
         for (int r : reads) {
@@ -106,17 +129,20 @@ public final class StreamBuilder {
     private void depend(int consumer, int producer) {
         int c = queues[consumer];
         int p = queues[producer];
-        if (c == p || synced[p][c] >= producer) {
-            return; // in-order queue, or already ordered by an earlier wait of this queue
+        if (c == p || clocks[consumer * QUEUES + p] >= producer) {
+            return; // in-order queue, or already ordered by an earlier token
         }
         // the consumer can wait only once per producer queue: keep the latest producer it needs
-        if ((waits[consumer] & (1 << p)) != 0) {
-            int previous = synced[p][c];
-            releases[previous] &= (byte) ~(1 << c);
+        if (waitOn[p] >= 0) {
+            releases[waitOn[p]] &= (byte) ~(1 << c);
         }
-        synced[p][c] = producer;
+        waitOn[p] = producer;
         releases[producer] |= (byte) (1 << c);
         waits[consumer] |= (byte) (1 << p);
+        // the consumer now follows everything the producer follows
+        for (int r = 0; r < QUEUES; r++) {
+            clocks[consumer * QUEUES + r] = Math.max(clocks[consumer * QUEUES + r], clocks[producer * QUEUES + r]);
+        }
     }
 
     /** The stream's words with the token masks in place. */
@@ -134,6 +160,29 @@ public final class StreamBuilder {
             at += w.length;
         }
         return out;
+    }
+
+    /**
+     * One entry per MM/MV in stream order: the block densities of its weight tile, or null (dense, or an operand that
+     * is not a weight tile). The arrays are shared with the emitter's caches: read them, do not change them.
+     */
+    public byte[][] matrixDensities() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            n += isMatrix(queues[i]) ? 1 : 0;
+        }
+        byte[][] out = new byte[n][];
+        int j = 0;
+        for (int i = 0; i < size; i++) {
+            if (isMatrix(queues[i])) {
+                out[j++] = densities[i];
+            }
+        }
+        return out;
+    }
+
+    private static boolean isMatrix(int q) {
+        return q == Queue.MM.ordinal() || q == Queue.MV.ordinal();
     }
 
     /** The finished instructions (decoded from {@link #words()}; for checking and tests). */

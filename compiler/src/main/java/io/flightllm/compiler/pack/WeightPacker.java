@@ -27,12 +27,17 @@ public final class WeightPacker {
         int r0 = t.rowBlock0() * Sparsity.BLOCK;
         int rows = Math.min(t.rows(), w.paddedRows() - r0);
         short[] scales = w.scaleBits();
-        MemorySegment sc = channels[t.channel()];
-        for (int r = 0; r < rows; r++) {
-            for (int g = 0; g < w.groups(); g++) {
-                sc.set(F16, t.scalesAddress() + 2L * ((long) r * w.groups() + g), scales[(r0 + r) * w.groups() + g]);
+        for (RowTile.ScalePart part : t.scaleParts()) {
+            MemorySegment ch = channels[part.channel()];
+            int p0 = part.rowBlock0() * Sparsity.BLOCK;
+            int p1 = Math.min((part.rowBlock0() + part.rowBlocks()) * Sparsity.BLOCK, w.paddedRows());
+            for (int r = p0; r < p1; r++) {
+                for (int g = 0; g < w.groups(); g++) {
+                    ch.set(F16, part.address() + 2L * ((long) (r - p0) * w.groups() + g), scales[r * w.groups() + g]);
+                }
             }
         }
+        MemorySegment sc = channels[t.channel()];
         if (t.hasBias()) {
             float[] bias = w.bias();
             for (int r = 0; r < rows; r++) {
@@ -40,22 +45,35 @@ public final class WeightPacker {
             }
         }
         for (WeightTile k : t.kTiles()) {
-            packTile(k, w, channels[k.channel()]);
+            packTile(k, w, channels);
         }
     }
 
-    private static void packTile(WeightTile k, CompressedLinear w, MemorySegment ch) {
+    private static void packTile(WeightTile k, CompressedLinear w, MemorySegment[] channels) {
+        for (WeightTile.Stripe st : k.stripes()) {
+            packStripe(k, st, w, channels[st.channel()]);
+        }
+        MemorySegment ch = channels[k.channel()];
+        long da = k.densitiesAddress();
+        for (int rb = k.rowBlock0(); rb < k.rowBlock0() + k.rowBlocks(); rb++) {
+            for (int cb = k.colBlock0(); cb < k.colBlock0() + k.colBlocks(); cb++) {
+                ch.set(ValueLayout.JAVA_BYTE, da++, (byte) w.density(rb, cb));
+            }
+        }
+    }
+
+    private static void packStripe(WeightTile k, WeightTile.Stripe st, CompressedLinear w, MemorySegment ch) {
         byte[] values = w.values();
         byte[] positions = w.positions();
         int bits = w.bits();
         long mask = (1L << bits) - 1;
         long acc = 0;
         int accBits = 0;
-        long va = k.valuesAddress();
+        long va = st.valuesAddress();
         int nibAcc = 0;
         boolean highNibble = false;
-        long pa = k.positionsAddress();
-        for (int rb = k.rowBlock0(); rb < k.rowBlock0() + k.rowBlocks(); rb++) {
+        long pa = st.positionsAddress();
+        for (int rb = st.rowBlock0(); rb < st.rowBlock0() + st.rowBlocks(); rb++) {
             for (int r = rb * Sparsity.BLOCK; r < (rb + 1) * Sparsity.BLOCK; r++) {
                 for (int cb = k.colBlock0(); cb < k.colBlock0() + k.colBlocks(); cb++) {
                     int n = w.density(rb, cb);
@@ -87,12 +105,6 @@ public final class WeightPacker {
         }
         for (; accBits > 0; accBits -= 8, acc >>>= 8) {
             ch.set(ValueLayout.JAVA_BYTE, va++, (byte) acc);
-        }
-        long da = k.densitiesAddress();
-        for (int rb = k.rowBlock0(); rb < k.rowBlock0() + k.rowBlocks(); rb++) {
-            for (int cb = k.colBlock0(); cb < k.colBlock0() + k.colBlocks(); cb++) {
-                ch.set(ValueLayout.JAVA_BYTE, da++, (byte) w.density(rb, cb));
-            }
         }
     }
 }

@@ -13,7 +13,9 @@ import java.util.Map;
 
 /**
  * Where every weight tile lives in HBM. Each core's tiles go to that core's own channels only (so weight loads run at
- * the own-channel efficiency), rotating over them tile by tile so consecutive loads hit different channels.
+ * the own-channel efficiency); each tile's rows are split into stripes on consecutive channels (one row block each,
+ * up to the core's channel count), and the rotation continues from tile to tile, so the loads of one tile, and of
+ * consecutive tiles, run on different channels at once.
  */
 public final class WeightLayout {
     private final Map<String, List<RowTile>> byLinearAndCore = new HashMap<>();
@@ -47,29 +49,52 @@ public final class WeightLayout {
                 int nrb = Math.min(t.rowBlocks(), rbs.end() - rb);
                 List<WeightTile> kTiles = new ArrayList<>();
                 int firstChannel = channels[rotation[c] % channels.length];
+                String scaleWhat = s.name() + " rows " + rb * 16 + ".. scales";
+                List<RowTile.ScalePart> scales = new ArrayList<>();
+                int sparts = Math.min(nrb, channels.length);
+                for (int j = 0; j < sparts; j++) {
+                    int sb0 = rb + j * nrb / sparts;
+                    int sb1 = rb + (j + 1) * nrb / sparts;
+                    int ch = channels[rotation[c]++ % channels.length];
+                    scales.add(new RowTile.ScalePart(sb0, sb1 - sb0, ch, alloc.allocate(ch,
+                            2L * (sb1 - sb0) * 16 * s.groups(), scaleWhat)));
+                }
                 for (int cb = 0; cb < s.colBlocks(); cb += t.colBlocks()) {
                     int ncb = Math.min(t.colBlocks(), s.colBlocks() - cb);
-                    int ch = channels[rotation[c]++ % channels.length];
+                    String what = s.name() + " tile rows " + rb * 16 + ".. cols " + cb * 16 + "..";
+                    // the tile's rows spread over up to one channel each, so its loads overlap
+                    int parts = Math.min(nrb, channels.length);
+                    List<WeightTile.Stripe> stripes = new ArrayList<>();
                     long kept = 0;
                     long pos = 0;
-                    for (int r = rb; r < rb + nrb; r++) {
-                        for (int b = cb; b < cb + ncb; b++) {
-                            int n = s.density(r, b);
-                            kept += (long) Sparsity.BLOCK * n;
-                            pos += n < Sparsity.BLOCK ? (long) Sparsity.BLOCK * n : 0;
+                    for (int j = 0; j < parts; j++) {
+                        int sb0 = rb + j * nrb / parts;
+                        int sb1 = rb + (j + 1) * nrb / parts;
+                        int ch = channels[rotation[c]++ % channels.length];
+                        long sk = 0;
+                        long sp = 0;
+                        for (int r = sb0; r < sb1; r++) {
+                            for (int b = cb; b < cb + ncb; b++) {
+                                int n = s.density(r, b);
+                                sk += (long) Sparsity.BLOCK * n;
+                                sp += n < Sparsity.BLOCK ? (long) Sparsity.BLOCK * n : 0;
+                            }
                         }
+                        String part = what + " rows " + sb0 * 16 + "..";
+                        long va = alloc.allocate(ch, (sk * s.bits() + 7) / 8, part + " values");
+                        long pa = sp == 0 ? -1 : alloc.allocate(ch, sp / 2, part + " positions");
+                        stripes.add(new WeightTile.Stripe(sb0, sb1 - sb0, ch, sk, sp, va, pa));
+                        kept += sk;
+                        pos += sp;
                     }
-                    String what = s.name() + " tile rows " + rb * 16 + ".. cols " + cb * 16 + "..";
-                    long va = alloc.allocate(ch, (kept * s.bits() + 7) / 8, what + " values");
-                    long pa = pos == 0 ? -1 : alloc.allocate(ch, pos / 2, what + " positions");
-                    long da = alloc.allocate(ch, (long) nrb * ncb, what + " densities");
-                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, ch, va, pa,
-                            da));
+                    int home = stripes.getFirst().channel();
+                    long da = alloc.allocate(home, (long) nrb * ncb, what + " densities");
+                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, home, da,
+                            stripes));
                 }
                 String what = s.name() + " rows " + rb * 16 + "..";
-                long sa = alloc.allocate(firstChannel, 2L * nrb * 16 * s.groups(), what + " scales");
                 long ba = s.bias() ? alloc.allocate(firstChannel, 4L * nrb * 16, what + " bias") : -1;
-                rowTiles.add(new RowTile(layer, s.kind(), c, rb, nrb, s.groups(), firstChannel, sa, ba, kTiles));
+                rowTiles.add(new RowTile(layer, s.kind(), c, rb, nrb, s.groups(), firstChannel, ba, kTiles, scales));
             }
             byLinearAndCore.put(key(layer, s.kind(), c), rowTiles);
         }

@@ -8,13 +8,8 @@ import io.flightllm.arch.hw.HardwareConfigs;
 import io.flightllm.compiler.CompileOptions;
 import io.flightllm.compiler.Compiler;
 import io.flightllm.compiler.StorageReport;
-import io.flightllm.compiler.pack.RandomWeights;
 import io.flightllm.compiler.pack.WeightFeed;
 import io.flightllm.compiler.shape.ModelShape;
-import io.flightllm.compress.CompressedModel;
-import io.flightllm.compress.CompressionProfile;
-import io.flightllm.compress.flm.FlmReader;
-import io.flightllm.model.BuiltinModels;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -24,7 +19,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -86,31 +80,10 @@ final class CompileCommand implements Callable<Integer> {
         if (context < 1 || prefillBucket < 1 || decodeBucket < 1) {
             throw new Main.UserInputException("--context, --prefill-bucket and --decode-bucket must be positive");
         }
-        ModelShape shape;
-        WeightFeed feed = null;
-        String name;
-        if (BuiltinModels.has(model)) {
-            if (!CompressionProfile.NAMES.contains(profile)) {
-                throw new Main.UserInputException("--profile " + profile + " is unknown; expected one of "
-                        + CompressionProfile.NAMES);
-            }
-            shape = ModelShape.fromProfile(BuiltinModels.get(model), CompressionProfile.named(profile));
-            if (!shapesOnly) {
-                feed = new RandomWeights(shape, seed);
-            }
-            name = model.toLowerCase(Locale.ROOT) + "-" + profile;
-        } else {
-            Path p = Path.of(model);
-            if (!Files.exists(p)) {
-                throw new Main.UserInputException("--model " + model + ": no such file and not a built-in shape "
-                        + BuiltinModels.names());
-            }
-            CompressedModel cm = FlmReader.read(p);
-            shape = ModelShape.of(cm);
-            feed = shapesOnly ? null : WeightFeed.of(cm);
-            String f = p.getFileName().toString();
-            name = f.endsWith(".flm") ? f.substring(0, f.length() - 4) : f;
-        }
+        ModelShapes m = ModelShapes.resolve(model, profile, shapesOnly, seed);
+        ModelShape shape = m.shape();
+        WeightFeed feed = m.feed();
+        String name = m.name();
         Path target = out != null ? out : Path.of(name + "-" + hw.name() + ".flp");
         Compiler c = new Compiler(shape, new CompileOptions(hw, context, prefillBucket, decodeBucket, shapesOnly));
         StorageReport r;

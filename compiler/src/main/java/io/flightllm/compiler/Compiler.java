@@ -86,7 +86,24 @@ public final class Compiler {
         ChannelAllocator alloc = new ChannelAllocator(hw);
         this.layout = WeightLayout.plan(shape, hw, plans, tiling, alloc);
         int kvPositions = CompressedLinear.ceil16(maxContext + prefillRows);
-        this.memory = MemoryPlan.plan(shape, hw, plans, maxContext, kvPositions, prefillRows, prefillRows, alloc);
+        // KV sub-tiles hold whole buckets, so a program's stores stay on one channel; their loads spread over
+        // as many channels as one K/V tile has sub-tiles
+        int tileRows = StepEmitter.kvTileRows(tiling, shape.paddedHeadSize());
+        int sub = lcm(options.prefillBucket(), options.decodeBucket());
+        boolean striped = sub <= tileRows && tileRows % sub == 0;
+        this.memory = MemoryPlan.plan(shape, hw, plans, maxContext, kvPositions, prefillRows, prefillRows, alloc,
+                striped ? sub : kvPositions, striped ? tileRows / sub : 1);
+    }
+
+    private static int lcm(int a, int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            int t = x % y;
+            x = y;
+            y = t;
+        }
+        return a / x * b;
     }
 
     private void checkSupported() {

@@ -20,6 +20,7 @@ import io.flightllm.arch.isa.Sys;
 import io.flightllm.arch.isa.SysOp;
 import io.flightllm.arch.program.Region;
 import io.flightllm.compiler.plan.CorePlan;
+import io.flightllm.compiler.plan.KvStripes;
 import io.flightllm.compiler.plan.MemoryPlan;
 import io.flightllm.compiler.plan.RowTile;
 import io.flightllm.compiler.plan.Tiling;
@@ -92,7 +93,7 @@ public final class StepEmitter {
     }
 
     /** Key rows per K/V tile: one B slot of head_dim-byte rows, a multiple of 16. */
-    static int kvTileRows(Tiling t, int hsp) {
+    public static int kvTileRows(Tiling t, int hsp) {
         return (int) Math.min(1 << 20, (long) t.rows() * t.cols() / hsp / 16 * 16);
     }
 
@@ -205,11 +206,14 @@ public final class StepEmitter {
         misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(hsp).a(src + j * hsp / 4).aStride(at.kvStride)
                 .dst(aq + j * rows * hsp / 16).dStride(hsp / 16).sdst(sq + j * rows).fp16(true),
                 r(key ? Res.G_K : Res.G_V), r(aRes, sRes));
-        Region reg = mem.region((key ? "kv.k." : "kv.v.") + h, core.core());
+        // every position this program stores lies in one sub-tile (buckets never straddle one), hence one channel
+        KvStripes kv = mem.kv();
+        int sub = (ctx - 1) / kv.subTile();
+        Region reg = mem.region((key ? "kv.k." : "kv.v.") + h + "." + kv.part(sub), core.core());
         Region sc = mem.region((key ? "kv.ks." : "kv.vs.") + h, core.core());
         int cache = Res.kv(l, h, m.config().nKvHeads());
         add(St.builder().src(Buffer.A).buf(aq + j * rows * hsp / 16).mem(Mem.HBM).channel(reg.channel())
-                .addr(reg.address() + (long) l * kvPositions * hsp).param(Param.POS).pstride(hsp).n(rows).len(hsp)
+                .addr(reg.address() + kv.storeOffset(l, sub)).param(Param.POS).pstride(hsp).n(rows).len(hsp)
                 .stride(hsp), Queue.ST, r(aRes), r(cache));
         add(St.builder().src(Buffer.SCALE).buf(sq + j * rows).mem(Mem.HBM).channel(sc.channel()).fp16(true)
                 .addr(sc.address() + 2L * l * kvPositions).param(Param.POS).pstride(2).n(rows).len(2).stride(2),
@@ -222,18 +226,13 @@ public final class StepEmitter {
         int qHead = core.qHeads().start() + i;
         int kvHead = qHead / m.config().kvMul();
         int cache = Res.kv(l, kvHead, m.config().nKvHeads());
-        Region kr = mem.region("kv.k." + kvHead, core.core());
         Region ksr = mem.region("kv.ks." + kvHead, core.core());
-        Region vr = mem.region("kv.v." + kvHead, core.core());
         Region vsr = mem.region("kv.vs." + kvHead, core.core());
-        long kBase = kr.address() + (long) l * kvPositions * hsp;
-        long vBase = vr.address() + (long) l * kvPositions * hsp;
         slot = 0;
         for (int t0 = 0; t0 < ctx; t0 += at.kvTileRows) {
             int n = Math.min(at.kvTileRows, ctx - t0);
             int s = nextSlot();
-            add(Ld.builder().target(Buffer.B).buf(at.bSlot[s]).mem(Mem.HBM).channel(kr.channel())
-                    .addr(kBase + (long) t0 * hsp).len(n * hsp), Queue.LD, r(cache), r(Res.B0 + s));
+            loadKvTile(l, kvHead, true, t0, n, s, cache);
             add(Ld.builder().target(Buffer.SCALE).buf(at.wScale[s]).mem(Mem.HBM).channel(ksr.channel()).fp16(true)
                     .addr(ksr.address() + 2L * ((long) l * kvPositions + t0)).len(2 * n), Queue.LD, r(cache),
                     r(Res.W0 + s));
@@ -257,11 +256,24 @@ public final class StepEmitter {
             int t0 = tile * at.kvTileRows;
             int n = Math.min(at.kvTileRows, ctx - t0);
             int s = nextSlot();
-            add(Ld.builder().target(Buffer.B).buf(at.bSlot[s]).mem(Mem.HBM).channel(vr.channel())
-                    .addr(vBase + (long) t0 * hsp).len(n * hsp), Queue.LD, r(cache), r(Res.B0 + s));
+            loadKvTile(l, kvHead, false, t0, n, s, cache);
             matrix(n / 16, t0 / 16, hsp, at.pq + t0 / 16, at.pqStride, at.bSlot[s], BLayout.COL,
                     at.att + qHead * hsp / 4, at.attStride, tile == 0, tile == tiles - 1, false, 0, 0, 0,
                     at.pScale, 1, null, r(Res.A_PQ, Res.S_PQ, Res.B0 + s), r(Res.G_ATT, Res.G_PSUM));
+        }
+    }
+
+    /** Positions [t0, t0 + n) of K (or V) into B slot s: one LD per sub-tile, each from its part's channel. */
+    private void loadKvTile(int l, int kvHead, boolean key, int t0, int n, int s, int cache) {
+        KvStripes kv = mem.kv();
+        int hsp = m.paddedHeadSize();
+        for (int sub = t0 / kv.subTile(); sub <= (t0 + n - 1) / kv.subTile(); sub++) {
+            int r0 = Math.max(t0, sub * kv.subTile());
+            int r1 = Math.min(t0 + n, (sub + 1) * kv.subTile());
+            Region reg = mem.region((key ? "kv.k." : "kv.v.") + kvHead + "." + kv.part(sub), core.core());
+            add(Ld.builder().target(Buffer.B).buf(at.bSlot[s] + (r0 - t0) * hsp / 16).mem(Mem.HBM)
+                    .channel(reg.channel()).addr(reg.address() + kv.offset(l, r0)).len((r1 - r0) * hsp), Queue.LD,
+                    r(cache), r(Res.B0 + s));
         }
     }
 

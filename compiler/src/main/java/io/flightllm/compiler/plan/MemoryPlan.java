@@ -9,17 +9,24 @@ import java.util.List;
 
 /**
  * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]) and the
- * KV cache of its KV heads (each head on one of the core's channels, rotating: INT8 K and V [layers][context][head_dim]
- * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the
+ * KV cache of its KV heads: INT8 K and V in {@link KvStripes} parts ("kv.k.H.J", [layers][part positions][head_dim],
+ * each part on its own channel, rotating) and FP16 scales [layers][context] on one channel ("kv.ks.H", "kv.vs.H"); shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the
  * padded width) and the logits (FP32 [rows][vocab]); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the
  * RoPE table (FP32 [context][head_dim]: the cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
  */
-public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd) {
+public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd,
+                         KvStripes kv) {
     public static final long PARAMS_ADDRESS = 0;
     public static final long ROPE_ADDRESS = 64;
 
+    /**
+     * @param kvSubTile positions per KV sub-tile (a multiple of both bucket sizes), or {@code kvPositions} to keep
+     *                  each head's cache on one channel
+     * @param kvParts   most channels one head's K or V cache spreads over
+     */
     public static MemoryPlan plan(ModelShape m, HardwareConfig hw, List<CorePlan> plans, int maxContext,
-                                  int kvPositions, int inputRows, int logitRows, ChannelAllocator alloc) {
+                                  int kvPositions, int inputRows, int logitRows, ChannelAllocator alloc, int kvSubTile,
+                                  int kvParts) {
         List<Region> regions = new ArrayList<>();
         // norm weights first: with the weight tiles they form the weight image of each channel
         for (CorePlan p : plans) {
@@ -45,24 +52,40 @@ public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int
         long logitBytes = 4L * logitRows * m.config().vocabSize();
         regions.add(new Region("logits", -1, "HBM", 0, alloc.allocate(0, logitBytes, "logits"), logitBytes, "f32",
                 new long[]{logitRows, m.config().vocabSize()}));
+        KvStripes kvs = KvStripes.of(kvPositions, kvSubTile, kvParts, hsp);
+        long reserve = kvs.reserveBytes(kvPositions);
+        for (CorePlan p : plans) {
+            int[] ch = hw.channelsOf(p.core());
+            KvStripes mine = KvStripes.of(kvPositions, kvSubTile, Math.min(kvParts, ch.length), hsp);
+            if (mine.parts() != kvs.parts()) {
+                kvs = mine; // a core with fewer channels than parts: every core uses the smaller count
+                reserve = kvs.reserveBytes(kvPositions);
+            }
+        }
         for (CorePlan p : plans) {
             int[] ch = hw.channelsOf(p.core());
             for (int h = p.kvHeads().start(); h < p.kvHeads().end(); h++) {
-                int c = ch[(h - p.kvHeads().start()) % ch.length];
-                long kv = (long) layers * kvPositions * hsp;
+                int first = (h - p.kvHeads().start()) * kvs.parts();
+                int c = ch[first % ch.length];
                 long sc = 2L * layers * kvPositions;
                 String what = "KV cache of head " + h;
-                long[] shape = {layers, kvPositions, hsp};
                 long[] sshape = {layers, kvPositions};
-                regions.add(new Region("kv.k." + h, p.core(), "HBM", c, alloc.allocate(c, kv, what), kv, "i8", shape));
-                regions.add(new Region("kv.v." + h, p.core(), "HBM", c, alloc.allocate(c, kv, what), kv, "i8", shape));
+                for (String kind : new String[]{"k", "v"}) {
+                    for (int j = 0; j < kvs.parts(); j++) {
+                        int cj = ch[(first + j) % ch.length];
+                        long data = kvs.partBytes(layers);
+                        long at = alloc.allocate(cj, reserve + data, what + " (" + kind + " part " + j + ")") + reserve;
+                        regions.add(new Region("kv." + kind + "." + h + "." + j, p.core(), "HBM", cj, at, data, "i8",
+                                new long[]{layers, kvs.partPositions(), hsp}));
+                    }
+                }
                 regions.add(new Region("kv.ks." + h, p.core(), "HBM", c, alloc.allocate(c, sc, what), sc, "f16",
                         sshape));
                 regions.add(new Region("kv.vs." + h, p.core(), "HBM", c, alloc.allocate(c, sc, what), sc, "f16",
                         sshape));
             }
         }
-        return new MemoryPlan(regions, inputRows, logitRows, kvPositions, imageEnd);
+        return new MemoryPlan(regions, inputRows, logitRows, kvPositions, imageEnd, kvs);
     }
 
     public Region region(String name, int core) {

@@ -112,8 +112,12 @@ public final class Compiler {
                 throw new CompileException(l.name() + " has " + l.bits() + "-bit weights; " + hw.name()
                         + " supports mpe.weightBits " + java.util.Arrays.toString(hw.mpe().weightBits()));
             }
+            boolean[] seen = new boolean[256];
             for (byte n : l.blockN()) {
-                if (!hw.mpe().supportsN(n)) {
+                seen[n & 0xff] = true;
+            }
+            for (int n = 0; n < seen.length; n++) {
+                if (seen[n] && !hw.mpe().supportsN(n)) {
                     throw new CompileException(l.name() + " has blocks at N = " + n + "; " + hw.name()
                             + " supports mpe.sparseModes " + java.util.Arrays.toString(hw.mpe().sparseModes()));
                 }

@@ -31,6 +31,28 @@ import java.util.Arrays;
  */
 public final class CostModel {
     private static final int TOKEN_BITS = 0x3ff << 18;
+    /**
+     * Per opcode, per word: the bits that can change an instruction's cost. Token masks and addresses (the fields
+     * shown in hex) never do, so instructions that differ only there share one cache entry: the table stays small
+     * (a few thousand shapes instead of a million addresses) and in cache.
+     */
+    private static final int[][] KEY_MASK = new int[16][];
+
+    static {
+        for (var f : Isa.formats()) {
+            int[] m = new int[f.words()];
+            java.util.Arrays.fill(m, -1);
+            m[0] &= ~TOKEN_BITS;
+            for (var field : f.fields()) {
+                if (field.domain() instanceof io.flightllm.arch.isa.Domain.UInt u && u.hex()) {
+                    for (var slice : field.slices()) {
+                        m[slice.word()] &= ~slice.mask();
+                    }
+                }
+            }
+            KEY_MASK[f.opcode()] = m;
+        }
+    }
 
     private final HardwareConfig hw;
     private final Table cache = new Table();
@@ -52,42 +74,46 @@ public final class CostModel {
             throw new IllegalStateException("unreachable");
         }
         int n = format.words();
-        long h = (words[at] & ~TOKEN_BITS) * 0x9E3779B97F4A7C15L;
-        for (int i = 1; i < n; i++) {
-            h = (h ^ (words[at + i] & 0xffffffffL)) * 0x9E3779B97F4A7C15L;
-        }
-        Cost c = cache.find(h, words, at, n);
+        int[] mask = KEY_MASK[opcode];
+        long h = hash(words, at, mask);
+        Cost c = cache.find(h, words, at, mask);
         if (c == null) {
-            int[] key = Arrays.copyOfRange(words, at, at + n);
-            key[0] &= ~TOKEN_BITS;
+            int[] key = new int[n];
+            for (int i = 0; i < n; i++) {
+                key[i] = words[at + i] & mask[i];
+            }
             c = compute(Isa.decodeOne(words, at, index), key);
             cache.put(h, c);
         }
         return c;
     }
 
-    /** Open addressing on the 64-bit hash; entries compare their words, so collisions are harmless. */
+    /**
+     * Open addressing on a 64-bit hash of the words; each slot keeps the hash and the words inline (one or two cache
+     * lines per probe), entries compare their words, so collisions are harmless.
+     */
     private static final class Table {
-        private long[] hashes = new long[1 << 12];
+        private static final int STRIDE = 12;
+        private int[] keys = new int[(1 << 12) * STRIDE];
         private Cost[] costs = new Cost[1 << 12];
         private int size;
 
-        Cost find(long h, int[] words, int at, int n) {
-            int mask = hashes.length - 1;
-            for (int i = (int) (h ^ h >>> 32) & mask; costs[i] != null; i = (i + 1) & mask) {
-                if (hashes[i] == h && same(costs[i].words(), words, at, n)) {
+        Cost find(long h, int[] words, int at, int[] wordMask) {
+            int mask = costs.length - 1;
+            int h32 = (int) (h ^ h >>> 32);
+            int n = wordMask.length;
+            for (int i = h32 & mask; costs[i] != null; i = (i + 1) & mask) {
+                int k = i * STRIDE;
+                if (keys[k] == h32 && keys[k + 1] == n && same(k + 2, words, at, wordMask)) {
                     return costs[i];
                 }
             }
             return null;
         }
 
-        private static boolean same(int[] key, int[] words, int at, int n) {
-            if (key.length != n || key[0] != (words[at] & ~TOKEN_BITS)) {
-                return false;
-            }
-            for (int i = 1; i < n; i++) {
-                if (key[i] != words[at + i]) {
+        private boolean same(int k, int[] words, int at, int[] wordMask) {
+            for (int i = 0; i < wordMask.length; i++) {
+                if (keys[k + i] != (words[at + i] & wordMask[i])) {
                     return false;
                 }
             }
@@ -95,27 +121,50 @@ public final class CostModel {
         }
 
         void put(long h, Cost c) {
-            if (2 * (size + 1) > hashes.length) {
-                long[] oh = hashes;
+            if (c.words().length > STRIDE - 2) {
+                throw new IllegalStateException("an instruction of " + c.words().length + " words; the cache holds "
+                        + (STRIDE - 2));
+            }
+            if (2 * (size + 1) > costs.length) {
                 Cost[] oc = costs;
-                hashes = new long[2 * oh.length];
-                costs = new Cost[2 * oh.length];
+                costs = new Cost[2 * oc.length];
+                keys = new int[costs.length * STRIDE];
                 size = 0;
-                for (int i = 0; i < oh.length; i++) {
-                    if (oc[i] != null) {
-                        put(oh[i], oc[i]);
+                for (Cost e : oc) {
+                    if (e != null) {
+                        put(hash(e.words(), 0, null), e);
                     }
                 }
             }
-            int mask = hashes.length - 1;
-            int i = (int) (h ^ h >>> 32) & mask;
+            int mask = costs.length - 1;
+            int h32 = (int) (h ^ h >>> 32);
+            int i = h32 & mask;
             while (costs[i] != null) {
                 i = (i + 1) & mask;
             }
-            hashes[i] = h;
+            int k = i * STRIDE;
+            keys[k] = h32;
+            keys[k + 1] = c.words().length;
+            System.arraycopy(c.words(), 0, keys, k + 2, c.words().length);
             costs[i] = c;
             size++;
         }
+    }
+
+    /** The hash of an instruction's cost-relevant bits ({@code mask} null: the words are already a key). */
+    private static long hash(int[] words, int at, int[] mask) {
+        int n = mask == null ? words.length - at : mask.length;
+        long h = 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < n; i++) {
+            int w = mask == null ? words[at + i] : words[at + i] & mask[i];
+            h = (h ^ (w & 0xffffffffL)) * 0x9E3779B97F4A7C15L;
+        }
+        // murmur3's finalizer: the low bits index the table, so every input bit must reach them
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        return h ^ h >>> 33;
     }
 
     private Cost compute(Instruction inst, int[] key) {

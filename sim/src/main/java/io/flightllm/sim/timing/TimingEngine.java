@@ -35,6 +35,9 @@ public final class TimingEngine {
     private static final int ST = Queue.ST.ordinal();
     private static final int SYS = Queue.SYS.ordinal();
     private static final double NEVER = Double.POSITIVE_INFINITY;
+    private static final Kind[] KINDS = Kind.values();
+    private static final int HBM_LOAD = Kind.HBM_LOAD.ordinal();
+    private static final int DDR_LOAD = Kind.DDR_LOAD.ordinal();
     /** [queue][5-bit mask] -> the queue set as ordinal bits. */
     private static final byte[][] MASK_BITS = new byte[Q][32];
 
@@ -85,7 +88,9 @@ public final class TimingEngine {
         byte[] queue;
         byte[] waits;
         byte[] releases;
-        Cost[] cost;
+        byte[] kind;
+        int[] channel;
+        long[] bytes;
         double[] cycles;
         int[][] order = new int[Q][];
     }
@@ -111,7 +116,9 @@ public final class TimingEngine {
         s.queue = new byte[cap];
         s.waits = new byte[cap];
         s.releases = new byte[cap];
-        s.cost = new Cost[cap];
+        s.kind = new byte[cap];
+        s.channel = new int[cap];
+        s.bytes = new long[cap];
         s.cycles = new double[cap];
         int[] perQueue = new int[Q];
         int matrix = 0;
@@ -128,14 +135,18 @@ public final class TimingEngine {
                 s.queue = Arrays.copyOf(s.queue, n);
                 s.waits = Arrays.copyOf(s.waits, n);
                 s.releases = Arrays.copyOf(s.releases, n);
-                s.cost = Arrays.copyOf(s.cost, n);
+                s.kind = Arrays.copyOf(s.kind, n);
+                s.channel = Arrays.copyOf(s.channel, n);
+                s.bytes = Arrays.copyOf(s.bytes, n);
                 s.cycles = Arrays.copyOf(s.cycles, n);
             }
             int q = c.queue();
             s.queue[i] = (byte) q;
             s.waits[i] = MASK_BITS[q][words[at] >>> 23 & 0x1f];
             s.releases[i] = MASK_BITS[q][words[at] >>> 18 & 0x1f];
-            s.cost[i] = c;
+            s.kind[i] = (byte) c.kind().ordinal();
+            s.channel[i] = c.channel();
+            s.bytes[i] = c.offChipBytes();
             s.cycles[i] = c.cycles();
             perQueue[q]++;
             if (c.channel() >= hw.hbm().channels()) {
@@ -349,24 +360,23 @@ public final class TimingEngine {
 
         /** When the work of instruction {@code i} (queue q of core c) that starts at {@code t} ends. */
         private double work(int c, int q, Stream st, int i, double t) {
-            Cost cost = st.cost[i];
-            return switch (cost.kind()) {
+            return switch (KINDS[st.kind[i]]) {
                 case HBM_LOAD, HBM_STORE -> {
-                    int ch = cost.channel();
-                    boolean load = cost.kind() == Kind.HBM_LOAD;
+                    int ch = st.channel[i];
+                    boolean load = st.kind[i] == HBM_LOAD;
                     double ready = t + (load ? spec.loadIssueCycles() : spec.storeIssueCycles());
                     double begin = Math.max(ready, channelFree[ch]);
-                    double d = cost.offChipBytes() / rate[channelOwner[ch] == c ? 0 : 1];
+                    double d = st.bytes[i] / rate[channelOwner[ch] == c ? 0 : 1];
                     channelFree[ch] = begin + d;
                     channelBusy[ch] += d;
-                    channelBytes[ch] += cost.offChipBytes();
+                    channelBytes[ch] += st.bytes[i];
                     yield begin + d + (load ? latency : 0);
                 }
                 case DDR_LOAD, DDR_STORE -> {
-                    boolean load = cost.kind() == Kind.DDR_LOAD;
+                    boolean load = st.kind[i] == DDR_LOAD;
                     double ready = t + (load ? spec.loadIssueCycles() : spec.storeIssueCycles());
                     double begin = Math.max(ready, ddrFree);
-                    ddrFree = begin + cost.offChipBytes() / ddrRate;
+                    ddrFree = begin + st.bytes[i] / ddrRate;
                     yield ddrFree + (load ? latency : 0);
                 }
                 case ZERO_LOAD -> t + spec.loadIssueCycles() + st.cycles[i];

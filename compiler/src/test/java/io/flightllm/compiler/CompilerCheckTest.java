@@ -66,13 +66,14 @@ class CompilerCheckTest {
     }
 
     /**
-     * Twelve KV heads on one core store 24 K/V rows per layer that only the next layer's quantization overwrites:
-     * tokens for those write-after-read dependencies would pile up past the counter depth of 8 and deadlock, unless
-     * the builder sees that the barrier between the layers already orders them (its vector clocks).
+     * Twenty-four KV heads on one core store 48 K/V rows per layer. Tokens would pile up past the counter depth of 8
+     * and deadlock in two ways: for the write-after-read dependencies that only the next layer's quantization has
+     * (unless the builder sees that the barrier between the layers already orders them: its vector clocks), and for
+     * the stores' tokens to the attention loads (unless each head attends right after its own stores).
      */
     @Test
     void manyKvHeadsPerCoreDoNotDeadlock() {
-        ModelConfig cfg = ModelConfig.llama(192, 256, 2, 12, 12, 64, 64, false).validate("twelve heads");
+        ModelConfig cfg = ModelConfig.llama(384, 256, 2, 24, 24, 64, 64, false).validate("24 heads");
         HardwareConfig hw = HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("cores", "1"));
         Compiler c = new Compiler(ModelShape.fromProfile(cfg, CompressionProfile.named("w8")),
                 new CompileOptions(hw, 64, 32, 32, true));

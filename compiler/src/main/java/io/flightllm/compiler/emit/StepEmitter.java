@@ -147,13 +147,17 @@ public final class StepEmitter {
                     .bStride(hsp / 4).dst(at.k).dStride(at.kvStride).seg(hsp / 16), r(Res.G_K, Res.G_ROPE), r(Res.G_K));
             misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).dst(at.qq)
                     .dStride(qh * hsp / 16).sdst(at.qScale).seg(hsp / 16), r(Res.G_Q), r(Res.A_QQ, Res.S_QQ));
+            // each KV head's stores, then its query heads' attention: a head's stores release tokens to its own
+            // loads, so storing every head first would hold two tokens per head, past the counter depth of 8 with
+            // more than four heads per core
+            int kvMul = m.config().kvMul();
             for (int j = 0; j < kvh; j++) {
                 int h = core.kvHeads().start() + j;
                 storeKv(l, h, j, at.k, true);
                 storeKv(l, h, j, at.v, false);
-            }
-            for (int i = 0; i < qh; i++) {
-                attendHead(l, i);
+                for (int i = j * kvMul; i < (j + 1) * kvMul; i++) {
+                    attendHead(l, i);
+                }
             }
         }
         sys();

@@ -70,7 +70,7 @@ final class SweepCommand implements Callable<Integer> {
     String cores;
 
     @Option(names = "--mv-rows", paramLabel = "N,...", defaultValue = "64,128",
-            description = "MV-mode output rows per cycle, with MM rows kept at least as many (default: 64,128)")
+            description = "MV-mode output rows per cycle (default: 64,128)")
     String mvRows;
 
     @Option(names = "--clock-mhz", paramLabel = "F,...", defaultValue = "225,300",
@@ -78,7 +78,8 @@ final class SweepCommand implements Callable<Integer> {
     String clock;
 
     @Option(names = "--b-kib", paramLabel = "K,...", defaultValue = "128,256",
-            description = "B buffer per core in KiB (two weight tiles; default: 128,256)")
+            description = "B buffer per core in KiB (two weight tiles; META and SCALE grow with it to half its size; "
+                    + "default: 128,256)")
     String bKib;
 
     @Option(names = "--workload", paramLabel = "P:D", defaultValue = "128:512",
@@ -160,9 +161,10 @@ final class SweepCommand implements Callable<Integer> {
         Map<String, String> ov = new LinkedHashMap<>();
         ov.put("cores", Integer.toString(cores));
         ov.put("mpe.mvRows", Integer.toString(rows));
-        ov.put("mpe.mmRows", Integer.toString(Math.max(rows, base.mpe().mmRows())));
         ov.put("buffers.bBytes", Long.toString(kib * 1024L));
+        // META holds a tile's 4-bit positions and SCALE two tiles' scale groups: both grow with B
         ov.put("buffers.metaBytes", Long.toString(Math.max(base.buffers().metaBytes(), kib * 512L)));
+        ov.put("buffers.scaleBytes", Long.toString(Math.max(base.buffers().scaleBytes(), kib * 512L)));
         String name = profile + " cores=" + cores + " mvRows=" + rows + " B=" + kib + "KiB";
         HardwareConfig hw;
         try {

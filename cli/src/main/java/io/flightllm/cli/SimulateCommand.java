@@ -144,11 +144,16 @@ final class SimulateCommand implements Callable<Integer> {
             for (Workload w : work) {
                 results.add(sim.run(w, s.imageBytes));
             }
-            if (trace != null) {
-                writeTrace(s);
-            }
-            if (charts != null) {
-                writeCharts(s.hw, sim);
+            try {
+                if (trace != null) {
+                    writeTrace(s);
+                }
+                if (charts != null) {
+                    writeCharts(s.hw, sim);
+                }
+            } catch (IOException e) {
+                throw new Main.UserInputException("cannot write " + (e.getMessage() == null ? "output" : e.getMessage())
+                        + " (" + e.getClass().getSimpleName() + ")");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             PrintStream o = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
@@ -239,6 +244,7 @@ final class SimulateCommand implements Callable<Integer> {
 
     static void write(Path file, String text) throws IOException {
         Path abs = file.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
         Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
         try {
             Files.writeString(tmp, text);

@@ -143,7 +143,12 @@ final class SweepCommand implements Callable<Integer> {
         points = fronts(points);
         points.sort(Comparator.comparingDouble(Point::tokensPerS).reversed());
         if (charts != null) {
-            writeCharts(points);
+            try {
+                writeCharts(points);
+            } catch (java.io.IOException e) {
+                throw new Main.UserInputException("cannot write " + e.getMessage() + " (" + e.getClass().getSimpleName()
+                        + ")");
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         PrintStream o = new PrintStream(console.out(), true, StandardCharsets.UTF_8);

@@ -60,6 +60,7 @@ public final class ChromeTrace implements TraceSink {
     public void write(Path file) throws IOException {
         events.sort((a, b) -> Double.compare(a[3], b[3]));
         Path abs = file.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
         Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
         try {
             try (OutputStream out = Files.newOutputStream(tmp);

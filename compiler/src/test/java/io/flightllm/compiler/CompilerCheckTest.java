@@ -51,10 +51,20 @@ class CompilerCheckTest {
                 "buffers.globalBytes", "262144"));
     }
 
+    /** A B buffer of four 128 x 512 tiles (Tiling: more slots, not wider tiles) with 128 MV rows. */
+    static HardwareConfig wideB() {
+        HardwareConfig hw = HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("buffers.bBytes",
+                "262144", "buffers.metaBytes", "131072", "buffers.scaleBytes", "131072", "mpe.mvRows", "128"));
+        assertThat(io.flightllm.compiler.plan.Tiling.of(hw).slots()).isEqualTo(4);
+        return hw;
+    }
+
     @ParameterizedTest
-    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper", "tiny,w4s8", "tiny,mixed"})
+    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper", "tiny,w4s8", "tiny,mixed", "wideB,paper",
+            "wideB,mixed"})
     void everyBucketOfStoriesPassesTheChecker(String target, String profile) {
-        HardwareConfig hw = target.equals("tiny") ? tiny() : HardwareConfigs.preset(target);
+        HardwareConfig hw = target.equals("tiny") ? tiny() : target.equals("wideB") ? wideB()
+                : HardwareConfigs.preset(target);
         ModelShape shape = ModelShape.fromProfile(stories(), CompressionProfile.named(profile));
         Compiler c = new Compiler(shape, new CompileOptions(hw, 512, 128, 32, true));
         for (int ctx : c.buckets().decodeLengths()) {

@@ -28,14 +28,14 @@ final class Res {
     static final int S_PQ = 20;
     static final int H_LOGITS = 21;
     static final int G_LOG0 = 22;
-    /** B slot s: B0 + s; META: M0 + s; FSB: F0 + s; weight scales: W0 + s. */
+    /** B slot s: B0 + s; META: M0 + s; FSB: F0 + s (s below Tiling.MAX_SLOTS); weight scales: W0 + s (two). */
     static final int B0 = 26;
-    static final int M0 = 28;
-    static final int F0 = 30;
-    static final int W0 = 32;
+    static final int M0 = B0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
+    static final int F0 = M0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
+    static final int W0 = F0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
     /** Quantized K of local KV head j: A_KQ + j, its scales S_KQ + j (and V likewise), up to {@link #MAX_HEADS}. */
     static final int MAX_HEADS = 4096;
-    static final int A_KQ = 40;
+    static final int A_KQ = W0 + 2;
     static final int S_KQ = A_KQ + MAX_HEADS;
     static final int A_VQ = S_KQ + MAX_HEADS;
     static final int S_VQ = A_VQ + MAX_HEADS;

@@ -237,12 +237,12 @@ public final class StepEmitter {
             int n = Math.min(at.kvTileRows, ctx - t0);
             int s = nextSlot();
             loadKvTile(l, kvHead, true, t0, n, s, cache);
-            add(Ld.builder().target(Buffer.SCALE).buf(at.wScale[s]).mem(Mem.HBM).channel(ksr.channel()).fp16(true)
+            add(Ld.builder().target(Buffer.SCALE).buf(at.wScale[s % 2]).mem(Mem.HBM).channel(ksr.channel()).fp16(true)
                     .addr(ksr.address() + 2L * ((long) l * kvPositions + t0)).len(2 * n), Queue.LD, r(cache),
-                    r(Res.W0 + s));
+                    r(Res.W0 + s % 2));
             matrix(hsp / 16, 0, n, at.qq + i * hsp / 16, at.qStride * 4 / 16, at.bSlot[s], BLayout.ROW,
-                    at.s + t0 / 4, at.sStride, true, true, true, at.wScale[s], 1, 0, at.qScale + i,
-                    core.qHeads().size(), null, r(Res.A_QQ, Res.S_QQ, Res.B0 + s, Res.W0 + s), r(Res.G_S));
+                    at.s + t0 / 4, at.sStride, true, true, true, at.wScale[s % 2], 1, 0, at.qScale + i,
+                    core.qHeads().size(), null, r(Res.A_QQ, Res.S_QQ, Res.B0 + s, Res.W0 + s % 2), r(Res.G_S));
         }
         float inv = 1.0f / (float) Math.sqrt((float) m.config().headSize());
         misc(Misc.builder().op(MiscOp.SCALE).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
@@ -456,7 +456,12 @@ public final class StepEmitter {
     }
 
     private int slot(int bAddr) {
-        return bAddr == at.bSlot[0] ? 0 : 1;
+        for (int s = 0; s < at.bSlot.length; s++) {
+            if (at.bSlot[s] == bAddr) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("B address " + bAddr + " is no slot");
     }
 
     private void classifier() {
@@ -507,7 +512,7 @@ public final class StepEmitter {
 
     private int nextSlot() {
         int s = slot;
-        slot ^= 1;
+        slot = (slot + 1) % tiling.slots();
         return s;
     }
 
@@ -560,9 +565,9 @@ public final class StepEmitter {
         final int vq;
         final int pq;
         final int pqStride;
-        final int[] bSlot = new int[2];
-        final int[] meta = new int[2];
-        final int[] fsb = new int[2];
+        final int[] bSlot;
+        final int[] meta;
+        final int[] fsb;
         final int[] wScale = new int[2];
         final int actScale;
         final int qScale;
@@ -621,17 +626,19 @@ public final class StepEmitter {
             pq = a.alloc("PQ", kvh == 0 ? 0 : (long) rows * pqStride);
             OnChip b = OnChip.of(Buffer.B, hw).strict(strict);
             long slotLines = (long) t.rows() * t.cols() / 16;
-            bSlot[0] = b.alloc("B0", slotLines);
-            bSlot[1] = b.alloc("B1", slotLines);
-            kvTileRows = kvTileRows(t, hsp);
             OnChip meta2 = OnChip.of(Buffer.META, hw).strict(strict);
             long metaLines = ((long) t.rows() * t.cols() / 4 + 15) / 16;
-            meta[0] = meta2.alloc("META0", metaLines);
-            meta[1] = meta2.alloc("META1", metaLines);
             OnChip fsb2 = OnChip.of(Buffer.FSB, hw).strict(strict);
             long fsbLines = ((long) t.rowBlocks() * t.colBlocks() + 15) / 16;
-            fsb[0] = fsb2.alloc("FSB0", fsbLines);
-            fsb[1] = fsb2.alloc("FSB1", fsbLines);
+            bSlot = new int[t.slots()];
+            meta = new int[t.slots()];
+            fsb = new int[t.slots()];
+            for (int s = 0; s < t.slots(); s++) {
+                bSlot[s] = b.alloc("B" + s, slotLines);
+                meta[s] = meta2.alloc("META" + s, metaLines);
+                fsb[s] = fsb2.alloc("FSB" + s, fsbLines);
+            }
+            kvTileRows = kvTileRows(t, hsp);
             OnChip sc = OnChip.of(Buffer.SCALE, hw).strict(strict);
             int groupsPerTile = t.cols() / 16 + 1;
             long small = (long) rows * (1 + qh + 2L * kvh) + rows;

@@ -309,17 +309,22 @@ final class SimulateCommand implements Callable<Integer> {
         HardwareConfig hw = s.hw;
         o.printf(Locale.ROOT, "target %s: %d cores at %.0f MHz, HBM %.1f GB/s in %d channels%n", hw.name(),
                 hw.cores(), hw.clockMhz(), hw.hbm().peakGBps(), hw.hbm().channels());
-        o.printf(Locale.ROOT, "model %s: weight image %.3f GB (the U280 board's: %.2f GB, %+.1f%%); %s%n", s.model,
-                s.imageBytes / 1e9, PaperNumbers.U280_IMAGE_BYTES / 1e9,
-                100.0 * (s.imageBytes - PaperNumbers.U280_IMAGE_BYTES) / PaperNumbers.U280_IMAGE_BYTES, s.densities);
+        String board = s.model.startsWith("llama2-7b") ? String.format(Locale.ROOT, " (the U280 board's: %.2f GB, %+.1f%%)",
+                PaperNumbers.U280_IMAGE_BYTES / 1e9,
+                100.0 * (s.imageBytes - PaperNumbers.U280_IMAGE_BYTES) / PaperNumbers.U280_IMAGE_BYTES) : "";
+        o.printf(Locale.ROOT, "model %s: weight image %.3f GB%s; %s%n", s.model, s.imageBytes / 1e9, board,
+                s.densities);
         StringBuilder steps = new StringBuilder("decode step (ms) by context:");
         stepMs(sim, contexts).forEach((c, ms) -> steps.append(String.format(Locale.ROOT, "  %d: %.2f", c, ms)));
         o.println(steps);
-        Map<Integer, Double> paperSteps = hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
-                : hw.name().equals("vhk158") ? PaperNumbers.VHK158_STEP_MS : Map.of();
+        int longest = sim.decodeBuckets().getLast();
+        Map<Integer, Double> paperSteps = new java.util.TreeMap<>(hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
+                : hw.name().equals("vhk158") ? PaperNumbers.VHK158_STEP_MS : Map.of());
+        paperSteps.keySet().removeIf(c -> c > longest || !sim.decode().containsKey(
+                LaunchSource.bucketOf(sim.decodeBuckets(), c)));
         if (!paperSteps.isEmpty()) {
             StringBuilder p = new StringBuilder("paper (" + hw.name() + "):");
-            new java.util.TreeMap<>(paperSteps).forEach((c, ms) -> p.append(String.format(Locale.ROOT,
+            paperSteps.forEach((c, ms) -> p.append(String.format(Locale.ROOT,
                     "  %d: %.2f (model %.2f, %+.1f%%)", c, ms, sim.decodeStep(c).seconds() * 1e3,
                     100 * (sim.decodeStep(c).seconds() * 1e3 - ms) / ms)));
             o.println(p);

@@ -117,7 +117,9 @@ final class SweepCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException("--workload: " + e.getMessage());
         }
-        List<String> profileList = List.of(profiles.split(","));
+        // a .flm brings its own compression
+        List<String> profileList = io.flightllm.model.BuiltinModels.has(model) ? List.of(profiles.split(","))
+                : List.of("flm");
         List<Integer> coreList = cores == null ? List.of(base.cores()) : ints("--cores", cores);
         List<Integer> rowsList = ints("--mv-rows", mvRows);
         List<Double> clockList = doubles("--clock-mhz", clock);
@@ -129,7 +131,8 @@ final class SweepCommand implements Callable<Integer> {
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate()
                 .setConsumer(new ConsoleProgressBarConsumer(console.err())).build()) {
             for (String profile : profileList) {
-                ModelShapes m = ModelShapes.resolve(model, profile.trim(), true, 0);
+                ModelShapes m = ModelShapes.resolve(model, profile.trim().equals("flm") ? "paper" : profile.trim(),
+                        true, 0);
                 for (int c : coreList) {
                     for (int rows : rowsList) {
                         for (int kib : bList) {

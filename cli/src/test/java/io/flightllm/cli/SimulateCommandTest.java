@@ -1,0 +1,161 @@
+package io.flightllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.cli.CliRunner.Result;
+import io.flightllm.model.testing.SharedData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.flightllm.cli.CliRunner.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code flightllm simulate} and {@code sweep} on stories260K (small and fast), and their bad inputs. */
+class SimulateCommandTest {
+    @TempDir
+    static Path dir;
+    static Path flm;
+
+    @BeforeAll
+    static void compress() {
+        flm = dir.resolve("s.flm");
+        Result r = run("compress", "--model", SharedData.model("stories260K.bin").toString(), "--out", flm.toString(),
+                "--profile", "paper");
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    private static JsonNode json(Result r) throws IOException {
+        assertThat(r.code()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.outText());
+    }
+
+    @Test
+    void simulateReportsTheWorkloadsAsJson() throws IOException {
+        JsonNode j = json(run("simulate", "--model", flm.toString(), "--context", "160", "--workloads", "4:16,8:100",
+                "--json"));
+        assertThat(j.get("target").asText()).isEqualTo("u280");
+        assertThat(j.get("weight_image_bytes").asLong()).isPositive();
+        assertThat(j.get("decode_step_ms_by_context").has("128")).isTrue();
+        assertThat(j.get("decode_step_ms_by_context").has("512")).isFalse(); // beyond the compiled context
+        assertThat(j.get("workloads")).hasSize(2);
+        List<Double> rates = new ArrayList<>();
+        for (JsonNode w : j.get("workloads")) {
+            for (String k : List.of("prefill", "decode", "prefill_ms", "decode_tokens_per_s", "tokens_per_joule",
+                    "hbm_utilization")) {
+                assertThat(w.has(k)).as(k).isTrue();
+            }
+            assertThat(w.get("decode_tokens_per_s").asDouble()).isPositive();
+            assertThat(w.get("hbm_utilization").asDouble()).isBetween(0.0, 1.0);
+            rates.add(w.get("decode_tokens_per_s").asDouble());
+        }
+        assertThat(j.get("geomean_decode_tokens_per_s").asDouble())
+                .isCloseTo(Math.sqrt(rates.get(0) * rates.get(1)), org.assertj.core.api.Assertions.within(1e-9));
+        // the longer workload attends to more positions: it cannot decode faster
+        assertThat(rates.get(1)).isLessThanOrEqualTo(rates.get(0));
+    }
+
+    @Test
+    void simulateTimesACompiledProgramWithTraceAndCharts() throws IOException {
+        Path flp = dir.resolve("s.flp");
+        assertThat(run("compile", "--model", flm.toString(), "--context", "64", "--out", flp.toString()).code())
+                .isZero();
+        Path trace = dir.resolve("out/trace.json");
+        Path charts = dir.resolve("charts");
+        Result r = run("simulate", "--program", flp.toString(), "--workloads", "4:8", "--trace", trace.toString(),
+                "--trace-context", "16", "--charts", charts.toString(), "--json");
+        JsonNode j = json(r);
+        assertThat(j.get("densities").asText()).contains("weight image");
+        JsonNode t = new ObjectMapper().readTree(Files.readString(trace));
+        assertThat(t.get("traceEvents").size()).isGreaterThan(10);
+        assertThat(Files.readString(charts.resolve("decode-latency.svg"))).startsWith("<svg");
+        assertThat(Files.readString(charts.resolve("roofline.svg"))).contains("MV peak");
+        // the same program without weights falls back to each tile's mean density
+        Path shapes = dir.resolve("shapes.flp");
+        assertThat(run("compile", "--model", flm.toString(), "--context", "64", "--shapes-only", "--out",
+                shapes.toString()).code()).isZero();
+        JsonNode s = json(run("simulate", "--program", shapes.toString(), "--workloads", "4:8", "--json"));
+        assertThat(s.get("densities").asText()).contains("mean density");
+        assertThat(s.get("weight_image_bytes").asLong()).isZero();
+    }
+
+    @Test
+    void simulatePrintsATableForHumans() {
+        Result r = run("simulate", "--model", flm.toString(), "--context", "64", "--workloads", "4:8", "-t",
+                "vhk158");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.outText()).contains("target vhk158").contains("workload").contains("[4, 8]")
+                .contains("geomean").contains("busy during decode");
+    }
+
+    @Test
+    void badInputsFailWithOneLineNamingTheProblem() throws IOException {
+        Path flp = dir.resolve("bad.flp");
+        assertThat(run("compile", "--model", flm.toString(), "--context", "64", "--shapes-only", "--out",
+                flp.toString()).code()).isZero();
+        Result other = run("simulate", "--program", flp.toString(), "--target", "vhk158");
+        assertThat(other.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(other.errLines()).singleElement().asString().contains("compiled for u280").contains("vhk158");
+        Path corrupt = dir.resolve("corrupt.flp");
+        Files.copy(flp, corrupt);
+        try (RandomAccessFile f = new RandomAccessFile(corrupt.toFile(), "rw")) {
+            f.seek(f.length() - 100);
+            int b = f.read();
+            f.seek(f.length() - 100);
+            f.write(b ^ 0xff);
+        }
+        Result c = run("simulate", "--program", corrupt.toString());
+        assertThat(c.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(c.errLines()).singleElement().asString().contains("corrupt.flp");
+        Result w = run("simulate", "--model", flm.toString(), "--workloads", "128");
+        assertThat(w.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(w.errLines()).singleElement().asString().contains("--workloads").contains("'128'");
+        Result far = run("simulate", "--model", flm.toString(), "--context", "64", "--workloads", "60:20");
+        assertThat(far.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(far.errLines()).singleElement().asString().contains("79").contains("--context");
+        Result missing = run("simulate", "--model", dir.resolve("nope.flm").toString());
+        assertThat(missing.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(missing.errLines()).singleElement().asString().contains("nope.flm");
+    }
+
+    @Test
+    void sweepMarksTheParetoFronts() throws IOException {
+        JsonNode j = json(run("sweep", "--model", flm.toString(), "--cores", "1,2", "--mv-rows", "64",
+                "--clock-mhz", "150,225", "--b-kib", "128", "--workload", "4:8", "--json"));
+        assertThat(j.get("points")).hasSize(4);
+        int dsp = 0;
+        for (JsonNode p : j.get("points")) {
+            assertThat(p.get("dsp").asLong()).isPositive();
+            assertThat(p.get("decode_tokens_per_s").asDouble()).isPositive();
+            dsp += p.get("pareto_dsp").asBoolean() ? 1 : 0;
+        }
+        assertThat(dsp).isBetween(1, 4);
+        // the fastest point is on both fronts
+        JsonNode best = j.get("points").get(0);
+        assertThat(best.get("pareto_dsp").asBoolean()).isTrue();
+        assertThat(best.get("pareto_power").asBoolean()).isTrue();
+        Result bad = run("sweep", "--model", flm.toString(), "--clock-mhz", "fast");
+        assertThat(bad.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(bad.errLines()).singleElement().asString().contains("--clock-mhz").contains("fast");
+    }
+
+    @Test
+    void paretoFrontsKeepOnlyUndominatedPoints() {
+        var base = io.flightllm.arch.hw.HardwareConfigs.preset("u280");
+        java.util.function.BiFunction<Double, Long, SweepCommand.Point> p = (tps, dsp) -> new SweepCommand.Point(
+                "x", base, new io.flightllm.arch.hw.ResourceModel.Estimate(dsp, 1, 1), tps, dsp / 100.0, 1, 1, false,
+                false);
+        List<SweepCommand.Point> out = SweepCommand.fronts(List.of(p.apply(10.0, 100L), p.apply(20.0, 200L),
+                p.apply(15.0, 300L), p.apply(20.0, 250L)));
+        assertThat(out.stream().map(SweepCommand.Point::dspFront).toList()).containsExactly(true, true, false, false);
+        assertThat(out.stream().map(SweepCommand.Point::powerFront).toList()).containsExactly(true, true, false,
+                false);
+    }
+}

@@ -176,8 +176,8 @@ final class SimulateCommand implements Callable<Integer> {
         ModelShapes m = ModelShapes.resolve(model, profile, true, 0);
         Compiler c = new Compiler(m.shape(), new CompileOptions(hw, context, CompileOptions.DEFAULT_PREFILL_BUCKET,
                 CompileOptions.DEFAULT_DECODE_BUCKET, true));
-        return new Setup(hw, new CompilerSource(c), m.name(), c.plannedImageBytes(), "block densities of every tile "
-                + "(compiler)");
+        return new Setup(hw, new CompilerLaunches(c, false), m.name(), c.plannedImageBytes(),
+                "block densities of every tile (compiler)");
     }
 
     private Setup fromProgram(Arena arena) {
@@ -194,30 +194,6 @@ final class SimulateCommand implements Callable<Integer> {
         long image = r.program().weightImage().values().stream().mapToLong(n -> r.payload(n).byteSize()).sum();
         return new Setup(hw, src, program.getFileName().toString(), image, src.exactDensities()
                 ? "block densities from the weight image" : "mean density per tile (shapes-only program)");
-    }
-
-    /** The compiler as a launch source: each bucket's program emitted in memory. */
-    private record CompilerSource(Compiler c) implements LaunchSource {
-        @Override
-        public int prefillChunkRows() {
-            return c.prefillChunkRows();
-        }
-
-        @Override
-        public List<Integer> prefillBuckets() {
-            return c.buckets().prefillLengths();
-        }
-
-        @Override
-        public List<Integer> decodeBuckets() {
-            return c.buckets().decodeLengths();
-        }
-
-        @Override
-        public Launch launch(boolean prefill, int bucket) {
-            Compiler.LaunchStreams l = c.emitLaunch(prefill, prefill ? c.prefillChunkRows() : 1, bucket);
-            return new Launch(l.words(), l.densities());
-        }
     }
 
     private void writeTrace(Setup s) throws IOException {
@@ -239,7 +215,8 @@ final class SimulateCommand implements Callable<Integer> {
         LaunchTiming d = sim.decode().values().iterator().next();
         LaunchTiming p = sim.prefill().isEmpty() ? null : sim.prefill().values().iterator().next();
         write(charts.resolve("roofline.svg"), Charts.roofline(hw, d, p));
-        console.err().println("wrote " + charts.resolve("decode-latency.svg") + " and " + charts.resolve("roofline.svg"));
+        console.err().println("wrote " + charts.resolve("decode-latency.svg") + " and "
+                + charts.resolve("roofline.svg"));
     }
 
     static void write(Path file, String text) throws IOException {
@@ -309,8 +286,8 @@ final class SimulateCommand implements Callable<Integer> {
         HardwareConfig hw = s.hw;
         o.printf(Locale.ROOT, "target %s: %d cores at %.0f MHz, HBM %.1f GB/s in %d channels%n", hw.name(),
                 hw.cores(), hw.clockMhz(), hw.hbm().peakGBps(), hw.hbm().channels());
-        String board = s.model.startsWith("llama2-7b") ? String.format(Locale.ROOT, " (the U280 board's: %.2f GB, %+.1f%%)",
-                PaperNumbers.U280_IMAGE_BYTES / 1e9,
+        String board = s.model.startsWith("llama2-7b") ? String.format(Locale.ROOT,
+                " (the U280 board's: %.2f GB, %+.1f%%)", PaperNumbers.U280_IMAGE_BYTES / 1e9,
                 100.0 * (s.imageBytes - PaperNumbers.U280_IMAGE_BYTES) / PaperNumbers.U280_IMAGE_BYTES) : "";
         o.printf(Locale.ROOT, "model %s: weight image %.3f GB%s; %s%n", s.model, s.imageBytes / 1e9, board,
                 s.densities);

@@ -194,39 +194,10 @@ final class SweepCommand implements Callable<Integer> {
             skipped.add(name + ": " + e.getMessage());
             return;
         }
-        List<Integer> buckets = c.buckets().decodeLengths();
         List<Integer> contexts = List.of(w.prefill(), (w.prefill() + w.lastContext()) / 2, w.lastContext());
-        Map<Integer, io.flightllm.sim.timing.Launch> launches = new LinkedHashMap<>();
-        for (int ctx : contexts) {
-            int b = LaunchSource.bucketOf(buckets, ctx);
-            launches.computeIfAbsent(b, k -> {
-                Compiler.LaunchStreams l = c.emitLaunch(false, 1, k);
-                return new io.flightllm.sim.timing.Launch(l.words(), l.densities());
-            });
-        }
+        LaunchSource src = new CompilerLaunches(c, true);
         for (double mhz : clocks) {
             HardwareConfig clocked = HardwareConfigs.withOverrides(hw, Map.of("clockMhz", Double.toString(mhz)));
-            LaunchSource src = new LaunchSource() {
-                @Override
-                public int prefillChunkRows() {
-                    return c.prefillChunkRows();
-                }
-
-                @Override
-                public List<Integer> prefillBuckets() {
-                    return c.buckets().prefillLengths();
-                }
-
-                @Override
-                public List<Integer> decodeBuckets() {
-                    return buckets;
-                }
-
-                @Override
-                public io.flightllm.sim.timing.Launch launch(boolean prefill, int bucket) {
-                    return launches.get(bucket);
-                }
-            };
             Simulation sim = ProgramTimer.time(clocked, src, List.of(), contexts, Options.threads(threads),
                     (d, t) -> { });
             DecodeCurve curve = DecodeCurve.of(clocked, sim.decode());
@@ -266,7 +237,8 @@ final class SweepCommand implements Callable<Integer> {
         Files.createDirectories(charts);
         SimulateCommand.write(charts.resolve("pareto-dsp.svg"), pareto(points, "DSP slices", true));
         SimulateCommand.write(charts.resolve("pareto-power.svg"), pareto(points, "board power (W)", false));
-        console.err().println("wrote " + charts.resolve("pareto-dsp.svg") + " and " + charts.resolve("pareto-power.svg"));
+        console.err().println("wrote " + charts.resolve("pareto-dsp.svg") + " and "
+                + charts.resolve("pareto-power.svg"));
     }
 
     private static String pareto(List<Point> points, String xLabel, boolean dsp) {

@@ -21,7 +21,10 @@ public final class ResourceModel {
     /** Bytes one BRAM36 holds (36 Kb) and delivers per cycle over its two 72-bit ports. */
     public static final long BRAM_BYTES = 4608;
     public static final int BRAM_PORT_BYTES = 18;
-    /** BRAM36 per core outside the buffers (HBM and instruction FIFOs, SFU tables), calibrated: 1,251 in total against the published 1,252. */
+    /**
+     * BRAM36 per core outside the buffers (HBM and instruction FIFOs, SFU tables), calibrated: 1,251 in total against
+     * the published 1,252.
+     */
     public static final int CORE_BRAMS = 159;
     /** URAM per core outside A and GLOBAL (the instruction queues), calibrated to 792 in total. */
     public static final int CORE_URAMS = 7;

@@ -40,7 +40,8 @@ public record KvStripes(int subTile, int parts, int partPositions, int headDim) 
     /** Byte offset in its part of position {@code pos} of {@code layer}. */
     public long offset(int layer, int pos) {
         int s = pos / subTile;
-        return (long) layer * partPositions * headDim + ((long) (s / parts) * subTile + pos - (long) s * subTile) * headDim;
+        long local = (long) (s / parts) * subTile + pos - (long) s * subTile;
+        return ((long) layer * partPositions + local) * headDim;
     }
 
     /**

@@ -34,6 +34,8 @@ final class MpuGenerator {
                 + rows * d + " DSP48E2), shared activations, one row per VPU", plan));
         v.line("// VPU r uses in_w/in_idx bits of row r and drives out_* bits of row r (layouts as in %s).",
                 ChainGenerator.moduleName(plan));
+        v.line("// Every VPU drives a valid bit; the first one stands for all (they run in lockstep).");
+        v.line("/* verilator lint_off UNUSEDSIGNAL */");
         v.line("module %s (", moduleName(plan));
         v.line("    input  wire clk,");
         v.line("    input  wire rst,");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
+import io.flightllm.rtl.testing.RequiredTool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Verilator runs the generated RTL; every mode must be bit-identical to the Java model. The u280 chain with a 4-VPU
- * MPU (mvRows overridden: the 64-VPU MPU takes minutes to compile; `flightllm rtl verify` runs it) and a 32-slice
- * chain, whose dense row segments pass two overflow-adjust boundaries... one per 16-slice sub-chain.
+ * Verilator runs the generated RTL; every mode must be bit-identical to the Java model. The u280 units with a 4-VPU
+ * MPU (mvRows overridden: the 64-VPU MPU takes minutes to compile; `flightllm rtl verify` runs it), and a 32-slice
+ * chain with groups of 4, whose two dense sub-chains each pass an overflow-adjust unit.
  */
 class CoSimulationTest {
     /** Random vectors per mode in the default suite; the full 10,000 run through `flightllm rtl verify`. */
@@ -45,6 +46,18 @@ class CoSimulationTest {
         assertThat(r.dequant()).extracting(CoSimulation.DequantResult::bits).containsExactly(2, 3, 4, 8);
         assertThat(r.dequant()).allSatisfy(d -> assertThat(d.mismatches()).isZero());
         assertThat(r.passed()).isTrue();
+    }
+
+    @Test
+    void aLongerChainWithOtherGroupsMatchesTheModel() {
+        HardwareConfig c = HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("mpe.chainLength",
+                "32", "mpe.dspGroupSize", "4", "mpe.sparseModes", "[0,4,8,16]"));
+        CoSimulation.Report r = new CoSimulation(c, RequiredTool.cache(), List.of(RtlUnit.VPU)).verify(100, 5);
+        assertThat(r.modes()).hasSize(6);
+        assertThat(r.modes()).allSatisfy(m -> {
+            assertThat(m.mismatches()).as("%s", m).isZero();
+            assertThat(m.macsPerCycle()).isEqualTo(m.mode().equals("mm") ? 64 : 32);
+        });
     }
 
     @Test

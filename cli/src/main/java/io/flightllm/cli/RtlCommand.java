@@ -14,12 +14,15 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code flightllm rtl generate|verify|synth}: the MPE's Verilog, its co-simulation and its synthesis (docs/rtl.md). */
@@ -53,7 +56,7 @@ final class RtlCommand {
             }
             if (u == null) {
                 throw new Main.UserInputException("--unit is '" + n + "'; expected one of "
-                        + java.util.Arrays.stream(RtlUnit.values()).map(RtlUnit::id).toList());
+                        + Arrays.stream(RtlUnit.values()).map(RtlUnit::id).toList());
             }
             if (!out.contains(u)) {
                 out.add(u);
@@ -62,7 +65,25 @@ final class RtlCommand {
         return out;
     }
 
-    static <T> T withTools(java.util.function.Supplier<T> work) {
+    /** Options of verify and synth. */
+    static final class Common {
+        @Option(names = "--target", paramLabel = "T", defaultValue = HardwareConfigs.DEFAULT, description = TARGET_HELP)
+        String target;
+
+        @Option(names = "--unit", paramLabel = "U", split = ",",
+                description = "units, comma-separated: vpu, dense-chain, mpu, dense-mpu, dequant (default: verify "
+                        + "vpu,dense-chain,mpu,dequant; synth all)")
+        List<String> units;
+
+        @Option(names = "--work", paramLabel = "DIR", defaultValue = "target/rtl",
+                description = "work directory; Verilator builds are cached here (default: ${DEFAULT-VALUE})")
+        Path work;
+
+        @Option(names = "--json", description = "print one JSON object")
+        boolean json;
+    }
+
+    static <T> T withTools(Supplier<T> work) {
         try {
             return work.get();
         } catch (Tools.ToolMissingException | HardwareConfigException e) {
@@ -113,40 +134,29 @@ final class RtlCommand {
             this.console = console;
         }
 
-        @Option(names = "--target", paramLabel = "T", defaultValue = HardwareConfigs.DEFAULT, description = TARGET_HELP)
-        String target;
+        @Mixin
+        Common common;
 
         @Option(names = "--vectors", paramLabel = "N", defaultValue = "10000",
                 description = "random vectors per mode, besides the edge cases (default: 10000); an MPU vector "
                         + "drives all its VPUs, so the MPU gets N / mvRows of them")
         int vectors;
 
-        @Option(names = "--unit", paramLabel = "U", split = ",",
-                description = "units: vpu, dense-chain, mpu, dense-mpu, dequant (default: vpu,dense-chain,mpu,dequant)")
-        List<String> units;
-
         @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "random seed (default: 1)")
         long seed;
-
-        @Option(names = "--work", paramLabel = "DIR", defaultValue = "target/rtl",
-                description = "Verilator builds are cached here (default: target/rtl)")
-        Path work;
-
-        @Option(names = "--json", description = "print one JSON object")
-        boolean json;
 
         @Override
         public Integer call() throws Exception {
             if (vectors < 1 || vectors > 10_000_000) {
                 throw new Main.UserInputException("--vectors is " + vectors + "; expected 1 to 10000000");
             }
-            HardwareConfig config = target(target);
-            List<RtlUnit> us = units(this.units, List.of(RtlUnit.VPU, RtlUnit.DENSE_CHAIN, RtlUnit.MPU,
+            HardwareConfig config = target(common.target);
+            List<RtlUnit> us = units(common.units, List.of(RtlUnit.VPU, RtlUnit.DENSE_CHAIN, RtlUnit.MPU,
                     RtlUnit.DEQUANT));
-            CoSimulation.Report r = withTools(() -> new CoSimulation(config, work.toAbsolutePath(), us)
+            CoSimulation.Report r = withTools(() -> new CoSimulation(config, common.work.toAbsolutePath(), us)
                     .verify(vectors, seed));
             PrintStream ps = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
-            if (json) {
+            if (common.json) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("target", r.target());
                 o.put("modes", r.modes());
@@ -193,26 +203,15 @@ final class RtlCommand {
             this.console = console;
         }
 
-        @Option(names = "--target", paramLabel = "T", defaultValue = HardwareConfigs.DEFAULT, description = TARGET_HELP)
-        String target;
-
-        @Option(names = "--unit", paramLabel = "U", split = ",",
-                description = "units: vpu, dense-chain, mpu, dense-mpu, dequant (default: all)")
-        List<String> units;
-
-        @Option(names = "--work", paramLabel = "DIR", defaultValue = "target/rtl",
-                description = "scratch directory (default: target/rtl)")
-        Path work;
-
-        @Option(names = "--json", description = "print one JSON object")
-        boolean json;
+        @Mixin
+        Common common;
 
         @Override
         public Integer call() throws Exception {
-            HardwareConfig config = target(target);
-            List<RtlUnit> us = units(this.units, List.of(RtlUnit.values()));
+            HardwareConfig config = target(common.target);
+            List<RtlUnit> us = units(common.units, List.of(RtlUnit.values()));
             List<Yosys.Report> reports = withTools(() -> {
-                Yosys y = new Yosys(work.toAbsolutePath());
+                Yosys y = new Yosys(common.work.toAbsolutePath());
                 List<Yosys.Report> rs = new ArrayList<>();
                 for (RtlUnit u : us) {
                     rs.add(y.synth(config, u));
@@ -223,7 +222,7 @@ final class RtlCommand {
             addOverhead(overhead, reports, "vpu", "dense-chain");
             addOverhead(overhead, reports, "mpu", "dense-mpu");
             PrintStream ps = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
-            if (json) {
+            if (common.json) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("target", config.name());
                 o.put("units", reports);

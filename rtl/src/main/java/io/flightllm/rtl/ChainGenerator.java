@@ -62,23 +62,7 @@ final class ChainGenerator {
         v.line("// Lane wires h_i/l_i are written for every slice; only reduction nodes read them (lint: unused is expected).");
         v.line("/* verilator lint_off UNUSEDSIGNAL */");
         v.line("module %s (", moduleName(plan));
-        v.line("    input  wire clk,");
-        v.line("    input  wire rst,");
-        v.line("    input  wire in_valid,");
-        v.line("    input  wire in_mm,");
-        if (sparse) {
-            v.line("    input  wire [%d:0] in_nlog,", NLOG_BITS - 1);
-        }
-        v.line("    input  wire [%d:0] in_w,", d * 8 - 1);
-        if (sparse) {
-            v.line("    input  wire [%d:0] in_idx,", d * ib - 1);
-        }
-        v.line("    input  wire [%d:0] in_act0,", act - 1);
-        v.line("    input  wire [%d:0] in_act1,", act - 1);
-        v.line("    output reg  out_valid,");
-        v.line("    output reg  [%d:0] out_port_valid,", k - 1);
-        v.line("    output reg  [%d:0] out_lo,", k * ow - 1);
-        v.line("    output reg  [%d:0] out_hi", k * ow - 1);
+        ports(v, plan, 1, "reg ");
         v.line(");");
         v.line("    // Input registers.");
         v.line("    reg r_v, r_mm;");
@@ -221,6 +205,34 @@ final class ChainGenerator {
         v.line("    end");
         v.line("endmodule");
         return v.toString();
+    }
+
+    /**
+     * The port list of a chain ({@code rows} = 1) or of an MPU of {@code rows} chains: in_w, in_idx and the outputs
+     * hold one chain's bits per row; outputs are {@code kind} ("reg " or "wire").
+     */
+    static void ports(Verilog v, ChainPlan plan, int rows, String kind) {
+        int d = plan.chainLength();
+        int k = plan.ports();
+        int ow = plan.outBits();
+        int act = Sparsity.BLOCK * 8;
+        v.line("    input  wire clk,");
+        v.line("    input  wire rst,");
+        v.line("    input  wire in_valid,");
+        v.line("    input  wire in_mm,");
+        if (plan.sparse()) {
+            v.line("    input  wire [%d:0] in_nlog,", NLOG_BITS - 1);
+        }
+        v.line("    input  wire [%d:0] in_w,", rows * d * 8 - 1);
+        if (plan.sparse()) {
+            v.line("    input  wire [%d:0] in_idx,", rows * d * Dsp48e2.INDEX_BITS - 1);
+        }
+        v.line("    input  wire [%d:0] in_act0,", act - 1);
+        v.line("    input  wire [%d:0] in_act1,", act - 1);
+        v.line("    output %s out_valid,", kind);
+        v.line("    output %s [%d:0] out_port_valid,", kind, rows * k - 1);
+        v.line("    output %s [%d:0] out_lo,", kind, rows * k * ow - 1);
+        v.line("    output %s [%d:0] out_hi", kind, rows * k * ow - 1);
     }
 
     /** {@code depth} registers name_1 .. name_depth, each {@code width} bits, shifting {@code input} one per cycle. */

@@ -13,30 +13,39 @@ import java.util.List;
 final class ChainHarness extends Harness {
     private final ChainPlan plan;
     private final CsdChain model;
-    private final BusLayout in;
-    private final BusLayout out;
 
     ChainHarness(HardwareConfig config, RtlUnit unit) {
-        super(config, unit);
-        if (unit == RtlUnit.DEQUANT) {
-            throw new IllegalArgumentException("the dequantizer is not a chain");
-        }
+        super(config, unit, inputs(unit.plan(config), rows(config, unit)), outputs(unit.plan(config),
+                rows(config, unit)));
         this.plan = unit.plan(config);
         this.model = new CsdChain(plan);
-        int r = rows();
+    }
+
+    private static BusLayout inputs(ChainPlan plan, int rows) {
         int d = plan.chainLength();
-        in = new BusLayout().add("in_mm", 1);
+        BusLayout in = new BusLayout().add("in_mm", 1);
         if (plan.sparse()) {
             in.add("in_nlog", ChainGenerator.NLOG_BITS);
         }
-        in.add("in_w", r * d * 8);
+        in.add("in_w", rows * d * 8);
         if (plan.sparse()) {
-            in.add("in_idx", r * d * Dsp48e2.INDEX_BITS);
+            in.add("in_idx", rows * d * Dsp48e2.INDEX_BITS);
         }
-        in.add("in_act0", Sparsity.BLOCK * 8).add("in_act1", Sparsity.BLOCK * 8).seal();
+        return in.add("in_act0", Sparsity.BLOCK * 8).add("in_act1", Sparsity.BLOCK * 8);
+    }
+
+    private static BusLayout outputs(ChainPlan plan, int rows) {
         int k = plan.ports();
-        out = new BusLayout().add("out_port_valid", r * k).add("out_lo", r * k * plan.outBits())
-                .add("out_hi", r * k * plan.outBits()).seal();
+        return new BusLayout().add("out_port_valid", rows * k).add("out_lo", rows * k * plan.outBits())
+                .add("out_hi", rows * k * plan.outBits());
+    }
+
+    private static int rows(HardwareConfig config, RtlUnit unit) {
+        return switch (unit) {
+            case MPU, DENSE_MPU -> config.mpe().mvRows();
+            case VPU, DENSE_CHAIN -> 1;
+            case DEQUANT -> throw new IllegalArgumentException("the dequantizer is not a chain");
+        };
     }
 
     ChainPlan plan() {
@@ -45,17 +54,7 @@ final class ChainHarness extends Harness {
 
     /** VPUs driven in one cycle: mvRows for an MPU, else 1. */
     int rows() {
-        return unit == RtlUnit.MPU || unit == RtlUnit.DENSE_MPU ? config.mpe().mvRows() : 1;
-    }
-
-    @Override
-    BusLayout in() {
-        return in;
-    }
-
-    @Override
-    BusLayout out() {
-        return out;
+        return rows(config, unit);
     }
 
     @Override
@@ -72,14 +71,14 @@ final class ChainHarness extends Harness {
         int d = plan.chainLength();
         int k = plan.ports();
         int ow = plan.outBits();
-        BusLayout.Value iv = in.value().set("in_mm", first.mm() ? 1 : 0);
+        BusLayout.Value iv = in().value().set("in_mm", first.mm() ? 1 : 0);
         if (plan.sparse()) {
             iv.set("in_nlog", ChainGenerator.log2(first.n()));
         }
         for (int i = 0; i < Sparsity.BLOCK; i++) {
             iv.set("in_act0", i, 8, first.act0()[i]).set("in_act1", i, 8, first.act1()[i]);
         }
-        BusLayout.Value ov = out.value();
+        BusLayout.Value ov = out().value();
         for (int r = 0; r < rows.size(); r++) {
             VpuInput row = rows.get(r);
             if (row.n() != first.n() || row.mm() != first.mm() || row.act0() != first.act0()

@@ -6,28 +6,19 @@ import io.flightllm.arch.mpe.Dequantizer;
 /** Co-simulation of the dequantizer: a line of b-bit codes in, one INT8 per lane out. */
 final class DequantHarness extends Harness {
     private final int lanes;
-    private final BusLayout in;
-    private final BusLayout out;
 
     DequantHarness(HardwareConfig config) {
-        super(config, RtlUnit.DEQUANT);
-        lanes = DequantGenerator.lanes(unit.plan(config));
-        in = new BusLayout().add("in_bits", 4).add("in_line", lanes * 8).seal();
-        out = new BusLayout().add("out_w", lanes * 8).seal();
+        super(config, RtlUnit.DEQUANT, new BusLayout().add("in_bits", 4).add("in_line", lanes(config) * 8),
+                new BusLayout().add("out_w", lanes(config) * 8));
+        lanes = lanes(config);
+    }
+
+    private static int lanes(HardwareConfig config) {
+        return DequantGenerator.lanes(RtlUnit.DEQUANT.plan(config));
     }
 
     int lanes() {
         return lanes;
-    }
-
-    @Override
-    BusLayout in() {
-        return in;
-    }
-
-    @Override
-    BusLayout out() {
-        return out;
     }
 
     @Override
@@ -36,12 +27,12 @@ final class DequantHarness extends Harness {
     }
 
     Stimulus stimulus(String label, int bits, byte[] line) {
-        BusLayout.Value iv = in.value().set("in_bits", bits);
+        BusLayout.Value iv = in().value().set("in_bits", bits);
         for (int i = 0; i < line.length; i++) {
             iv.set("in_line", i, 8, line[i]);
         }
         byte[] w = Dequantizer.unpack(line, bits, lanes);
-        BusLayout.Value ov = out.value();
+        BusLayout.Value ov = out().value();
         for (int i = 0; i < lanes; i++) {
             ov.set("out_w", i, 8, w[i]);
         }

@@ -37,23 +37,7 @@ final class MpuGenerator {
         v.line("// Every VPU drives a valid bit; the first one stands for all (they run in lockstep).");
         v.line("/* verilator lint_off UNUSEDSIGNAL */");
         v.line("module %s (", moduleName(plan));
-        v.line("    input  wire clk,");
-        v.line("    input  wire rst,");
-        v.line("    input  wire in_valid,");
-        v.line("    input  wire in_mm,");
-        if (sparse) {
-            v.line("    input  wire [%d:0] in_nlog,", ChainGenerator.NLOG_BITS - 1);
-        }
-        v.line("    input  wire [%d:0] in_w,", rows * d * 8 - 1);
-        if (sparse) {
-            v.line("    input  wire [%d:0] in_idx,", rows * d * ib - 1);
-        }
-        v.line("    input  wire [%d:0] in_act0,", act - 1);
-        v.line("    input  wire [%d:0] in_act1,", act - 1);
-        v.line("    output wire out_valid,");
-        v.line("    output wire [%d:0] out_port_valid,", rows * k - 1);
-        v.line("    output wire [%d:0] out_lo,", rows * k * ow - 1);
-        v.line("    output wire [%d:0] out_hi", rows * k * ow - 1);
+        ChainGenerator.ports(v, plan, rows, "wire");
         v.line(");");
         v.line("    wire [%d:0] vpu_valid;", rows - 1);
         v.line("    assign out_valid = vpu_valid[0];");

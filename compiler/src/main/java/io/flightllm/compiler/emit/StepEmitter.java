@@ -1,0 +1,598 @@
+package io.flightllm.compiler.emit;
+
+import io.flightllm.arch.hw.HardwareConfig;
+import io.flightllm.arch.isa.BLayout;
+import io.flightllm.arch.isa.Buffer;
+import io.flightllm.arch.isa.IndexEncoding;
+import io.flightllm.arch.isa.InstructionBuilder;
+import io.flightllm.arch.isa.Isa;
+import io.flightllm.arch.isa.Ld;
+import io.flightllm.arch.isa.MaskMode;
+import io.flightllm.arch.isa.Mem;
+import io.flightllm.arch.isa.Misc;
+import io.flightllm.arch.isa.MiscOp;
+import io.flightllm.arch.isa.Mm;
+import io.flightllm.arch.isa.Mv;
+import io.flightllm.arch.isa.Param;
+import io.flightllm.arch.isa.Queue;
+import io.flightllm.arch.isa.St;
+import io.flightllm.arch.isa.Sys;
+import io.flightllm.arch.isa.SysOp;
+import io.flightllm.arch.program.Region;
+import io.flightllm.compiler.plan.CorePlan;
+import io.flightllm.compiler.plan.MemoryPlan;
+import io.flightllm.compiler.plan.RowTile;
+import io.flightllm.compiler.plan.Tiling;
+import io.flightllm.compiler.plan.WeightLayout;
+import io.flightllm.compiler.plan.WeightTile;
+import io.flightllm.compiler.shape.LinearShape;
+import io.flightllm.compiler.shape.ModelShape;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.LinearKind;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Emits one core's program for one launch: {@code m} token rows starting at the parameter {@code pos} (decode: m = 1,
+ * MV mode; prefill: MM mode with a causal mask), attending to {@code ctx} cached positions (the bucket; positions at
+ * or beyond the parameter {@code ctx_len} are masked). The operator sequence and its numerics are docs/numerics.md's,
+ * one LLaMA layer after another; docs/compiler.md walks through it. Decode keeps every activation on chip: the only
+ * HBM traffic is weights, the KV cache and the final logits.
+ */
+public final class StepEmitter {
+    private static int[] r(int... ids) {
+        return ids;
+    }
+
+    private final ModelShape m;
+    private final HardwareConfig hw;
+    private final CorePlan core;
+    private final WeightLayout weights;
+    private final MemoryPlan mem;
+    private final Tiling tiling;
+    private final boolean prefill;
+    private final int rows;
+    private final int ctx;
+    private final int kvPositions;
+    private final StreamBuilder out;
+    private final LinearCache cache;
+    private LinearCache.Recorder recording;
+    private final Layout at;
+    private int slot;
+    private int logSlot;
+    private int scaleSlot;
+
+    private StepEmitter(ModelShape m, HardwareConfig hw, CorePlan core, WeightLayout weights, MemoryPlan mem,
+                        Tiling tiling, boolean prefill, int rows, int ctx, int kvPositions, LinearCache cache,
+                        boolean strict) {
+        this.cache = cache;
+        this.m = m;
+        this.hw = hw;
+        this.core = core;
+        this.weights = weights;
+        this.mem = mem;
+        this.tiling = tiling;
+        this.prefill = prefill;
+        this.rows = rows;
+        this.ctx = ctx;
+        this.kvPositions = kvPositions;
+        this.at = new Layout(m, hw, core, tiling, rows, ctx, strict);
+        this.out = new StreamBuilder(Res.count(m.layerCount(), m.config().nKvHeads()));
+    }
+
+    /** The instructions of one core's program. */
+    public static StreamBuilder emit(ModelShape m, HardwareConfig hw, CorePlan core, WeightLayout weights,
+                                     MemoryPlan mem, Tiling tiling, boolean prefill, int rows, int ctx,
+                                     int kvPositions, LinearCache cache, boolean strict) {
+        StepEmitter e = new StepEmitter(m, hw, core, weights, mem, tiling, prefill, rows, ctx16(ctx), kvPositions,
+                cache, strict);
+        e.program();
+        return e.out;
+    }
+
+    /** Key rows per K/V tile: one B slot of head_dim-byte rows, a multiple of 16. */
+    static int kvTileRows(Tiling t, int hsp) {
+        return (int) Math.min(1 << 20, (long) t.rows() * t.cols() / hsp / 16 * 16);
+    }
+
+    /** K/V tiles a launch at context {@code ctx} walks per head (its size depends on nothing else but rows). */
+    public static int kvTiles(ModelShape m, HardwareConfig hw, Tiling t, int rows, int ctx) {
+        int tr = kvTileRows(t, m.paddedHeadSize());
+        return (ctx16(ctx) + tr - 1) / tr;
+    }
+
+    /** The smallest context with {@code tiles} K/V tiles. */
+    public static int ctxOfTiles(ModelShape m, HardwareConfig hw, Tiling t, int rows, int tiles) {
+        return (tiles - 1) * kvTileRows(t, m.paddedHeadSize()) + 16;
+    }
+
+    private static int ctx16(int ctx) {
+        return CompressedLinear.ceil16(ctx);
+    }
+
+    /** Checks that the on-chip buffers hold a launch of {@code rows} rows at context {@code ctx}. */
+    public static void checkFits(ModelShape m, HardwareConfig hw, CorePlan core, Tiling tiling, int rows, int ctx) {
+        new Layout(m, hw, core, tiling, rows, ctx, true);
+    }
+
+    private void program() {
+        int dim16 = CompressedLinear.ceil16(m.config().dim());
+        Region input = mem.region("input", -1);
+        add(Ld.builder().target(Buffer.GLOBAL).buf(at.x).mem(Mem.HBM).channel(input.channel()).addr(input.address())
+                .len(4 * rows * dim16), Queue.LD, Res.NONE, r(Res.G_X));
+        for (int l = 0; l < m.layerCount(); l++) {
+            layer(l);
+        }
+        norm(2 * m.layerCount());
+        classifier();
+    }
+
+    private void layer(int l) {
+        norm(2 * l);
+        int hsp = m.paddedHeadSize();
+        int qh = core.qHeads().size();
+        int kvh = core.kvHeads().size();
+        if (kvh > 0) {
+            linear(l, LinearKind.Q, at.q, at.qStride, false);
+            linear(l, LinearKind.K, at.k, at.kvStride, false);
+            linear(l, LinearKind.V, at.v, at.kvStride, false);
+            Region rope = mem.region("rope", -1);
+            add(Ld.builder().target(Buffer.GLOBAL).buf(at.rope).mem(Mem.DDR).addr(rope.address()).param(Param.POS)
+                    .pstride(4 * hsp).len(4 * rows * hsp), Queue.LD, Res.NONE, r(Res.G_ROPE));
+            misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).b(at.rope)
+                    .bStride(hsp / 4).dst(at.q).dStride(at.qStride).seg(hsp / 16), r(Res.G_Q, Res.G_ROPE), r(Res.G_Q));
+            misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(kvh * hsp).a(at.k).aStride(at.kvStride).b(at.rope)
+                    .bStride(hsp / 4).dst(at.k).dStride(at.kvStride).seg(hsp / 16), r(Res.G_K, Res.G_ROPE), r(Res.G_K));
+            misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).dst(at.qq)
+                    .dStride(qh * hsp / 16).sdst(at.qScale).seg(hsp / 16), r(Res.G_Q), r(Res.A_QQ, Res.S_QQ));
+            for (int j = 0; j < kvh; j++) {
+                int h = core.kvHeads().start() + j;
+                storeKv(l, h, j, at.k, true);
+                storeKv(l, h, j, at.v, false);
+            }
+            for (int i = 0; i < qh; i++) {
+                attendHead(l, i);
+            }
+        }
+        sys();
+        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().nHeads() * hsp).a(at.att).aStride(at.attStride)
+                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_ATT), r(Res.A_ACT, Res.S_ACT));
+        linear(l, LinearKind.O, at.ys, at.ysStride, true);
+        sys();
+        misc(Misc.builder().op(MiscOp.ADD).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride).b(at.ys)
+                .bStride(at.ysStride).dst(at.x).dStride(at.xStride), r(Res.G_X, Res.G_YS), r(Res.G_X));
+        norm(2 * l + 1);
+        linear(l, LinearKind.W1, at.a1, at.ffnStride, false);
+        linear(l, LinearKind.W3, at.a3, at.ffnStride, false);
+        int ffnRows = core.ffnRowBlocks().size() * 16;
+        int ffnStart = core.ffnRowBlocks().start() * 16;
+        if (ffnRows > 0) {
+            misc(Misc.builder().op(MiscOp.SILU).rows(rows).n(ffnRows).a(at.a1).aStride(at.ffnStride).b(at.a3)
+                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), r(Res.G_A1, Res.G_A3),
+                    r(Res.G_H));
+        }
+        sys();
+        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().hiddenDim()).a(at.h).aStride(at.hStride)
+                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_H), r(Res.A_ACT, Res.S_ACT));
+        linear(l, LinearKind.W2, at.ys, at.ysStride, true);
+        sys();
+        misc(Misc.builder().op(MiscOp.ADD).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride).b(at.ys)
+                .bStride(at.ysStride).dst(at.x).dStride(at.xStride), r(Res.G_X, Res.G_YS), r(Res.G_X));
+    }
+
+    /** RMSNorm of X with norm row {@code index}, then the INT8 row quantization shared by the next linears. */
+    private void norm(int index) {
+        Region norms = mem.region("norms", core.core());
+        int dim16 = CompressedLinear.ceil16(m.config().dim());
+        add(Ld.builder().target(Buffer.GLOBAL).buf(at.normW).mem(Mem.HBM).channel(norms.channel())
+                .addr(norms.address() + 4L * index * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
+                r(Res.G_NORMW));
+        misc(Misc.builder().op(MiscOp.RMSNORM).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride)
+                .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps()),
+                r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
+        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().dim()).a(at.xn).aStride(at.xStride)
+                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_XN), r(Res.A_ACT, Res.S_ACT));
+    }
+
+    /** Quantizes KV head {@code h} (local j) of the rows with FP16 scales and stores it at positions pos.. */
+    private void storeKv(int l, int h, int j, int src, boolean key) {
+        int hsp = m.paddedHeadSize();
+        int aRes = (key ? Res.A_KQ : Res.A_VQ) + j;
+        int sRes = (key ? Res.S_KQ : Res.S_VQ) + j;
+        int aq = key ? at.kq : at.vq;
+        int sq = key ? at.kScale : at.vScale;
+        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(hsp).a(src + j * hsp / 4).aStride(at.kvStride)
+                .dst(aq + j * rows * hsp / 16).dStride(hsp / 16).sdst(sq + j * rows).fp16(true),
+                r(key ? Res.G_K : Res.G_V), r(aRes, sRes));
+        Region reg = mem.region((key ? "kv.k." : "kv.v.") + h, core.core());
+        Region sc = mem.region((key ? "kv.ks." : "kv.vs.") + h, core.core());
+        int cache = Res.kv(l, h, m.config().nKvHeads());
+        add(St.builder().src(Buffer.A).buf(aq + j * rows * hsp / 16).mem(Mem.HBM).channel(reg.channel())
+                .addr(reg.address() + (long) l * kvPositions * hsp).param(Param.POS).pstride(hsp).n(rows).len(hsp)
+                .stride(hsp), Queue.ST, r(aRes), r(cache));
+        add(St.builder().src(Buffer.SCALE).buf(sq + j * rows).mem(Mem.HBM).channel(sc.channel()).fp16(true)
+                .addr(sc.address() + 2L * l * kvPositions).param(Param.POS).pstride(2).n(rows).len(2).stride(2),
+                Queue.ST, r(sRes), r(cache));
+    }
+
+    /** Scores, softmax, V-scale fold, quantization and P.V of local query head i. */
+    private void attendHead(int l, int i) {
+        int hsp = m.paddedHeadSize();
+        int qHead = core.qHeads().start() + i;
+        int kvHead = qHead / m.config().kvMul();
+        int cache = Res.kv(l, kvHead, m.config().nKvHeads());
+        Region kr = mem.region("kv.k." + kvHead, core.core());
+        Region ksr = mem.region("kv.ks." + kvHead, core.core());
+        Region vr = mem.region("kv.v." + kvHead, core.core());
+        Region vsr = mem.region("kv.vs." + kvHead, core.core());
+        long kBase = kr.address() + (long) l * kvPositions * hsp;
+        long vBase = vr.address() + (long) l * kvPositions * hsp;
+        slot = 0;
+        for (int t0 = 0; t0 < ctx; t0 += at.kvTileRows) {
+            int n = Math.min(at.kvTileRows, ctx - t0);
+            int s = nextSlot();
+            add(Ld.builder().target(Buffer.B).buf(at.bSlot[s]).mem(Mem.HBM).channel(kr.channel())
+                    .addr(kBase + (long) t0 * hsp).len(n * hsp), Queue.LD, r(cache), r(Res.B0 + s));
+            add(Ld.builder().target(Buffer.SCALE).buf(at.wScale[s]).mem(Mem.HBM).channel(ksr.channel()).fp16(true)
+                    .addr(ksr.address() + 2L * ((long) l * kvPositions + t0)).len(2 * n), Queue.LD, r(cache),
+                    r(Res.W0 + s));
+            matrix(hsp / 16, 0, n, at.qq + i * hsp / 16, at.qStride * 4 / 16, at.bSlot[s], BLayout.ROW,
+                    at.s + t0 / 4, at.sStride, true, true, true, at.wScale[s], 1, 0, at.qScale + i,
+                    core.qHeads().size(), null, r(Res.A_QQ, Res.S_QQ, Res.B0 + s, Res.W0 + s), r(Res.G_S));
+        }
+        float inv = 1.0f / (float) Math.sqrt((float) m.config().headSize());
+        misc(Misc.builder().op(MiscOp.SCALE).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
+                .dStride(at.sStride).imm(inv), r(Res.G_S), r(Res.G_S));
+        misc(Misc.builder().op(MiscOp.SOFTMAX).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
+                .dStride(at.sStride).mask(prefill ? MaskMode.CAUSAL : MaskMode.CTX), r(Res.G_S), r(Res.G_S));
+        add(Ld.builder().target(Buffer.GLOBAL).buf(at.vs).mem(Mem.HBM).channel(vsr.channel()).fp16(true)
+                .addr(vsr.address() + 2L * l * kvPositions).len(2 * ctx), Queue.LD, r(cache), r(Res.G_VS));
+        misc(Misc.builder().op(MiscOp.MUL).rows(rows).n(ctx).a(at.s).aStride(at.sStride).b(at.vs).bStride(0)
+                .dst(at.s).dStride(at.sStride), r(Res.G_S, Res.G_VS), r(Res.G_S));
+        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.pq)
+                .dStride(at.pqStride).sdst(at.pScale), r(Res.G_S), r(Res.A_PQ, Res.S_PQ));
+        int tiles = (ctx + at.kvTileRows - 1) / at.kvTileRows;
+        for (int tile = 0; tile < tiles; tile++) {
+            int t0 = tile * at.kvTileRows;
+            int n = Math.min(at.kvTileRows, ctx - t0);
+            int s = nextSlot();
+            add(Ld.builder().target(Buffer.B).buf(at.bSlot[s]).mem(Mem.HBM).channel(vr.channel())
+                    .addr(vBase + (long) t0 * hsp).len(n * hsp), Queue.LD, r(cache), r(Res.B0 + s));
+            matrix(n / 16, t0 / 16, hsp, at.pq + t0 / 16, at.pqStride, at.bSlot[s], BLayout.COL,
+                    at.att + qHead * hsp / 4, at.attStride, tile == 0, tile == tiles - 1, false, 0, 0, 0,
+                    at.pScale, 1, null, r(Res.A_PQ, Res.S_PQ, Res.B0 + s), r(Res.G_ATT, Res.G_PSUM));
+        }
+    }
+
+    /**
+     * A linear layer over this core's rows: per row tile, per K tile (ascending), load values, indices, densities and
+     * the weight scales, then one MM/MV that carries the 16 partial sums to the next. The scales of a whole row tile
+     * are loaded once when they fit a scale slot, else per K tile (the groups the tile touches). Results land at
+     * {@code dst} (shared outputs at their global row, private ones at the core's local row).
+     */
+    private void linear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst) {
+        if (replay(l, kind.ordinal())) {
+            return;
+        }
+        recording = new LinearCache.Recorder();
+        slot = 0;
+        scaleSlot = 0;
+        emitLinear(l, kind, dst, dstStride, sharedDst);
+        cache.put(l, kind.ordinal(), recording.block());
+        recording = null;
+    }
+
+    private boolean replay(int l, int kind) {
+        LinearCache.Block b = cache.get(l, kind);
+        if (b == null) {
+            return false;
+        }
+        for (int i = 0; i < b.queues().length; i++) {
+            out.add(b.words().get(i), b.queues()[i], b.reads().get(i), b.writes().get(i));
+        }
+        return true;
+    }
+
+    private void emitLinear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst) {
+        LinearShape s = kind == LinearKind.CLASSIFIER ? m.classifier() : m.linear(l, kind);
+        List<RowTile> tiles = weights.rowTiles(l, kind, core.core());
+        if (tiles.isEmpty()) {
+            return;
+        }
+        int firstRow = tiles.get(0).rowBlock0() * 16;
+        int dstRes = switch (kind) {
+            case Q -> Res.G_Q;
+            case K -> Res.G_K;
+            case V -> Res.G_V;
+            case W1 -> Res.G_A1;
+            case W3 -> Res.G_A3;
+            case O, W2 -> Res.G_YS;
+            case CLASSIFIER -> throw new IllegalArgumentException("the classifier has its own path");
+        };
+        for (RowTile rt : tiles) {
+            int outRow = rt.rowBlock0() * 16 - (sharedDst ? 0 : firstRow);
+            rowTile(s, rt, dst + outRow / 4, dstStride, dstRes);
+        }
+    }
+
+    /** One row tile of a linear: its K tiles in ascending order into one output slice. */
+    private void rowTile(LinearShape s, RowTile rt, int outAddr, int outStride, int outRes) {
+        boolean wholeRowScales = (long) rt.rows() * s.groups() <= at.wScaleEntries;
+        int sc = -1;
+        int nk = rt.kTiles().size();
+        for (int j = 0; j < nk; j++) {
+            WeightTile wt = rt.kTiles().get(j);
+            int sl = nextSlot();
+            loadWeightTile(s, wt, sl);
+            int g0 = s.groups() == 1 ? 0 : wt.colBlock0() * 16 / s.groupSize();
+            int g1 = s.groups() == 1 ? 0 : ((wt.colBlock0() + wt.colBlocks()) * 16 - 1) / s.groupSize();
+            int wscale;
+            int wstride;
+            if (wholeRowScales) {
+                if (j == 0) {
+                    sc = nextScaleSlot();
+                    loadScales(s, rt, 0, s.groups(), sc);
+                }
+                wscale = at.wScale[sc] + g0;
+                wstride = s.groups();
+            } else {
+                sc = nextScaleSlot();
+                loadScales(s, rt, g0, g1 - g0 + 1, sc);
+                wscale = at.wScale[sc];
+                wstride = g1 - g0 + 1;
+            }
+            matrix(wt.colBlocks(), wt.colBlock0(), rt.rows(), at.act + wt.colBlock0(), at.actStride, at.bSlot[sl],
+                    BLayout.ROW, outAddr, outStride, j == 0, j == nk - 1, true, wscale, wstride,
+                    s.groups() == 1 ? 0 : s.groupSize() / 16, at.actScale, 1, wt,
+                    r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl),
+                    r(outRes, Res.G_PSUM));
+        }
+    }
+
+    private void loadScales(LinearShape s, RowTile rt, int g0, int count, int sc) {
+        Ld.Builder b = Ld.builder().target(Buffer.SCALE).buf(at.wScale[sc]).mem(Mem.HBM).channel(rt.channel())
+                .addr(rt.scalesAddress() + 2L * g0).fp16(true);
+        if (count == s.groups()) {
+            b.len(2 * count * rt.rows()); // whole rows are contiguous in HBM
+        } else {
+            b.len(2 * count).n0(rt.rows()).s0(2L * s.groups());
+        }
+        add(b, Queue.LD, Res.NONE, r(Res.W0 + sc));
+    }
+
+    private void loadWeightTile(LinearShape s, WeightTile wt, int sl) {
+        add(Ld.builder().target(Buffer.B).buf(at.bSlot[sl]).mem(Mem.HBM).channel(wt.channel())
+                .addr(wt.valuesAddress()).len((int) wt.valueBytes()).wbits(s.bits()), Queue.LD, Res.NONE,
+                r(Res.B0 + sl));
+        if (wt.sparse()) {
+            if (wt.positions() > 0) {
+                add(Ld.builder().target(Buffer.META).buf(at.meta[sl]).mem(Mem.HBM).channel(wt.channel())
+                        .addr(wt.positionsAddress()).len((int) wt.positionBytes()), Queue.LD, Res.NONE,
+                        r(Res.M0 + sl));
+            }
+            add(Ld.builder().target(Buffer.FSB).buf(at.fsb[sl]).mem(Mem.HBM).channel(wt.channel())
+                    .addr(wt.densitiesAddress()).len((int) wt.densityBytes()), Queue.LD, Res.NONE, r(Res.F0 + sl));
+        }
+    }
+
+    /** One MM (prefill) or MV (decode) tile. */
+    private void matrix(int k, int k0, int nRows, int a, int aStride, int b, BLayout layout, int outAddr,
+                        int outStride, boolean first, boolean last, boolean ws, int wscale, int wstride, int group,
+                        int ascale, int astride, WeightTile wt, int[] reads, int[] writes) {
+        boolean sparse = wt != null && wt.sparse();
+        if (!last) { // only the last K tile writes results (canonical encoding)
+            outAddr = 0;
+            outStride = 0;
+        }
+        if (prefill) {
+            Mm.Builder b2 = Mm.builder().m(rows).k(k).k0(k0).rows(nRows).a(a).aStride(aStride).b(b).bLayout(layout)
+                    .out(outAddr).outStride(outStride).first(first).last(last).psum(first && last ? 0 : at.psum).ws(ws)
+                    .wscale(wscale)
+                    .wstride(wstride).group(group).ascale(ascale).astride(astride);
+            if (sparse) {
+                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                        .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
+            }
+            add(b2, Queue.MM, reads, writes);
+        } else {
+            Mv.Builder b2 = Mv.builder().k(k).k0(k0).rows(nRows).a(a).b(b).bLayout(layout).out(outAddr).first(first)
+                    .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
+                    .ascale(ascale);
+            if (sparse) {
+                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                        .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
+            }
+            add(b2, Queue.MV, reads, writes);
+        }
+    }
+
+    private int slot(int bAddr) {
+        return bAddr == at.bSlot[0] ? 0 : 1;
+    }
+
+    private void classifier() {
+        List<RowTile> tiles = weights.rowTiles(-1, LinearKind.CLASSIFIER, core.core());
+        Region logits = mem.region("logits", -1);
+        int vocab = m.config().vocabSize();
+        logSlot = 0;
+        for (int i = 0; i < tiles.size(); i++) {
+            RowTile rt = tiles.get(i);
+            int ls = logSlot;
+            logSlot ^= 1;
+            int tileRows = rt.rows();
+            // each row tile is cached on its own (key -2 - i): the logits stores after it depend on the row count
+            if (!replay(-2 - i, LinearKind.CLASSIFIER.ordinal())) {
+                recording = new LinearCache.Recorder();
+                slot = 0;
+                scaleSlot = 0;
+                rowTile(m.classifier(), rt, at.log[ls], tileRows / 4, Res.G_LOG0 + ls);
+                cache.put(-2 - i, LinearKind.CLASSIFIER.ordinal(), recording.block());
+                recording = null;
+            }
+            int r0 = rt.rowBlock0() * 16;
+            int real = Math.min(tileRows, vocab - r0);
+            if (real == tileRows) {
+                add(St.builder().src(Buffer.GLOBAL).buf(at.log[ls]).mem(Mem.HBM).channel(logits.channel())
+                        .addr(logits.address() + 4L * r0).n(rows).len(4 * real).stride(4L * vocab), Queue.ST,
+                        r(Res.G_LOG0 + ls), r(Res.H_LOGITS));
+            } else if (real > 0) {
+                for (int row = 0; row < rows; row++) { // a partial last tile: one row at a time
+                    add(St.builder().src(Buffer.GLOBAL).buf(at.log[ls] + row * tileRows / 4).mem(Mem.HBM)
+                            .channel(logits.channel()).addr(logits.address() + 4L * ((long) row * vocab + r0))
+                            .len(4 * real), Queue.ST, r(Res.G_LOG0 + ls), r(Res.H_LOGITS));
+                }
+            }
+        }
+    }
+
+    private void sys() {
+        int i = add(Sys.builder().op(SysOp.BARRIER), Queue.SYS, Res.SHARED, Res.SHARED);
+        out.dependOnAll(i);
+    }
+
+    private int nextScaleSlot() {
+        int s = scaleSlot;
+        scaleSlot ^= 1;
+        return s;
+    }
+
+    private int nextSlot() {
+        int s = slot;
+        slot ^= 1;
+        return s;
+    }
+
+    private void misc(Misc.Builder b, int[] reads, int[] writes) {
+        add(b, Queue.MISC, reads, writes);
+    }
+
+    private int add(InstructionBuilder<?, ?> b, Queue q, int[] reads, int[] writes) {
+        int[] words = Isa.encode(b.build());
+        if (recording != null) {
+            recording.add(words, q.ordinal(), reads, writes);
+        }
+        return out.add(words, q.ordinal(), reads, writes);
+    }
+
+    /** The on-chip addresses of one launch (lines for A/B/GLOBAL/META/FSB, entries for SCALE). */
+    static final class Layout {
+        final int x;
+        final int xStride;
+        final int xn;
+        final int normW;
+        final int q;
+        final int qStride;
+        final int k;
+        final int v;
+        final int kvStride;
+        final int rope;
+        final int s;
+        final int sStride;
+        final int vs;
+        final int att;
+        final int attStride;
+        final int h;
+        final int hStride;
+        final int ys;
+        final int ysStride;
+        final int a1;
+        final int a3;
+        final int ffnStride;
+        final int psum;
+        final int[] log = new int[2];
+        final int act;
+        final int actStride;
+        final int qq;
+        final int kq;
+        final int vq;
+        final int pq;
+        final int pqStride;
+        final int[] bSlot = new int[2];
+        final int[] meta = new int[2];
+        final int[] fsb = new int[2];
+        final int[] wScale = new int[2];
+        final int actScale;
+        final int qScale;
+        final int kScale;
+        final int vScale;
+        final int pScale;
+        final int kvTileRows;
+        final long wScaleEntries;
+
+        /** {@code strict}: fail when a buffer overflows; off only to count the baseline's instructions. */
+        Layout(ModelShape m, HardwareConfig hw, CorePlan core, Tiling t, int rows, int ctx, boolean strict) {
+            int hsp = m.paddedHeadSize();
+            int dim16 = CompressedLinear.ceil16(m.config().dim());
+            int hidden16 = CompressedLinear.ceil16(m.config().hiddenDim());
+            int qRows = m.config().nHeads() * hsp;
+            int qh = core.qHeads().size();
+            int kvh = core.kvHeads().size();
+            int ffn = core.ffnRowBlocks().size() * 16;
+            int ctx16 = CompressedLinear.ceil16(ctx);
+            OnChip shared = OnChip.globalShared(hw).strict(strict);
+            att = shared.alloc("ATT", (long) rows * qRows / 4);
+            attStride = qRows / 4;
+            h = shared.alloc("H", (long) rows * hidden16 / 4);
+            hStride = hidden16 / 4;
+            int ysRows = Math.max(dim16, 16);
+            ys = shared.alloc("YS", (long) rows * ysRows / 4);
+            ysStride = ysRows / 4;
+            OnChip g = OnChip.globalPrivate(hw).strict(strict);
+            xStride = dim16 / 4;
+            x = g.alloc("X", (long) rows * xStride);
+            xn = g.alloc("XN", (long) rows * xStride);
+            normW = g.alloc("NORMW", xStride);
+            qStride = qh * hsp / 4;
+            q = g.alloc("Q", (long) rows * qStride);
+            kvStride = kvh * hsp / 4;
+            k = g.alloc("K", (long) rows * kvStride);
+            v = g.alloc("V", (long) rows * kvStride);
+            rope = g.alloc("ROPE", (long) rows * hsp / 4);
+            ffnStride = ffn / 4;
+            a1 = g.alloc("A1", (long) rows * ffnStride);
+            a3 = g.alloc("A3", (long) rows * ffnStride);
+            psum = g.alloc("PSUM", (long) io.flightllm.arch.isa.Isa.PSUM_LINES * rows * Math.max(t.rows(), hsp));
+            log[0] = g.alloc("LOG0", (long) rows * t.rows() / 4);
+            log[1] = g.alloc("LOG1", (long) rows * t.rows() / 4);
+            // context-dependent areas last, so every other address is the same in every length bucket
+            sStride = ctx16 / 4;
+            s = g.alloc("S", kvh == 0 ? 0 : (long) rows * sStride);
+            vs = g.alloc("VS", kvh == 0 ? 0 : ctx16 / 4);
+            OnChip a = OnChip.of(Buffer.A, hw).strict(strict);
+            actStride = Math.max(Math.max(dim16, qRows), hidden16) / 16;
+            act = a.alloc("ACT", (long) rows * actStride);
+            qq = a.alloc("QQ", (long) rows * qh * hsp / 16);
+            kq = a.alloc("KQ", (long) kvh * rows * hsp / 16);
+            vq = a.alloc("VQ", (long) kvh * rows * hsp / 16);
+            pqStride = ctx16 / 16;
+            pq = a.alloc("PQ", kvh == 0 ? 0 : (long) rows * pqStride);
+            OnChip b = OnChip.of(Buffer.B, hw).strict(strict);
+            long slotLines = (long) t.rows() * t.cols() / 16;
+            bSlot[0] = b.alloc("B0", slotLines);
+            bSlot[1] = b.alloc("B1", slotLines);
+            kvTileRows = kvTileRows(t, hsp);
+            OnChip meta2 = OnChip.of(Buffer.META, hw).strict(strict);
+            long metaLines = ((long) t.rows() * t.cols() / 4 + 15) / 16;
+            meta[0] = meta2.alloc("META0", metaLines);
+            meta[1] = meta2.alloc("META1", metaLines);
+            OnChip fsb2 = OnChip.of(Buffer.FSB, hw).strict(strict);
+            long fsbLines = ((long) t.rowBlocks() * t.colBlocks() + 15) / 16;
+            fsb[0] = fsb2.alloc("FSB0", fsbLines);
+            fsb[1] = fsb2.alloc("FSB1", fsbLines);
+            OnChip sc = OnChip.of(Buffer.SCALE, hw).strict(strict);
+            int groupsPerTile = t.cols() / 16 + 1;
+            long small = (long) rows * (1 + qh + 2L * kvh) + rows;
+            long free = hw.buffers().scaleBytes() / Buffer.SCALE.unitBytes() - small;
+            // each slot holds at least one K tile's groups or one K tile of key scales; more when it fits
+            wScaleEntries = Math.max(Math.max((long) t.rows() * groupsPerTile, kvTileRows), free / 2);
+            wScale[0] = sc.alloc("WSCALE0", wScaleEntries);
+            wScale[1] = sc.alloc("WSCALE1", wScaleEntries);
+            actScale = sc.alloc("ACTSCALE", rows);
+            qScale = sc.alloc("QSCALE", (long) rows * qh);
+            kScale = sc.alloc("KSCALE", (long) rows * kvh);
+            vScale = sc.alloc("VSCALE", (long) rows * kvh);
+            pScale = sc.alloc("PSCALE", rows);
+        }
+    }
+}

@@ -107,76 +107,8 @@ final class ChainGenerator {
 
         boolean[] sideLive = new boolean[d];
         for (int i = 0; i < d; i++) {
-            v.blank();
-            v.line("    // ---- slice %d%s", i, i % plan.groupSize() == 0 ? " (first of DSP group " + i / plan.groupSize() + ")" : "");
-            if (sparse) {
-                String pos = "r_idx[" + (i * ib + ib - 1) + ":" + (i * ib) + "]";
-                v.line("    // sparse MUX: the activation(s) at this slice's 4-bit position");
-                v.line("    wire [7:0] m0_%d = blk0[%s];", i, pos);
-                v.line("    wire [7:0] m1_%d = r_mm ? blk1[%s] : 8'd0;", i, pos);
-            } else {
-                int at = (i % Sparsity.BLOCK) * 8;
-                v.line("    wire [7:0] m0_%d = r_a0[%d:%d];", i, at + 7, at);
-                v.line("    wire [7:0] m1_%d = r_mm ? r_a1[%d:%d] : 8'd0;", i, at + 7, at);
-            }
-            v.line("    wire [23:0] op_%d = {r_w[%d:%d], m1_%d, m0_%d};", i, i * 8 + 7, i * 8, i, i);
-            if (i == 0) {
-                v.line("    wire [23:0] sk_0 = op_0;");
-            } else {
-                v.line("    // skew: this slice works %d cycle(s) after the input registers", i);
-                shiftRegister(v, "sr_" + i, 24, i, "op_" + i);
-                v.line("    wire [23:0] sk_%d = sr_%d_%d;", i, i, i);
-            }
-            v.line("    wire signed [7:0] w_%d = sk_%d[23:16];", i, i);
-            v.line("    wire [7:0] b1_%d = sk_%d[15:8];", i, i);
-            v.line("    wire [7:0] b0_%d = sk_%d[7:0];", i, i);
-            v.line("    // INT8 packing (pre-adder): a1 * 2^18 + a0 in the 27-bit multiplier port");
-            v.line("    wire signed [%d:0] pk_%d = {b1_%d[7], b1_%d, %d'd0} + {{%d{b0_%d[7]}}, b0_%d};",
-                    Dsp48e2.MULT_A_BITS - 1, i, i, i, LANE, Dsp48e2.MULT_A_BITS - 8, i, i);
-            v.line("    reg signed [%d:0] p_%d;", P - 1, i);
-            if (i == 0) {
-                v.line("    always @(posedge clk) p_0 <= pk_0 * w_0;");
-                sideLive[0] = false;
-            } else {
-                Link link = link(plan, i - 1);
-                String z;
-                if (link.cut.equals("1'b1")) {
-                    z = P + "'sd0";
-                } else {
-                    if (!link.cut.equals("1'b0")) {
-                        v.line("    wire cut_%d = %s; // reduction node after slice %d ends a sub-chain", i, link.cut, i - 1);
-                    }
-                    if (!link.adj.equals("1'b0")) {
-                        v.line("    wire adj_%d = %s; // overflow adjust after slice %d", i, link.adj, i - 1);
-                    }
-                    String rest = link.adj.equals("1'b1") ? "{h_" + (i - 1) + ", " + LANE + "'d0}"
-                            : link.adj.equals("1'b0") ? "p_" + (i - 1)
-                            : "adj_" + i + " ? {h_" + (i - 1) + ", " + LANE + "'d0} : p_" + (i - 1);
-                    z = link.cut.equals("1'b0") ? rest : "cut_" + i + " ? " + P + "'sd0 : " + rest;
-                }
-                v.line("    wire signed [%d:0] z_%d = %s;", P - 1, i, z);
-                v.line("    always @(posedge clk) p_%d <= z_%d + pk_%d * w_%d;", i, i, i, i);
-                // Side sum of adjusted low lanes, paired with p_i.
-                boolean adjPossible = !link.adj.equals("1'b0") && !link.cut.equals("1'b1");
-                boolean carried = sideLive[i - 1] && !link.cut.equals("1'b1");
-                sideLive[i] = adjPossible || carried;
-                if (sideLive[i]) {
-                    String prev = sideLive[i - 1] ? "s_" + (i - 1) : ow + "'sd0";
-                    String add = sideLive[i - 1] ? "s_" + (i - 1) + " + l_" + (i - 1) : "l_" + (i - 1);
-                    String next = link.adj.equals("1'b1") ? add
-                            : link.adj.equals("1'b0") ? prev : "adj_" + i + " ? " + add + " : " + prev;
-                    if (!link.cut.equals("1'b0")) {
-                        next = "cut_" + i + " ? " + ow + "'sd0 : " + next;
-                    }
-                    v.line("    reg signed [%d:0] s_%d; // side sum of low lanes moved out by overflow adjusts", ow - 1, i);
-                    v.line("    always @(posedge clk) s_%d <= %s;", i, next);
-                }
-            }
-            v.line("    // lanes: high with the low-product correction (+ bit %d), low sign-extended", LANE - 1);
-            v.line("    wire signed [%d:0] h_%d = p_%d[%d:%d] + {%d'd0, p_%d[%d]};", HI - 1, i, i, P - 1, LANE, HI - 1, i, LANE - 1);
-            v.line("    wire signed [%d:0] l_%d = {{%d{p_%d[%d]}}, p_%d[%d:0]};", ow - 1, i, ow - LANE, i, LANE - 1, i, LANE - 1);
+            slice(v, plan, i, sideLive);
         }
-
         v.blank();
         v.line("    // ---- output ports: reduction node outputs, delayed to the chain end");
         int word = 2 * ow + 1;
@@ -233,6 +165,85 @@ final class ChainGenerator {
         v.line("    output %s [%d:0] out_port_valid,", kind, rows * k - 1);
         v.line("    output %s [%d:0] out_lo,", kind, rows * k * ow - 1);
         v.line("    output %s [%d:0] out_hi", kind, rows * k * ow - 1);
+    }
+
+    /**
+     * Slice {@code i}: its MUX, skew register, packing, P register with the cascade input chosen by the reduction
+     * node after slice i - 1, the side sum where an overflow adjust can have fed it ({@code sideLive}, filled in
+     * slice order), and its lane wires.
+     */
+    private static void slice(Verilog v, ChainPlan plan, int i, boolean[] sideLive) {
+        int ow = plan.outBits();
+        int ib = Dsp48e2.INDEX_BITS;
+        boolean sparse = plan.sparse();
+        v.blank();
+        v.line("    // ---- slice %d%s", i, i % plan.groupSize() == 0 ? " (first of DSP group " + i / plan.groupSize() + ")" : "");
+        if (sparse) {
+            String pos = "r_idx[" + (i * ib + ib - 1) + ":" + (i * ib) + "]";
+            v.line("    // sparse MUX: the activation(s) at this slice's 4-bit position");
+            v.line("    wire [7:0] m0_%d = blk0[%s];", i, pos);
+            v.line("    wire [7:0] m1_%d = r_mm ? blk1[%s] : 8'd0;", i, pos);
+        } else {
+            int at = (i % Sparsity.BLOCK) * 8;
+            v.line("    wire [7:0] m0_%d = r_a0[%d:%d];", i, at + 7, at);
+            v.line("    wire [7:0] m1_%d = r_mm ? r_a1[%d:%d] : 8'd0;", i, at + 7, at);
+        }
+        v.line("    wire [23:0] op_%d = {r_w[%d:%d], m1_%d, m0_%d};", i, i * 8 + 7, i * 8, i, i);
+        if (i == 0) {
+            v.line("    wire [23:0] sk_0 = op_0;");
+        } else {
+            v.line("    // skew: this slice works %d cycle(s) after the input registers", i);
+            shiftRegister(v, "sr_" + i, 24, i, "op_" + i);
+            v.line("    wire [23:0] sk_%d = sr_%d_%d;", i, i, i);
+        }
+        v.line("    wire signed [7:0] w_%d = sk_%d[23:16];", i, i);
+        v.line("    wire [7:0] b1_%d = sk_%d[15:8];", i, i);
+        v.line("    wire [7:0] b0_%d = sk_%d[7:0];", i, i);
+        v.line("    // INT8 packing (pre-adder): a1 * 2^18 + a0 in the 27-bit multiplier port");
+        v.line("    wire signed [%d:0] pk_%d = {b1_%d[7], b1_%d, %d'd0} + {{%d{b0_%d[7]}}, b0_%d};",
+                Dsp48e2.MULT_A_BITS - 1, i, i, i, LANE, Dsp48e2.MULT_A_BITS - 8, i, i);
+        v.line("    reg signed [%d:0] p_%d;", P - 1, i);
+        if (i == 0) {
+            v.line("    always @(posedge clk) p_0 <= pk_0 * w_0;");
+            sideLive[0] = false;
+        } else {
+            Link link = link(plan, i - 1);
+            String z;
+            if (link.cut.equals("1'b1")) {
+                z = P + "'sd0";
+            } else {
+                if (!link.cut.equals("1'b0")) {
+                    v.line("    wire cut_%d = %s; // reduction node after slice %d ends a sub-chain", i, link.cut, i - 1);
+                }
+                if (!link.adj.equals("1'b0")) {
+                    v.line("    wire adj_%d = %s; // overflow adjust after slice %d", i, link.adj, i - 1);
+                }
+                String rest = link.adj.equals("1'b1") ? "{h_" + (i - 1) + ", " + LANE + "'d0}"
+                        : link.adj.equals("1'b0") ? "p_" + (i - 1)
+                        : "adj_" + i + " ? {h_" + (i - 1) + ", " + LANE + "'d0} : p_" + (i - 1);
+                z = link.cut.equals("1'b0") ? rest : "cut_" + i + " ? " + P + "'sd0 : " + rest;
+            }
+            v.line("    wire signed [%d:0] z_%d = %s;", P - 1, i, z);
+            v.line("    always @(posedge clk) p_%d <= z_%d + pk_%d * w_%d;", i, i, i, i);
+            // Side sum of adjusted low lanes, paired with p_i.
+            boolean adjPossible = !link.adj.equals("1'b0") && !link.cut.equals("1'b1");
+            boolean carried = sideLive[i - 1] && !link.cut.equals("1'b1");
+            sideLive[i] = adjPossible || carried;
+            if (sideLive[i]) {
+                String prev = sideLive[i - 1] ? "s_" + (i - 1) : ow + "'sd0";
+                String add = sideLive[i - 1] ? "s_" + (i - 1) + " + l_" + (i - 1) : "l_" + (i - 1);
+                String next = link.adj.equals("1'b1") ? add
+                        : link.adj.equals("1'b0") ? prev : "adj_" + i + " ? " + add + " : " + prev;
+                if (!link.cut.equals("1'b0")) {
+                    next = "cut_" + i + " ? " + ow + "'sd0 : " + next;
+                }
+                v.line("    reg signed [%d:0] s_%d; // side sum of low lanes moved out by overflow adjusts", ow - 1, i);
+                v.line("    always @(posedge clk) s_%d <= %s;", i, next);
+            }
+        }
+        v.line("    // lanes: high with the low-product correction (+ bit %d), low sign-extended", LANE - 1);
+        v.line("    wire signed [%d:0] h_%d = p_%d[%d:%d] + {%d'd0, p_%d[%d]};", HI - 1, i, i, P - 1, LANE, HI - 1, i, LANE - 1);
+        v.line("    wire signed [%d:0] l_%d = {{%d{p_%d[%d]}}, p_%d[%d:0]};", ow - 1, i, ow - LANE, i, LANE - 1, i, LANE - 1);
     }
 
     /** {@code depth} registers name_1 .. name_depth, each {@code width} bits, shifting {@code input} one per cycle. */

@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Generations over one loaded model: a fixed set of worker threads, each with its own executor ({@link Forward}: KV
@@ -61,22 +62,29 @@ public final class Engine implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private final java.util.Set<Handle> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** Workers over {@code backend}'s shared weights, each with its own {@link Backend#forward executor}. */
     public Engine(Backend backend, Tokenizer tokenizer, Config config) {
-        this.model = backend.config();
+        if (backend instanceof Backend.Reference) {
+            Backend.checkContextFits(backend.config(), Math.min(config.contextLength(), backend.config().seqLen()),
+                    config.workers());
+        }
+        this(backend.config(), tokenizer, backend::forward, config);
+    }
+
+    /** Workers over executors made by {@code executors} (given the context length); tests slow them down. */
+    public Engine(ModelConfig model, Tokenizer tokenizer, IntFunction<Forward> executors, Config config) {
+        this.model = model;
         this.tokenizer = tokenizer;
         this.contextLength = Math.min(config.contextLength(), model.seqLen());
-        if (backend instanceof Backend.Reference) {
-            Backend.checkContextFits(model, contextLength, config.workers());
-        }
         this.idle = new ArrayBlockingQueue<>(config.workers());
         try {
             for (int i = 0; i < config.workers(); i++) {
-                Forward f = backend.forward(contextLength);
-                executors.add(f);
+                Forward f = executors.apply(contextLength);
+                this.executors.add(f);
                 idle.add(f);
             }
         } catch (RuntimeException e) {
-            executors.forEach(Forward::close);
+            this.executors.forEach(Forward::close);
             throw e;
         }
         AtomicInteger n = new AtomicInteger();

@@ -159,6 +159,7 @@ final class ApiHandler extends Handler.Abstract {
             throws InterruptedException {
         Engine.Handle h = submit(g, text -> { });
         request.addFailureListener(t -> h.cancel());
+        DisconnectProbe probe = DisconnectProbe.watch(request, h::cancel);
         Completion c;
         try {
             c = h.result().get();
@@ -167,6 +168,10 @@ final class ApiHandler extends Handler.Abstract {
         } catch (InterruptedException e) {
             h.cancel();
             throw e;
+        } finally {
+            if (probe.disarm()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
         }
         account(c);
         return switch (c.finishReason()) {

@@ -25,18 +25,22 @@ final class RequestBody {
     }
 
     /** The body bytes; 413 when the declared or actual length exceeds {@code limit}. */
-    static byte[] read(Request request, long limit) throws IOException {
+    static byte[] read(Request request, long limit) {
         long declared = request.getLength();
         if (declared > limit) {
             throw tooLarge(declared + " bytes", limit);
         }
+        byte[] bytes;
         try (InputStream in = Request.asInputStream(request)) {
-            byte[] bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-            if (bytes.length > limit) {
-                throw tooLarge("more than " + limit + " bytes", limit);
-            }
-            return bytes;
+            bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+        } catch (IOException e) {
+            throw new ApiException(400, "invalid_request_error", null, "incomplete_body", "the request body could "
+                    + "not be read: " + e.getMessage());
         }
+        if (bytes.length > limit) {
+            throw tooLarge("more than " + limit + " bytes", limit);
+        }
+        return bytes;
     }
 
     private static ApiException tooLarge(String size, long limit) {

@@ -20,8 +20,10 @@ public final class OpenAiServer implements AutoCloseable {
 
     public OpenAiServer(Engine engine, ChatTemplate template, ServerConfig config) {
         this.engine = engine;
-        // min 4, max 16 platform threads; idle ones above the minimum end after 5 s
-        QueuedThreadPool threads = new QueuedThreadPool(16, 4, 5_000);
+        // 4 to 16 platform threads for selecting and short non-blocking tasks; after a burst every idle thread above
+        // the minimum ends within 2 s (Jetty evicts one per idle period unless told otherwise)
+        QueuedThreadPool threads = new QueuedThreadPool(16, 4, 2_000);
+        threads.setMaxEvictCount(16);
         threads.setName("flightllm-http");
         threads.setVirtualThreadsExecutor(Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("flightllm-request-", 0).factory()));

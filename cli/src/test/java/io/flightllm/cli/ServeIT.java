@@ -266,7 +266,8 @@ class ServeIT {
                             + " in %.2f s: %d ok, %d x 429, %d x 503, %d wrong; %.1f requests/s (ok), latency p50 %.1f"
                             + " ms p99 %.1f ms, %.0f generated tokens/s; /health %d probes, max %d ms, %d failures;"
                             + " server threads %d before, %d after",
-                    extra.isEmpty() ? "" : " (" + extra + ")", CLIENTS, REQUESTS_PER_CLIENT, MAX_TOKENS, seconds, ok.get(), refused429.get(), refused503.get(),
+                    extra.isEmpty() ? "" : " (" + extra + ")", CLIENTS, REQUESTS_PER_CLIENT, MAX_TOKENS, seconds,
+                    ok.get(), refused429.get(), refused503.get(),
                     wrong.size(), ok.get() / seconds, p50, p99, tokens.get() / seconds, healthMillis.size(), healthMax,
                     healthFailures.get(), baseline, after);
             System.out.println(report);

@@ -164,35 +164,17 @@ public sealed interface Backend extends AutoCloseable {
     }
 
     /** A reference executor that closes its kernels (and their threads) with it. */
-    record KernelOwner(Forward f, MatVec mv) implements Forward {
-        @Override
-        public ModelConfig config() {
-            return f.config();
-        }
+    final class KernelOwner extends DelegatingForward {
+        private final MatVec mv;
 
-        @Override
-        public int contextLength() {
-            return f.contextLength();
-        }
-
-        @Override
-        public float[] forward(int token, int pos) {
-            return f.forward(token, pos);
-        }
-
-        @Override
-        public float[] prefill(int[] tokens, int startPos, int count, boolean wantLogits) {
-            return f.prefill(tokens, startPos, count, wantLogits);
-        }
-
-        @Override
-        public String name() {
-            return f.name();
+        KernelOwner(Forward f, MatVec mv) {
+            super(f);
+            this.mv = mv;
         }
 
         @Override
         public void close() {
-            f.close();
+            super.close();
             mv.close();
         }
     }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flightllm", mixinStandardHelpOptions = true, version = "flightllm 0.1.0",
         description = "FlightLLM-J: LLaMA-family inference, compression and FPGA accelerator flow.",
         subcommands = {RunCommand.class, CompressCommand.class, EvalCommand.class, InspectCommand.class,
-                BenchCommand.class, ServeCommand.class,
+                BenchCommand.class, CompileCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code of errors in inputs (files, prompts, option values). */
@@ -79,7 +79,10 @@ public final class Main {
     }
 
     static String describe(Throwable ex) {
-        if (ex instanceof ModelFormatException || ex instanceof InputException) {
+        if (ex instanceof ModelFormatException || ex instanceof InputException
+                || ex instanceof io.flightllm.compiler.CompileException
+                || ex instanceof io.flightllm.arch.hw.HardwareConfigException
+                || ex instanceof io.flightllm.arch.container.ContainerFormatException) {
             return ex.getMessage();
         }
         if (ex instanceof UncheckedIOException u) {

@@ -30,7 +30,8 @@ public final class Kernels {
             case "vector" -> new VectorMatVec(t);
             case "exact" -> new ExactVectorMatVec(t, true);
             case "exact-transposed" -> new ExactVectorMatVec(t, false);
-            default -> throw new InputException("--kernels is '" + kernels + "'; expected one of " + NAMES);
+            default -> throw new InputException("--kernels is '" + kernels
+                    + "'; expected golden, exact, exact-transposed or vector");
         };
     }
 }

@@ -86,10 +86,11 @@ public final class Isa {
         Object[] values = f.values(inst);
         checkValues(f, values);
         java.util.Arrays.fill(words, at, at + f.words(), 0);
-        for (Field field : f.fields()) {
-            int i = field.component() == null ? -1 : f.componentIndex(field.component());
-            long raw = i < 0 ? field.domain().raw(null) : field.domain().raw(values[i]);
-            field.deposit(words, at, raw);
+        List<Field> fs = f.fields();
+        for (int j = 0; j < fs.size(); j++) {
+            Field field = fs.get(j);
+            int i = f.valueIndexOfField(j);
+            field.deposit(words, at, field.domain().raw(i < 0 ? null : values[i]));
         }
         return f.words();
     }
@@ -138,14 +139,17 @@ public final class Isa {
                     + " words, the stream ends after " + (words.length - at));
         }
         Object[] values = new Object[f.valuedFields().size()];
-        for (Field field : f.fields()) {
+        List<Field> fs = f.fields();
+        for (int j = 0; j < fs.size(); j++) {
+            Field field = fs.get(j);
             long raw = field.extract(words, at);
             if (!field.domain().accepts(raw)) {
                 throw new InstructionException(where + ": field " + field.name() + " " + field.bitsText() + " = "
                         + raw + " is not allowed (allowed: " + field.domain().allowed() + ")");
             }
-            if (field.component() != null) {
-                values[f.componentIndex(field.component())] = field.domain().value(raw);
+            int i = f.valueIndexOfField(j);
+            if (i >= 0) {
+                values[i] = field.domain().value(raw);
             }
         }
         return f.create(values);

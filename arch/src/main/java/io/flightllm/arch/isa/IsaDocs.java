@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -32,7 +34,9 @@ public final class IsaDocs {
             b.append("\n### ").append(f.mnemonic()).append(" (").append(f.words()).append(f.words() == 1 ? " word" : " words")
                     .append(", record `").append(f.type().getSimpleName()).append("`)\n\n");
             b.append("| field | bits | allowed values | meaning |\n|---|---|---|---|\n");
-            for (Field field : f.fields()) {
+            List<Field> byBits = f.fields().stream().sorted(Comparator.comparingInt((Field x) -> x.slices().getFirst()
+                    .word()).thenComparing(x -> -x.slices().getFirst().hi())).toList();
+            for (Field field : byBits) {
                 b.append("| ").append(field.component() == null ? field.name() : "`" + field.name() + "`")
                         .append(" | ").append(field.bitsText()).append(" | ").append(cell(field.domain().allowed()))
                         .append(" | ").append(cell(field.doc())).append(" |\n");

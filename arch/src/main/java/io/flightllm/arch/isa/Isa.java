@@ -12,6 +12,11 @@ public final class Isa {
     public static final int PSUM_BYTES = 80;
     /** {@link #PSUM_BYTES} in GLOBAL lines. */
     public static final int PSUM_LINES = PSUM_BYTES / 16;
+    /**
+     * Capacity of every token counter (DESIGN.md "The timing model": a release blocks while its counter holds this
+     * many tokens). Part of the ISA's token semantics, shared by the checker, the simulator and the timing model.
+     */
+    public static final int TOKEN_DEPTH = 8;
     /** sum16's lanes (docs/numerics.md): the output stage keeps this many FP32 partials per row. */
     public static final int LANES = 16;
 

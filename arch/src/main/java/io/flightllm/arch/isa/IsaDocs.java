@@ -47,10 +47,9 @@ public final class IsaDocs {
             b.append("| ").append(buf.name()).append(" | ").append(buf.unitBytes()).append(" bytes | ")
                     .append(cell(buf.content())).append(" |\n");
         }
-        b.append("\n### MISC operations\n\n| op | code | passes | reads besides a | result |\n|---|---|---|---|---|\n");
+        b.append("\n### MISC operations\n\n| op | code | reads besides a | result |\n|---|---|---|---|\n");
         for (MiscOp op : MiscOp.values()) {
             b.append("| ").append(op.name().toLowerCase(Locale.ROOT)).append(" | ").append(op.ordinal()).append(" | ")
-                    .append(op.passes()).append(" | ")
                     .append(op.uses().isEmpty() ? "-" : String.join(", ", op.uses().stream().sorted().toList()))
                     .append(" | ").append(cell(op.semantics())).append(" |\n");
         }

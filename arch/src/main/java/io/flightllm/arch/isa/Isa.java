@@ -51,16 +51,20 @@ public final class Isa {
     static void checkValues(Format f, Object[] values) {
         List<Field> fs = f.valuedFields();
         for (int i = 0; i < values.length; i++) {
-            Field field = fs.get(i);
-            if (values[i] == null) {
-                throw new InstructionException(f.mnemonic() + " field " + field.name() + " is not set");
-            }
-            try {
-                field.domain().raw(values[i]);
-            } catch (IllegalArgumentException | ClassCastException e) {
-                throw new InstructionException(f.mnemonic() + " field " + field.name() + " = " + values[i] + ": "
-                        + e.getMessage());
-            }
+            rawOf(f, fs.get(i), values[i]);
+        }
+    }
+
+    /** The raw bits of a valued field's value; throws {@link InstructionException} naming the field. */
+    private static long rawOf(Format f, Field field, Object value) {
+        if (value == null) {
+            throw new InstructionException(f.mnemonic() + " field " + field.name() + " is not set");
+        }
+        try {
+            return field.domain().raw(value);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new InstructionException(f.mnemonic() + " field " + field.name() + " = " + value + ": "
+                    + e.getMessage());
         }
     }
 
@@ -89,14 +93,14 @@ public final class Isa {
     public static int encodeInto(Instruction inst, int[] words, int at) {
         Format f = format(inst.queue());
         Object[] values = f.values(inst);
-        checkValues(f, values);
-        java.util.Arrays.fill(words, at, at + f.words(), 0);
+        int[] w = new int[f.words()];
         List<Field> fs = f.fields();
         for (int j = 0; j < fs.size(); j++) {
             Field field = fs.get(j);
             int i = f.valueIndexOfField(j);
-            field.deposit(words, at, field.domain().raw(i < 0 ? null : values[i]));
+            field.deposit(w, 0, i < 0 ? field.domain().raw(null) : rawOf(f, field, values[i]));
         }
+        System.arraycopy(w, 0, words, at, w.length);
         return f.words();
     }
 

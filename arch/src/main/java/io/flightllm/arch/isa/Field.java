@@ -73,8 +73,4 @@ public record Field(String name, String component, List<Slice> slices, Domain do
     public String bitsText() {
         return slices.stream().map(Slice::toString).collect(Collectors.joining(" + "));
     }
-
-    public boolean reserved() {
-        return domain instanceof Domain.Zero;
-    }
 }

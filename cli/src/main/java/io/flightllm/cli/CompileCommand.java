@@ -66,8 +66,8 @@ final class CompileCommand implements Callable<Integer> {
             description = "context granularity of the prefill programs (default 128)")
     int prefillBucket;
 
-    @Option(names = "--decode-bucket", paramLabel = "N", defaultValue = "16",
-            description = "context granularity of the decode-step programs (default 16)")
+    @Option(names = "--decode-bucket", paramLabel = "N", defaultValue = "32",
+            description = "context granularity of the decode-step programs, a multiple of 16 (default 32)")
     int decodeBucket;
 
     @Option(names = "--shapes-only", description = "emit streams, ABI and density maps without a weight image")

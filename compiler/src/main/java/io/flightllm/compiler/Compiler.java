@@ -169,6 +169,14 @@ public final class Compiler {
 
     /** Compiles and writes {@code target}; {@code feed} may be null only for shapes-only compilation. */
     public StorageReport write(WeightFeed feed, Path target, Progress progress) {
+        return write(feed, "", target, progress);
+    }
+
+    /**
+     * As {@link #write(WeightFeed, Path, Progress)}, recording {@code weightsId} (a digest of the .flm, or how random
+     * weights were made) in the ABI, so a runtime can refuse a program compiled from other weights.
+     */
+    public StorageReport write(WeightFeed feed, String weightsId, Path target, Progress progress) {
         long start = System.nanoTime();
         if (!o.shapesOnly() && feed == null) {
             throw new IllegalArgumentException("weights are required unless compiling shapes only");
@@ -241,7 +249,7 @@ public final class Compiler {
             for (LinearShape l : shape.linears()) {
                 dens.put(l.name(), w.densities(l.name(), l.blockN()));
             }
-            w.finish(new Program(hw, abi(feed), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
+            w.finish(new Program(hw, abi(weightsId), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
                     o.shapesOnly()), memory.regions(), done, image, ddr, dens));
         }
         long baseline = baselineBytes(progress);
@@ -366,10 +374,10 @@ public final class Compiler {
         return b;
     }
 
-    private ModelAbi abi(WeightFeed feed) {
+    private ModelAbi abi(String weightsId) {
         ModelConfig c = shape.config();
         return new ModelAbi(c.family().name(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
                 c.headSize(), shape.paddedHeadSize(), c.vocabSize(), maxContext, Float.floatToRawIntBits(c.normEps()),
-                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), "");
+                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), weightsId);
     }
 }

@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "flightllm", mixinStandardHelpOptions = true, version = "flightllm 0.1.0",
         description = "FlightLLM-J: LLaMA-family inference, compression and FPGA accelerator flow.",
         subcommands = {RunCommand.class, CompressCommand.class, EvalCommand.class, InspectCommand.class,
-                BenchCommand.class, CompileCommand.class, ServeCommand.class,
+                BenchCommand.class, CompileCommand.class, ServeCommand.class, AsmCommand.class,
+                DisasmCommand.class, CheckCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code of errors in inputs (files, prompts, option values). */

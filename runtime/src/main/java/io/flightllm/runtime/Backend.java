@@ -26,8 +26,8 @@ import java.util.Locale;
  * loaded once; every {@link #forward} is an independent executor (its own KV cache and kernel threads) over them, so
  * several generations can run at once.
  */
-public sealed interface Backend extends AutoCloseable {
-    /** Every name {@code --backend} knows; {@code sim} is refused until the functional simulator exists. */
+public sealed interface Backend extends AutoCloseable permits Backend.Reference, Backend.Twin, SimBackend {
+    /** Every name {@code --backend} knows. */
     List<String> NAMES = List.of("ref", "twin", "sim");
 
     ModelConfig config();
@@ -53,12 +53,21 @@ public sealed interface Backend extends AutoCloseable {
      * @param program a compiled {@code .flp} (only the simulator runs one), or null
      */
     static Backend open(String backend, Path model, String kernels, Integer threads, Path program) {
-        if (program != null || "sim".equals(backend)) {
-            throw new InputException((program != null ? "--program " + program : "--backend sim")
-                    + ": the functional simulator is not available yet (it arrives with the simulator issue); use "
-                    + "--backend ref with a checkpoint or --backend twin with a .flm");
-        }
         boolean flm = isFlm(model);
+        if ("sim".equals(backend) || program != null) {
+            if (!flm) {
+                throw new InputException(model + ": --backend sim and --program take the compressed .flm the "
+                        + "program was compiled from (its embeddings and tokenizer live there)");
+            }
+            if (program == null) {
+                throw new InputException("--backend sim runs a compiled program: give --program P.flp "
+                        + "(flightllm compile --model " + model + ")");
+            }
+            if (!"sim".equals(backend) && !"twin".equals(backend)) {
+                throw new InputException("--program runs with --backend sim or twin, not " + backend);
+            }
+            return SimBackend.open(model, program, "sim".equals(backend), Kernels.threads(threads));
+        }
         return switch (backend) {
             case "ref" -> {
                 if (flm) {

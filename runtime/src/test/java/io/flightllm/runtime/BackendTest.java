@@ -22,11 +22,11 @@ class BackendTest {
     }
 
     @Test
-    void theSimulatorIsRefusedCleanlyUntilItExists() {
+    void badBackendChoicesAreRefusedNamingTheFix() {
         assertThatThrownBy(() -> Backend.open("sim", RunOutput.stories(), "exact", 1))
-                .isInstanceOf(InputException.class).hasMessageContaining("not available yet");
+                .isInstanceOf(InputException.class).hasMessageContaining("take the compressed .flm");
         assertThatThrownBy(() -> Backend.open("ref", RunOutput.stories(), "exact", 1, Path.of("m.flp")))
-                .isInstanceOf(InputException.class).hasMessageContaining("--program m.flp");
+                .isInstanceOf(InputException.class).hasMessageContaining("take the compressed .flm");
         assertThatThrownBy(() -> Backend.open("gpu", RunOutput.stories(), "exact", 1))
                 .hasMessageContaining("expected one of [ref, twin, sim]");
         assertThatThrownBy(() -> Backend.open("twin", RunOutput.stories(), "exact", 1))

@@ -4,6 +4,7 @@ import io.flightllm.arch.program.FlpReader;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.sim.FunctionalSim;
 import io.flightllm.twin.FastTwin;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -25,6 +26,7 @@ class SimVersusTwinTest {
 
     @TempDir
     Path dir;
+    private final List<Arena> arenas = new java.util.ArrayList<>();
 
     @ParameterizedTest(name = "{0} {1} on {2}")
     @CsvSource({
@@ -39,10 +41,12 @@ class SimVersusTwinTest {
             "synthetic/synth_tiny_unshared_gqa4.bin, mixed, vhk158"})
     void logitsAreBitIdenticalAtEveryPosition(String file, String profile, String target) {
         CompressedModel cm = Setups.model(file, profile);
-        try (Arena arena = Arena.ofConfined(); FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
-            FlpReader r = Setups.compile(cm, Setups.hw(target), MAX_CONTEXT, BUCKET, BUCKET, dir, arena);
-            FunctionalSim sim = FunctionalSim.load(r.program(), r);
-            SimHost host = new SimHost(sim, cm.tokenEmbedding(), cm.config().dim());
+        Arena arena = Arena.ofConfined();
+        arenas.add(arena);
+        FlpReader r = Setups.compile(cm, Setups.hw(target), MAX_CONTEXT, BUCKET, BUCKET, dir, arena);
+        FunctionalSim sim = FunctionalSim.load(r.program(), r);
+        SimHost host = new SimHost(sim, cm.tokenEmbedding(), cm.config().dim());
+        try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
             int[] prompt = {1, 403, 407, 261, 378, 375, 285, 1, 49, 310, 345, 2, 260, 264, 341, 437, 300, 430, 282, 262};
             List<float[]> simLogits = host.prefill(prompt, 0);
             for (int pos = 0; pos < prompt.length; pos++) {
@@ -57,6 +61,26 @@ class SimVersusTwinTest {
                 token = SimHost.argmax(s);
             }
         }
+        // a second prompt over the same device: the cache positions are overwritten from 0
+        try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
+            int[] prompt = {1, 290, 2, 33, 300};
+            List<float[]> simLogits = host.prefill(prompt, 0);
+            for (int pos = 0; pos < prompt.length; pos++) {
+                assertBitIdentical(simLogits.get(pos), twin.forward(prompt[pos], pos).clone(), "prompt 2", pos);
+            }
+            int token = SimHost.argmax(simLogits.get(prompt.length - 1));
+            for (int pos = prompt.length; pos < prompt.length + 3; pos++) {
+                float[] s = host.decode(token, pos);
+                assertBitIdentical(s, twin.forward(token, pos).clone(), "prompt 2 decode", pos);
+                token = SimHost.argmax(s);
+            }
+        }
+    }
+
+    @AfterEach
+    void closeArena() {
+        arenas.forEach(Arena::close);
+        arenas.clear();
     }
 
     static void assertBitIdentical(float[] sim, float[] twin, String phase, int pos) {

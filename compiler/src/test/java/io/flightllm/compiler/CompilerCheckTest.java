@@ -43,16 +43,25 @@ class CompilerCheckTest {
                 Limits.ranges(maxCtx, rows), hw.cores(), 8, 0);
     }
 
+    /** A small custom target: two cores, eight channels, quarter-size buffers. */
+    static HardwareConfig tiny() {
+        return HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("cores", "2", "hbm.channels", "8",
+                "hbm.capacityBytes", "" + (1L << 30), "buffers.aBytes", "262144", "buffers.bBytes", "32768",
+                "buffers.globalBytes", "262144"));
+    }
+
     @ParameterizedTest
-    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper"})
-    void everyProgramOfStoriesPassesTheChecker(String target, String profile) {
-        HardwareConfig hw = HardwareConfigs.preset(target);
+    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper", "tiny,w4s8", "tiny,mixed"})
+    void everyBucketOfStoriesPassesTheChecker(String target, String profile) {
+        HardwareConfig hw = target.equals("tiny") ? tiny() : HardwareConfigs.preset(target);
         ModelShape shape = ModelShape.fromProfile(stories(), CompressionProfile.named(profile));
-        Compiler c = new Compiler(shape, new CompileOptions(hw, 512, 128, 16, true));
-        for (int ctx : List.of(16, 128, 512)) {
+        Compiler c = new Compiler(shape, new CompileOptions(hw, 512, 128, 32, true));
+        for (int ctx : c.buckets().decodeLengths()) {
             check(c, hw, false, 1, ctx);
         }
-        check(c, hw, true, c.prefillChunkRows(), 256);
+        for (int ctx : c.buckets().prefillLengths()) {
+            check(c, hw, true, c.prefillChunkRows(), ctx);
+        }
     }
 
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {

@@ -10,9 +10,9 @@ import java.util.List;
 /**
  * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]) and the
  * KV cache of its KV heads (each head on one of the core's channels, rotating: INT8 K and V [layers][context][head_dim]
- * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings) and the
- * logits (FP32 rows of the padded width); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the RoPE table (FP32 [context][head_dim]: the
- * cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
+ * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the
+ * padded width) and the logits (FP32 [rows][vocab]); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the
+ * RoPE table (FP32 [context][head_dim]: the cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
  */
 public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd) {
     public static final long PARAMS_ADDRESS = 0;

@@ -176,16 +176,19 @@ class MatrixUnitTest {
             r.put(0, Buffer.A, 16L * (A + t * aStride), l.a[t]);
         }
         int outStride = l.rows / 4 + 2;
+        int bLines = (bv.length + 15) / 16;
+        int idxLines = (meta.size() + 15) / 16;
+        if (sparse) {
+            r.put(0, Buffer.META, 16L * META, meta.toByteArray());
+            r.put(0, Buffer.FSB, 16L * FSB, fsb);
+        }
         if (mm) {
             Mm.Builder b = Mm.builder().m(l.m).k(k).k0(j0).rows(l.rows).a(A + j0).aStride(l.m > 1 ? aStride : 0)
                     .b(B).bLayout(layout).out(last ? OUT : 0).outStride(last && l.m > 1 ? outStride : 0)
                     .first(first).last(last).psum(first && last ? 0 : PSUM).group(l.g).ascale(ASCALE)
                     .astride(l.m > 1 ? 1 : 0).ws(ws).wscale(0).wstride(ws ? groupsTouched : 0);
             if (sparse) {
-                r.put(0, Buffer.META, 16L * META, meta.toByteArray());
-                r.put(0, Buffer.FSB, 16L * FSB, fsb);
-                b.sparse(true).idxEnc(enc).bLines((bv.length + 15) / 16).idx(META).idxLines((meta.size() + 15) / 16)
-                        .fsb(FSB);
+                b.sparse(true).idxEnc(enc).bLines(bLines).idx(META).idxLines(idxLines).fsb(FSB);
             }
             return b;
         }
@@ -193,10 +196,7 @@ class MatrixUnitTest {
                 .first(first).last(last).psum(first && last ? 0 : PSUM).group(l.g).ascale(ASCALE).ws(ws).wscale(0)
                 .wstride(ws ? groupsTouched : 0);
         if (sparse) {
-            r.put(0, Buffer.META, 16L * META, meta.toByteArray());
-            r.put(0, Buffer.FSB, 16L * FSB, fsb);
-            b.sparse(true).idxEnc(enc).bLines((bv.length + 15) / 16).idx(META).idxLines((meta.size() + 15) / 16)
-                    .fsb(FSB);
+            b.sparse(true).idxEnc(enc).bLines(bLines).idx(META).idxLines(idxLines).fsb(FSB);
         }
         return b;
     }

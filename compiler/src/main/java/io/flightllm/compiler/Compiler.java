@@ -123,6 +123,12 @@ public final class Compiler {
         return 1;
     }
 
+    /** Bytes of the DDR image (parameter block and RoPE table): the checker's DDR limit. */
+    public long ddrBytes() {
+        Region rope = memory.region("rope", -1);
+        return rope.address() + rope.bytes();
+    }
+
     /** Where every weight tile lives (for the packer's tests and reports). */
     public WeightLayout weightLayout() {
         return layout;
@@ -362,8 +368,9 @@ public final class Compiler {
         int hs = shape.config().headSize();
         Region rope = memory.region("rope", -1);
         ByteBuffer b = ByteBuffer.allocate((int) (rope.address() + rope.bytes())).order(ByteOrder.LITTLE_ENDIAN);
-        RopeTable t = RopeTable.create(maxContext, hs, shape.config().ropeTheta());
-        for (int pos = 0; pos < maxContext; pos++) {
+        int positions = (int) rope.shape()[0];
+        RopeTable t = RopeTable.create(positions, hs, shape.config().ropeTheta());
+        for (int pos = 0; pos < positions; pos++) {
             int at = (int) rope.address() + 4 * pos * hsp;
             for (int i = 0; i < hsp / 2; i++) {
                 boolean real = i < hs / 2;

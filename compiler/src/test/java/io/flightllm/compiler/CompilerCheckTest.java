@@ -2,7 +2,6 @@ package io.flightllm.compiler;
 
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
-import io.flightllm.arch.isa.Buffer;
 import io.flightllm.arch.isa.CoreStreams;
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.check.CheckReport;
@@ -16,7 +15,6 @@ import io.flightllm.model.testing.SharedData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,17 +28,8 @@ class CompilerCheckTest {
         }
     }
 
-    static Limits limits(HardwareConfig hw, int maxCtx, int rows) {
-        Map<Buffer, Long> b = new EnumMap<>(Buffer.class);
-        b.put(Buffer.A, hw.buffers().aBytes());
-        b.put(Buffer.B, hw.buffers().bBytes());
-        b.put(Buffer.GLOBAL, hw.buffers().globalBytes());
-        b.put(Buffer.META, hw.buffers().metaBytes());
-        b.put(Buffer.FSB, hw.buffers().fsbBytes());
-        b.put(Buffer.BIAS, hw.buffers().biasBytes());
-        b.put(Buffer.SCALE, hw.buffers().scaleBytes());
-        return new Limits(b, hw.hbm().channels(), hw.hbm().channelBytes(), 1L << 30,
-                Limits.ranges(maxCtx, rows), hw.cores(), 8, 0);
+    static Limits limits(Compiler c, HardwareConfig hw, int rows) {
+        return Limits.of(hw, c.ddrBytes(), Limits.ranges(c.maxContext(), rows));
     }
 
     /** A small custom target: two cores, eight channels, quarter-size buffers. */
@@ -66,7 +55,7 @@ class CompilerCheckTest {
 
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {
         List<List<Instruction>> streams = c.emit(prefill, rows, ctx);
-        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(hw, c.maxContext(), rows));
+        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(c, hw, rows));
         assertThat(r.violations()).as("%s rows %d ctx %d", prefill ? "prefill" : "decode", rows, ctx).isEmpty();
     }
 }

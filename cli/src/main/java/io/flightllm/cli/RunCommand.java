@@ -55,11 +55,11 @@ final class RunCommand implements Callable<Integer> {
     String seed;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "executor: ref (fp32 reference over a checkpoint) or twin (the CPU twin over a .flm); sim "
-                    + "is not available yet")
+            description = "executor: ref (fp32 reference over a checkpoint), twin (the CPU twin over a .flm) or sim "
+                    + "(the functional simulator running --program over the .flm it was compiled from)")
     String backend;
 
-    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp for --backend sim (not available yet)")
+    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp (flightllm compile) for --backend sim")
     Path program;
 
     // exact is the default: the same bytes as golden (and run.c), with threads and the Vector API

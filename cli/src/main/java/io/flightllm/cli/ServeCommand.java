@@ -35,7 +35,7 @@ final class ServeCommand implements Callable<Integer> {
             + "tokenizer.bin beside the model)")
     Path tokenizer;
 
-    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp for --backend sim (not available yet)")
+    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp (flightllm compile) for --backend sim")
     Path program;
 
     @Option(names = "--model-id", paramLabel = "NAME",
@@ -43,7 +43,8 @@ final class ServeCommand implements Callable<Integer> {
     String modelId;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "ref (fp32 reference), twin (CPU twin over a .flm); sim is not available yet (default: ref)")
+            description = "ref (fp32 reference), twin (CPU twin over a .flm), sim (the functional simulator running "
+                    + "--program; default: ref)")
     String backend;
 
     @Option(names = "--host", paramLabel = "H", defaultValue = "127.0.0.1",

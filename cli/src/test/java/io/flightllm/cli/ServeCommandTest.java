@@ -20,9 +20,9 @@ class ServeCommandTest {
     }
 
     @Test
-    void theSimulatorIsNotAvailableYet() {
-        refused(serve("--port", "0", "--backend", "sim"), "not available yet");
-        refused(serve("--port", "0", "--program", "model.flp"), "--program model.flp");
+    void theSimulatorNeedsAFlmAndAProgram() {
+        refused(serve("--port", "0", "--backend", "sim"), "take the compressed .flm");
+        refused(serve("--port", "0", "--program", "model.flp"), "take the compressed .flm");
     }
 
     @Test

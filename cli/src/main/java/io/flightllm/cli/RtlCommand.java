@@ -154,7 +154,7 @@ final class RtlCommand {
             List<RtlUnit> us = units(common.units, List.of(RtlUnit.VPU, RtlUnit.DENSE_CHAIN, RtlUnit.MPU,
                     RtlUnit.DEQUANT));
             CoSimulation.Report r = withTools(() -> new CoSimulation(config, common.work.toAbsolutePath(), us)
-                    .verify(vectors, seed));
+                    .verify(vectors, seed, line -> console.err().println("rtl verify: " + line)));
             PrintStream ps = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
             if (common.json) {
                 Map<String, Object> o = new LinkedHashMap<>();
@@ -214,6 +214,7 @@ final class RtlCommand {
                 Yosys y = new Yosys(common.work.toAbsolutePath());
                 List<Yosys.Report> rs = new ArrayList<>();
                 for (RtlUnit u : us) {
+                    console.err().println("rtl synth: " + u.id() + " (" + u.module(config) + ")");
                     rs.add(y.synth(config, u));
                 }
                 return rs;

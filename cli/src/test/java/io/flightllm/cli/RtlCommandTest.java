@@ -41,6 +41,8 @@ class RtlCommandTest {
             assertThat(m.get("mismatches").asInt()).isZero();
         }
         assertThat(o.get("dequant").size()).isEqualTo(4);
+        // Progress goes to stderr, one line per mode; stdout holds only the JSON.
+        assertThat(r.errLines()).contains("rtl verify: vpu mm N=16: 60 inputs, 0 mismatches");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -24,6 +25,7 @@ public final class CoSimulation {
     private final List<RtlUnit> units;
     private final List<Harness> harnesses = new ArrayList<>();
     private Path sim;
+    private Consumer<String> progress = line -> { };
 
     /** One unit in one mode: MV or MM, N. */
     public record ModeResult(String unit, String mode, int n, int vectors, int rows, int mismatches, long cycles,
@@ -63,6 +65,12 @@ public final class CoSimulation {
      * dequantizer at every weight width.
      */
     public Report verify(int vectors, long seed) {
+        return verify(vectors, seed, line -> { });
+    }
+
+    /** As {@link #verify(int, long)}, reporting each finished mode (and the first build) to {@code progress}. */
+    public Report verify(int vectors, long seed, Consumer<String> progress) {
+        this.progress = progress;
         List<ModeResult> modes = new ArrayList<>();
         for (RtlUnit u : units) {
             if (u == RtlUnit.DEQUANT) {
@@ -71,14 +79,20 @@ public final class CoSimulation {
             ChainPlan plan = u.plan(config);
             for (boolean mm : new boolean[] {false, true}) {
                 for (int n : plan.modes()) {
-                    modes.add(chain(u, n, mm, vectors, seed, UnaryOperator.identity()));
+                    ModeResult m = chain(u, n, mm, vectors, seed, UnaryOperator.identity());
+                    progress.accept(m.unit() + " " + m.mode() + " N=" + m.n() + ": " + m.vectors() + " inputs, "
+                            + m.mismatches() + " mismatches");
+                    modes.add(m);
                 }
             }
         }
         List<DequantResult> dq = new ArrayList<>();
         if (units.contains(RtlUnit.DEQUANT)) {
             for (int bits : config.mpe().weightBits()) {
-                dq.add(dequant(bits, vectors, seed, UnaryOperator.identity()));
+                DequantResult d = dequant(bits, vectors, seed, UnaryOperator.identity());
+                progress.accept("dequant " + bits + "-bit: " + d.vectors() + " inputs, " + d.mismatches()
+                        + " mismatches");
+                dq.add(d);
             }
         }
         return new Report(config.name(), modes, dq);
@@ -147,6 +161,8 @@ public final class CoSimulation {
 
     private Outcome simulate(Harness h, List<Stimulus> stim) {
         if (sim == null) {
+            progress.accept("building the Verilator simulator of " + units.stream().map(RtlUnit::id).toList()
+                    + " (cached after the first build; an MPU of many VPUs takes minutes)");
             sim = verilator.build(harnesses, config.name());
         }
         List<String> inputs = new ArrayList<>(stim.size());

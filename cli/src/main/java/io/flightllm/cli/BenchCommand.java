@@ -104,8 +104,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
+    @Option(names = "--program", paramLabel = "P", description = "with --backend sim: time decode steps of a "
+            + "compiled .flp on the functional simulator (sim_decode_step_ms, sim_instructions_per_s)")
+    Path program;
+
     @Override
     public Integer call() throws Exception {
+        if (program != null || "sim".equals(backend)) {
+            if (program == null || !"sim".equals(backend)) {
+                throw new Main.UserInputException("the simulator benchmark takes --backend sim --program P.flp");
+            }
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("machine", machine());
+            SimBench.run(program, generate, warmup, report, this::progress);
+            print(report);
+            return 0;
+        }
         int t = Options.threads(threads);
         if (memoryMib < 1 || memoryMib > 1 << 20) {
             throw new Main.UserInputException("--memory-mib is " + memoryMib + "; expected 1 to 1048576");

@@ -53,6 +53,18 @@ class CompilerCheckTest {
         }
     }
 
+    /** LLaMA2-7B's widths with two layers: 11 KV heads per core on u280 (more than the token depth of 8). */
+    @ParameterizedTest
+    @CsvSource({"u280", "vhk158"})
+    void aTwoLayerSliceOfLlama2_7bPassesTheChecker(String target) {
+        HardwareConfig hw = HardwareConfigs.preset(target);
+        ModelConfig slice = io.flightllm.model.ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 2048, false);
+        Compiler c = new Compiler(ModelShape.fromProfile(slice, CompressionProfile.named("paper")),
+                new CompileOptions(hw, 2048, 128, 32, true));
+        check(c, hw, false, 1, 2048);
+        check(c, hw, true, c.prefillChunkRows(), 512);
+    }
+
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {
         List<List<Instruction>> streams = c.emit(prefill, rows, ctx);
         CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(c, hw, rows));

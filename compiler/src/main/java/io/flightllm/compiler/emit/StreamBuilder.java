@@ -17,6 +17,11 @@ import java.util.List;
  * synchronised with that producer or a later one (queues run in order, and the k-th wait on a queue pair takes the
  * k-th release, so tokens pair up one to one). Dependencies inside one queue need no token.
  *
+ * <p>Dependencies already implied by earlier tokens are dropped: every instruction carries what it knows has
+ * completed (per queue, the highest index), learned from the producers it waits for and from its own queue's
+ * predecessor, so a barrier that waited for everything orders all later consumers without further tokens. Fewer
+ * tokens keep each queue pair's counter far below its depth of 8, where surplus releases would block.
+ *
  * <p>Instructions are kept encoded (without tokens) and the token masks are patched into word 0 at the end
  * ([27:23] wait, [22:18] release), so encoded instructions can be reused across programs.
  */
@@ -36,6 +41,8 @@ public final class StreamBuilder {
     /** [producer queue][consumer queue]: the latest producer index the consumer queue has synchronised with. */
     private final int[][] synced = new int[QUEUES][QUEUES];
     private final int[] lastOfQueue = new int[QUEUES];
+    /** [instruction * QUEUES + queue]: the highest index of that queue known complete when the instruction starts. */
+    private int[] known = new int[1024 * QUEUES];
 
     public StreamBuilder(int resources) {
         lastWriter = new int[resources];
@@ -61,6 +68,15 @@ public final class StreamBuilder {
             queues = Arrays.copyOf(queues, 2 * self);
             waits = Arrays.copyOf(waits, 2 * self);
             releases = Arrays.copyOf(releases, 2 * self);
+            known = Arrays.copyOf(known, 2 * self * QUEUES);
+        }
+        // an in-order queue knows what its predecessor knew, and that the predecessor completed
+        int prev = lastOfQueue[q];
+        for (int k = 0; k < QUEUES; k++) {
+            known[self * QUEUES + k] = prev >= 0 ? known[prev * QUEUES + k] : -1;
+        }
+        if (prev >= 0) {
+            known[self * QUEUES + q] = Math.max(known[self * QUEUES + q], prev);
         }
         words[self] = encoded;
         totalWords += encoded.length;
@@ -106,8 +122,8 @@ public final class StreamBuilder {
     private void depend(int consumer, int producer) {
         int c = queues[consumer];
         int p = queues[producer];
-        if (c == p || synced[p][c] >= producer) {
-            return; // in-order queue, or already ordered by an earlier wait of this queue
+        if (c == p || synced[p][c] >= producer || known[consumer * QUEUES + p] >= producer) {
+            return; // in-order queue, or already ordered by an earlier wait (direct or transitive)
         }
         // the consumer can wait only once per producer queue: keep the latest producer it needs
         if ((waits[consumer] & (1 << p)) != 0) {
@@ -117,6 +133,11 @@ public final class StreamBuilder {
         synced[p][c] = producer;
         releases[producer] |= (byte) (1 << c);
         waits[consumer] |= (byte) (1 << p);
+        for (int k = 0; k < QUEUES; k++) {
+            int at = consumer * QUEUES + k;
+            known[at] = Math.max(known[at], known[producer * QUEUES + k]);
+        }
+        known[consumer * QUEUES + p] = Math.max(known[consumer * QUEUES + p], producer);
     }
 
     /** The stream's words with the token masks in place. */

@@ -61,6 +61,7 @@ public final class FastTwin implements AutoCloseable {
     private final float[][][] partials; // per worker: [token][16]
     private final float[][] wrow;       // per worker: one weight row widened to FP32 (prefill)
     private final java.util.Map<CompressedLinear, LinearPlan> plans = new java.util.IdentityHashMap<>();
+    private short[] ilvAct = new short[0]; // the decode input row in the interleaved order of the current linear
 
     /**
      * @param threads       worker threads for the linear layers (1 = everything on the calling thread)
@@ -104,7 +105,11 @@ public final class FastTwin implements AutoCloseable {
         partials = new float[threads][MAX_BATCH][Sum16.LANES];
         wrow = new float[threads][k16];
         for (CompressedLinear l : model.linears()) {
-            plans.put(l, LinearPlan.of(l));
+            LinearPlan p = LinearPlan.of(l);
+            plans.put(l, p);
+            if (p.ilv() != null && p.ilv().actIndex().length > ilvAct.length) {
+                ilvAct = new short[p.ilv().actIndex().length];
+            }
         }
     }
 
@@ -300,6 +305,9 @@ public final class FastTwin implements AutoCloseable {
     /** out[b][r] for rows b < n of the quantized inputs and every real output row r, split over the pool. */
     private void linear(CompressedLinear w, int n, float[][] out) {
         LinearPlan plan = plans.get(w); // built in the constructor, read-only afterwards
+        if (n == 1 && plan.ilv() != null) {
+            plan.ilv().activations(aq[0], ilvAct);
+        }
         int rows = w.rows();
         long macs = (long) rows * w.paddedCols() * n;
         int parts = pool == null || macs < PARALLEL_MACS ? 1 : threads;
@@ -338,6 +346,7 @@ public final class FastTwin implements AutoCloseable {
         int[] vOff = plan.valueOffset();
         float[] a = af[0];
         float sa = as[0];
+        LinearPlan.Ilv ilv = plan.ilv();
         for (int r = r0; r < r1; r++) {
             int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
@@ -345,6 +354,13 @@ public final class FastTwin implements AutoCloseable {
             int rowP = (int) w.positionOffset(r);
             java.util.Arrays.fill(part, 0.0f);
             for (int g = 0; g < groups; g++) {
+                if (kind[rb * groups + g] == LinearPlan.ILV4) { // a whole set of groups, partials updated lanewise
+                    int h = Math.min(VectorKernels.ILV_GROUPS, groups - g);
+                    VectorKernels.ilvSet(ilv.bytes(), ilv.row()[r] + ilv.set()[rb * groups + g], ilvAct,
+                            ilv.actOffset(g), ilv.steps(), ilv.scales(), r * groups + g, sa, part, g & 15, h);
+                    g += h - 1;
+                    continue;
+                }
                 int c0 = g * gs;
                 int len = Math.min(gs, k16 - c0);
                 int acc = switch (kind[rb * groups + g]) {

@@ -2,6 +2,8 @@ package io.flightllm.twin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flightllm.compress.CompressedLinear;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -106,6 +108,73 @@ class VectorKernelsTest {
             }
             assertThat((long) VectorKernels.gather8Dot(a8, 16, values, 3, positions, 5, blocks)).as("blocks " + blocks)
                     .isEqualTo(want);
+        }
+    }
+    /**
+     * The group-interleaved 4-bit kernel over a whole row: every group's partial equals the scalar contract. Groups of
+     * 1024 columns at the largest magnitude (7 x 127, all one sign) run 256 steps, so the 16-bit lanes must be flushed
+     * in time (a lane would pass 2^15 after 19 steps); the 3-group layer leaves most lanes of its set empty.
+     */
+    @Test
+    void interleavedSetsMatchTheScalarGroupSums() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (int[] shape : new int[][] {{1024, 2 * VectorKernels.ILV_GROUPS, 1}, {16, VectorKernels.ILV_GROUPS + 5, 0},
+            {64, VectorKernels.ILV_GROUPS, 0}, {32, VectorKernels.ILV_GROUPS / 2 + 1, 0}}) {
+            int gs = shape[0];
+            int groups = shape[1];
+            boolean extreme = shape[2] == 1;
+            int cols = gs * groups;
+            byte[] values = new byte[16 * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = extreme ? (byte) (i % 16 < 15 ? 7 : -7) : (byte) (rnd.nextInt(15) - 7);
+            }
+            short[] scales = new short[16 * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = Float.floatToFloat16(0.001f + rnd.nextFloat());
+            }
+            byte[] density = new byte[cols / 16];
+            Arrays.fill(density, (byte) 16);
+            CompressedLinear l = new CompressedLinear("t", 16, cols, 4, gs, density, values, new byte[0], scales,
+                    null);
+            LinearPlan plan = LinearPlan.of(l);
+            assertThat(plan.ilv()).as("interleaved sets for G=%d, %d groups", gs, groups).isNotNull();
+            byte[] a8 = new byte[cols];
+            for (int c = 0; c < cols; c++) {
+                a8[c] = extreme ? 127 : (byte) (rnd.nextInt(255) - 127);
+            }
+            short[] act = new short[plan.ilv().actIndex().length];
+            plan.ilv().activations(a8, act);
+            float sa = 0.0173f;
+            for (int r = 0; r < 16; r++) {
+                float[] part = new float[16];
+                float[] want = new float[16];
+                for (int g = 0; g < groups; g++) {
+                    long acc = 0;
+                    for (int c = g * gs; c < (g + 1) * gs; c++) {
+                        acc += (long) l.weight(r, c) * a8[c];
+                    }
+                    want[g & 15] += (l.scale(r, g) * sa) * (float) acc;
+                }
+                for (int g = 0; g < groups; g++) {
+                    if (plan.kind()[g] == LinearPlan.ILV4) {
+                        int h = Math.min(VectorKernels.ILV_GROUPS, groups - g);
+                        VectorKernels.ilvSet(plan.ilv().bytes(), plan.ilv().row()[r] + plan.ilv().set()[g], act,
+                                plan.ilv().actOffset(g), plan.ilv().steps(), plan.ilv().scales(), r * groups + g, sa,
+                                part, g & 15, h);
+                        g += h - 1;
+                    } else {
+                        long acc = 0;
+                        for (int c = g * gs; c < (g + 1) * gs; c++) {
+                            acc += (long) l.weight(r, c) * a8[c];
+                        }
+                        part[g & 15] += (l.scale(r, g) * sa) * (float) acc;
+                    }
+                }
+                for (int j = 0; j < 16; j++) {
+                    assertThat(Float.floatToRawIntBits(part[j])).as("G=%d groups %d row %d partial %d", gs, groups, r,
+                            j).isEqualTo(Float.floatToRawIntBits(want[j]));
+                }
+            }
         }
     }
 }

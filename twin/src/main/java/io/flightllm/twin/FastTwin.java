@@ -49,6 +49,7 @@ public final class FastTwin implements AutoCloseable {
     private final byte[][] aq;    // a quantized linear input row, zero-padded to K16
     private final int[][] ai;     // the same, widened to int lanes
     private final float[][] af;   // the same as FP32 (exact: the FMA kernels' operand)
+    private final short[][] a16;  // the same as shorts (the 16-bit-lane kernels' operand)
     private final float[] as = new float[MAX_BATCH];
     private final float[] logits;
     // attention: the quantized query of every head, then per-worker scratch
@@ -95,6 +96,7 @@ public final class FastTwin implements AutoCloseable {
         aq = new byte[MAX_BATCH][k16];
         ai = new int[MAX_BATCH][k16];
         af = new float[MAX_BATCH][k16];
+        a16 = new short[MAX_BATCH][k16];
         logits = new float[s.vocab()];
         qi = new int[s.qRows()];
         qs = new float[s.heads()];
@@ -237,14 +239,17 @@ public final class FastTwin implements AutoCloseable {
         byte[] q8 = aq[b];
         int[] q32 = ai[b];
         float[] q32f = af[b];
+        short[] q16 = a16[b];
         float sc = Int8Quantizer.quantizeRow(row, 0, n, q8, 0);
         for (int i = 0; i < n; i++) {
             q32[i] = q8[i];
             q32f[i] = q8[i];
+            q16[i] = q8[i];
         }
         java.util.Arrays.fill(q8, n, k16, (byte) 0);
         java.util.Arrays.fill(q32, n, k16, 0);
         java.util.Arrays.fill(q32f, n, k16, 0.0f);
+        java.util.Arrays.fill(q16, n, k16, (short) 0);
         return sc;
     }
 
@@ -364,8 +369,8 @@ public final class FastTwin implements AutoCloseable {
                 int c0 = g * gs;
                 int len = Math.min(gs, k16 - c0);
                 int acc = switch (kind[rb * groups + g]) {
-                    case LinearPlan.DENSE8 -> VectorKernels.denseGroup(values, rowV + vOff[rb * cbs + g * bpg], a,
-                            c0, len);
+                    case LinearPlan.DENSE8 -> VectorKernels.shortDot(values, rowV + vOff[rb * cbs + g * bpg],
+                            a16[0], c0, len);
                     case LinearPlan.DENSE4 -> VectorKernels.nibbleGroup(nib,
                             rowN + plan.nibbleGroup()[rb * groups + g], a, c0, len / CompressedLinear.BLOCK);
                     case LinearPlan.GATHER -> VectorKernels.gather8Dot(aq[0], c0, values,

@@ -289,6 +289,43 @@ final class VectorKernels {
         }
     }
 
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B16S = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /**
+     * The exact INT32 sum of w[wo + i] x a[ao + i], i &lt; len (len a multiple of 16; a holds INT8 values as shorts),
+     * in 16-bit lanes: a lane takes two INT8 x INT8 products per step (at most 2 x 127 x 127 = 32258 &lt; 2^15, as
+     * weights and activations lie in [-127, 127]) and is widened to int lanes before the next step.
+     */
+    static int shortDot(byte[] w, int wo, short[] a, int ao, int len) {
+        int s = ILV_S.length();
+        IntVector acc = IntVector.zero(ILV_I);
+        int i = 0;
+        for (; i <= len - 2 * s; i += 2 * s) {
+            ShortVector b0 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i)
+                    .convertShape(VectorOperators.B2S, ILV_S, 0);
+            ShortVector b1 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i + s)
+                    .convertShape(VectorOperators.B2S, ILV_S, 0);
+            ShortVector p = b0.mul(ShortVector.fromArray(ILV_S, a, ao + i))
+                    .add(b1.mul(ShortVector.fromArray(ILV_S, a, ao + i + s)));
+            acc = acc.add((IntVector) p.convertShape(VectorOperators.S2I, ILV_I, 0))
+                    .add((IntVector) p.convertShape(VectorOperators.S2I, ILV_I, 1));
+        }
+        int total = acc.reduceLanes(VectorOperators.ADD);
+        if (i < len) { // up to 2 x ILV_S.length() - 16 columns left, in steps of 16
+            IntVector tail = IntVector.zero(I8);
+            for (; i < len; i += 16) {
+                ShortVector p = ((ShortVector) ByteVector.fromArray(B16S, w, wo + i)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, ao + i));
+                tail = tail.add((IntVector) p.convertShape(VectorOperators.S2I, I8, 0))
+                        .add((IntVector) p.convertShape(VectorOperators.S2I, I8, 1));
+            }
+            total += tail.reduceLanes(VectorOperators.ADD);
+        }
+        return total;
+    }
+
     /** Lanes 8..15 of a 16-byte vector (defined here: the class initialises its fields in text order). */
     private static final VectorMask<Byte> HIGH8 = VectorMask.fromLong(ByteVector.SPECIES_128, 0xFF00L);
 

@@ -35,6 +35,8 @@ class VectorKernelsTest {
             assertThat((long) VectorKernels.denseGroup(w, 16, a, 16, len)).as("denseGroup len " + len)
                     .isEqualTo(want);
             assertThat((long) VectorKernels.floatDot(wf, 16, a, 16, len)).as("floatDot len " + len).isEqualTo(want);
+            assertThat((long) VectorKernels.shortDot(w, 16, shorts(a), 16, len)).as("shortDot len " + len)
+                    .isEqualTo(want);
         }
     }
 
@@ -55,7 +57,28 @@ class VectorKernelsTest {
             assertThat((long) VectorKernels.denseDot(w, 32, a, 16, len)).isEqualTo(want);
             assertThat((long) VectorKernels.denseGroup(w, 32, a, 16, len)).isEqualTo(want);
             assertThat((long) VectorKernels.floatDot(wf, 32, a, 16, len)).isEqualTo(want);
+            assertThat((long) VectorKernels.shortDot(w, 32, shorts(a), 16, len)).isEqualTo(want);
         }
+        // every tail length of the 16-bit kernel (multiples of 16 below two vectors)
+        for (int len = 16; len <= 4 * VectorKernels.ILV_S.length(); len += 16) {
+            byte[] w = new byte[len + 1];
+            short[] a = new short[len + 2];
+            long want = 0;
+            for (int i = 0; i < len; i++) {
+                w[i + 1] = (byte) (rnd.nextInt(255) - 127);
+                a[i + 2] = (short) (rnd.nextInt(255) - 127);
+                want += w[i + 1] * a[i + 2];
+            }
+            assertThat((long) VectorKernels.shortDot(w, 1, a, 2, len)).as("shortDot len " + len).isEqualTo(want);
+        }
+    }
+
+    private static short[] shorts(float[] a) {
+        short[] s = new short[a.length];
+        for (int i = 0; i < a.length; i++) {
+            s[i] = (short) a[i];
+        }
+        return s;
     }
 
     /** Nibble pairs: low nibble = column j of the first block, high = column j of the second, both signed 4-bit. */

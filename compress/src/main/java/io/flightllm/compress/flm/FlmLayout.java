@@ -1,5 +1,6 @@
 package io.flightllm.compress.flm;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.CompressedLinear;
 
 /**
@@ -9,7 +10,10 @@ import io.flightllm.compress.CompressedLinear;
 public final class FlmLayout {
     /** "FLM1" in file order. */
     public static final byte[] MAGIC = {'F', 'L', 'M', '1'};
-    public static final int VERSION = 1;
+    /** The version this build writes: 2 added the per-linear {@code index_encoding}. */
+    public static final int VERSION = 2;
+    /** Versions this build reads (1: every index payload is 4-bit positions). */
+    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2);
     public static final int HEADER_BYTES = 64;
     public static final int ALIGN = 64;
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */
@@ -67,13 +71,34 @@ public final class FlmLayout {
         return s;
     }
 
+    /** Sparse segments (0 &lt; N &lt; 16) per row of each row block: one 16-bit mask each in {@code mask16}. */
+    public static int[] sparseSegmentsPerRow(byte[] densities, int rowBlocks, int colBlocks) {
+        int[] out = new int[rowBlocks];
+        for (int i = 0; i < rowBlocks; i++) {
+            for (int j = 0; j < colBlocks; j++) {
+                int n = densities[i * colBlocks + j];
+                out[i] += n > 0 && n < 16 ? 1 : 0;
+            }
+        }
+        return out;
+    }
+
+    /** Bytes of the index payload in {@code encoding} (every row is byte aligned in both encodings). */
+    public static long indexBytes(IndexEncoding encoding, byte[] densities, int rowBlocks, int colBlocks) {
+        return encoding == IndexEncoding.POSITIONS4
+                ? positionsBytes(positionsPerRow(densities, rowBlocks, colBlocks))
+                : 2L * 16 * java.util.Arrays.stream(sparseSegmentsPerRow(densities, rowBlocks, colBlocks))
+                        .asLongStream().sum();
+    }
+
+    /** Bytes of {@code l}'s index payload in its own encoding. */
+    public static long indexBytes(CompressedLinear l) {
+        return indexBytes(l.indexEncoding(), l.blockDensities(), l.rowBlocks(), l.colBlocks());
+    }
+
     public static long valuesBytes(CompressedLinear l) {
         byte[] d = l.blockDensities();
         return valuesBytes(valuesPerRow(d, l.rowBlocks(), l.colBlocks()), l.bits());
-    }
-
-    public static long positionsBytes(CompressedLinear l) {
-        return l.positions().length / 2;
     }
 
     public static long densitiesBytes(CompressedLinear l) {

@@ -136,6 +136,10 @@ sealed interface Backend extends AutoCloseable {
             return TwinForward.weightBytesPerToken(model);
         }
 
+        CompressedModel model() {
+            return model;
+        }
+
         @Override
         public long kvBytesPerPosition() {
             return TwinForward.kvBytesPerPosition(model);

@@ -4,11 +4,13 @@ import io.flightllm.compress.CompressedLinear;
 
 /**
  * How the FastTwin walks one {@link CompressedLinear}, built once at load: the block metadata in flat int arrays (so
- * the inner loop makes no method calls or divisions), a kind per (row block, scale group), and for dense groups of
- * 2..4-bit layers a nibble-packed copy of the weights, so decode streams half a byte per weight instead of the one
- * byte of the logical int8 view. Sparse groups and 8-bit layers are read in place from {@code w.values()}.
+ * the inner loop makes no method calls or divisions), a kind per (row block, scale group), and for 2..4-bit layers
+ * nibble-packed copies of the weights, so decode streams half a byte per weight instead of the one byte of the logical
+ * int8 view: sets of 8 or 16 groups in the group-interleaved layout ({@link Ilv}, sparse blocks expanded with zeros),
+ * the remaining dense groups as nibble pairs. Other groups and 8-bit layers are read in place from {@code w.values()}.
  *
- * @param kind           per (row block, group): {@link #SPARSE}, {@link #DENSE8} or {@link #DENSE4}
+ * @param kind           per (row block, group): {@link #SPARSE}, {@link #DENSE8}, {@link #DENSE4}, {@link #GATHER}
+ *                       or {@link #ILV4}
  * @param nibbles        the nibble copy: per row, per DENSE4 group, blocks paired; byte j of a pair holds column j of
  *                       the first block in its low nibble and column j of the second in its high nibble (an odd last
  *                       block has a zero high nibble)
@@ -19,8 +21,8 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
                   int[] positionOffset, byte[] kind, byte[] nibbles, int[] nibbleRow, int[] nibbleGroup, Ilv ilv) {
 
     /**
-     * The group-interleaved copy of the sets of {@link VectorKernels#ILV_GROUPS} dense groups of a 2..4-bit layer
-     * ({@link VectorKernels#ilvSet} describes the byte layout), or null when the layer has none.
+     * The group-interleaved copy of the sets of {@link VectorKernels#ILV_GROUPS} groups of a 2..4-bit layer (pruned
+     * slots hold 0; {@link VectorKernels#ilvSet} describes the byte layout), or null when the layer has none.
      *
      * @param bytes    per row, per interleaved set, {@code steps} x {@code ILV_S.length()} bytes
      * @param row      per padded row, the offset of its first interleaved byte
@@ -56,8 +58,8 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
      */
     static final byte GATHER = 3;
     /**
-     * Part of a set of {@link VectorKernels#ILV_GROUPS} consecutive dense groups (starting at a multiple of it) of a
-     * 2..4-bit layer, read together from the interleaved copy ({@link Ilv}).
+     * Part of a set of {@link VectorKernels#ILV_GROUPS} consecutive groups (starting at a multiple of it) of a 2..4-bit
+     * layer, any densities, read together from the interleaved copy ({@link Ilv}).
      */
     static final byte ILV4 = 4;
 
@@ -138,13 +140,15 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
                 }
             }
         }
-        Ilv ilv = ilvSets ? interleave(w, kind, groups, bpg, vo) : null;
+        Ilv ilv = ilvSets ? interleave(w, kind, groups, bpg, n, vo, po) : null;
         return new LinearPlan(w, cbs, groups, bpg, n, vo, po, kind, nibbles, nibbleRow, nibbleGroup, ilv);
     }
 
     /**
-     * Turns each set of {@code ILV_GROUPS} consecutive DENSE4 groups starting at a multiple of ILV_GROUPS (the last
-     * set may be shorter, but must hold at least half as many, or most lanes would idle) into ILV4; true if any.
+     * Turns each set of {@code ILV_GROUPS} consecutive groups of a 2..4-bit layer starting at a multiple of
+     * ILV_GROUPS (the last set may be shorter, but must hold at least half as many, or most lanes would idle) into
+     * ILV4, whatever their densities: sparse blocks are expanded to 16 columns with zeros where pruned, as the
+     * device's memory unit expands masks for the MUX, so they cost what dense blocks cost. True if any set qualifies.
      */
     private static boolean markInterleaved(byte[] kind, int rbs, int groups) {
         int h = VectorKernels.ILV_GROUPS;
@@ -154,7 +158,7 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
                 int g1 = Math.min(groups, g0 + h);
                 boolean ok = 2 * (g1 - g0) >= h;
                 for (int g = g0; g < g1; g++) {
-                    ok &= kind[rb * groups + g] == DENSE4;
+                    ok &= kind[rb * groups + g] != DENSE8; // 2..4-bit: every kind, sparse blocks expanded
                 }
                 if (ok) {
                     java.util.Arrays.fill(kind, rb * groups + g0, rb * groups + g1, ILV4);
@@ -166,7 +170,8 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
     }
 
     /** The interleaved copy of the ILV4 sets (see {@link Ilv}). */
-    private static Ilv interleave(CompressedLinear w, byte[] kind, int groups, int bpg, int[] vo) {
+    private static Ilv interleave(CompressedLinear w, byte[] kind, int groups, int bpg, int[] n, int[] vo,
+                                  int[] po) {
         int h = VectorKernels.ILV_GROUPS;
         int lanes = VectorKernels.ILV_S.length();
         int gs = bpg * CompressedLinear.BLOCK;
@@ -193,9 +198,25 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
         }
         byte[] bytes = new byte[Math.toIntExact(total)];
         byte[] values = w.values();
+        byte[] positions = w.positions();
+        byte[] dense = new byte[k16]; // one row, expanded: 0 where pruned
         for (int r = 0; r < rows; r++) {
             int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
+            int rowP = (int) w.positionOffset(r);
+            java.util.Arrays.fill(dense, (byte) 0);
+            for (int cb = 0; cb < cbs; cb++) {
+                int nb = n[rb * cbs + cb];
+                int v = rowV + vo[rb * cbs + cb];
+                if (nb == CompressedLinear.BLOCK) {
+                    System.arraycopy(values, v, dense, cb * CompressedLinear.BLOCK, CompressedLinear.BLOCK);
+                } else {
+                    int p = rowP + po[rb * cbs + cb];
+                    for (int j = 0; j < nb; j++) {
+                        dense[cb * CompressedLinear.BLOCK + positions[p + j]] = values[v + j];
+                    }
+                }
+            }
             for (int g0 = 0; g0 < groups; g0 += h) {
                 if (kind[rb * groups + g0] != ILV4) {
                     continue;
@@ -204,9 +225,9 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
                 for (int t = 0; t < steps; t++) {
                     for (int lane = 0; lane < lanes; lane++) {
                         int c = column(g0, t, lane, 0, gs, groups, k16);
-                        int lo = c < 0 ? 0 : values[rowV + vo[rb * cbs + c / 16] + c % 16];
+                        int lo = c < 0 ? 0 : dense[c];
                         int c1 = column(g0, t, lane, 1, gs, groups, k16);
-                        int hi = c1 < 0 ? 0 : values[rowV + vo[rb * cbs + c1 / 16] + c1 % 16];
+                        int hi = c1 < 0 ? 0 : dense[c1];
                         bytes[at + t * lanes + lane] = (byte) ((lo & 0xF) | (hi << 4));
                     }
                 }

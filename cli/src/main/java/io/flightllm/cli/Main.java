@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flightllm", mixinStandardHelpOptions = true, version = "flightllm 0.1.0",
         description = "FlightLLM-J: LLaMA-family inference, compression and FPGA accelerator flow.",
         subcommands = {RunCommand.class, CompressCommand.class, EvalCommand.class, InspectCommand.class,
-                BenchCommand.class,
+                BenchCommand.class, CompileCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code of errors in inputs (files, prompts, option values). */
@@ -78,7 +78,10 @@ public final class Main {
     }
 
     static String describe(Throwable ex) {
-        if (ex instanceof ModelFormatException || ex instanceof UserInputException) {
+        if (ex instanceof ModelFormatException || ex instanceof UserInputException
+                || ex instanceof io.flightllm.compiler.CompileException
+                || ex instanceof io.flightllm.arch.hw.HardwareConfigException
+                || ex instanceof io.flightllm.arch.container.ContainerFormatException) {
             return ex.getMessage();
         }
         if (ex instanceof UncheckedIOException u) {

@@ -1,20 +1,19 @@
 package io.flightllm.compress;
 
+import io.flightllm.arch.numerics.Sparsity;
+
 import java.util.Arrays;
 
 /** Per-16x16-block densities N in {0, 2, 4, 8, 16} of a [rows][cols] matrix: helpers to build and describe them. */
 public final class BlockDensity {
-    /** The densities the CSD chain supports (16 = dense). */
-    public static final int[] CHOICES = {0, 2, 4, 8, 16};
+    /** The densities the CSD chain supports (16 = dense); defined once in arch. */
+    public static final int[] CHOICES = Sparsity.N_CHOICES.clone();
 
     private BlockDensity() {
     }
 
     public static void check(int n) {
-        if (Arrays.binarySearch(CHOICES, n) < 0) {
-            throw new IllegalArgumentException("N = " + n + " is not supported; expected one of "
-                    + Arrays.toString(CHOICES) + " (N:16 per 16x16 block)");
-        }
+        Sparsity.checkN(n);
     }
 
     /** Every block at density {@code n}. */

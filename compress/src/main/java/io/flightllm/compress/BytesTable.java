@@ -20,7 +20,7 @@ import java.util.Locale;
  */
 public final class BytesTable {
     /** LLaMA2-7B: dim 4096, hidden 11008, 32 layers, 32 heads (MHA), vocab 32000, context 4096, unshared classifier. */
-    public static final ModelConfig LLAMA2_7B = ModelConfig.llama(4096, 11008, 32, 32, 32, 32000, 4096, false);
+    public static final ModelConfig LLAMA2_7B = io.flightllm.model.BuiltinModels.get("llama2-7b");
     public static final List<String> DEFAULT_PROFILES = List.of("w8", "w4", "w4s8", "mixed", "paper");
 
     private BytesTable() {

@@ -20,6 +20,14 @@ public sealed interface DensityPlan {
     /** A short description for recipes ("dense", "8:16", "mean 0.70 in 64-row bands"). */
     String describe();
 
+    /**
+     * Block densities when no weights exist (shape-only compilation and timing): the plan applied to weights of equal
+     * magnitude. {@link Mixed} then spreads its low-density bands evenly over the rows.
+     */
+    default byte[] densitiesWithoutWeights(int rows, int cols) {
+        return densities(null, rows, cols);
+    }
+
     record Dense() implements DensityPlan {
         @Override
         public byte[] densities(float[] w, int rows, int cols) {
@@ -98,7 +106,13 @@ public sealed interface DensityPlan {
             int bands = (pr + bandRows - 1) / bandRows;
             int lowBands = (int) Math.round(lowFraction() * bands);
             double[] mass = new double[bands];
-            for (int r = 0; r < rows; r++) {
+            if (w == null) {
+                // equal weights: band i is low when the running count of low bands steps at i (evenly spread)
+                for (int i = 0; i < bands; i++) {
+                    mass[i] = ((long) (i + 1) * lowBands / bands > (long) i * lowBands / bands) ? 0 : 1;
+                }
+            }
+            for (int r = 0; w != null && r < rows; r++) {
                 double s = 0;
                 for (int c = 0; c < cols; c++) {
                     s += Math.abs(w[r * cols + c]);

@@ -1,0 +1,346 @@
+package io.flightllm.compiler;
+
+import io.flightllm.arch.hw.HardwareConfig;
+import io.flightllm.arch.isa.Instruction;
+import io.flightllm.arch.isa.Isa;
+import io.flightllm.arch.numerics.RopeTable;
+import io.flightllm.arch.program.Bucket;
+import io.flightllm.arch.program.FlpWriter;
+import io.flightllm.arch.program.ModelAbi;
+import io.flightllm.arch.program.Program;
+import io.flightllm.arch.program.ProgramOptions;
+import io.flightllm.arch.program.Region;
+import io.flightllm.compiler.emit.StepEmitter;
+import io.flightllm.compiler.pack.WeightFeed;
+import io.flightllm.compiler.pack.WeightPacker;
+import io.flightllm.compiler.plan.ChannelAllocator;
+import io.flightllm.compiler.plan.CorePlan;
+import io.flightllm.compiler.plan.MemoryPlan;
+import io.flightllm.compiler.plan.RowTile;
+import io.flightllm.compiler.plan.Tiling;
+import io.flightllm.compiler.plan.WeightLayout;
+import io.flightllm.compiler.shape.LinearShape;
+import io.flightllm.compiler.shape.ModelShape;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.model.ModelConfig;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The compile flow: plan (core split, tiling, HBM layout, ABI regions), pack the weight image, emit one instruction
+ * stream per core per length bucket, count the artifact-style baseline, and write the {@code .flp}.
+ */
+public final class Compiler {
+    /** Token rows of one artifact-style prefill tile in the unrolled baseline (docs/compiler.md). */
+    public static final int BASELINE_TOKEN_TILE = 16;
+
+    /** Progress callback: {@code done} of {@code total} units of the named phase. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(String phase, long done, long total);
+
+        Progress NONE = (p, d, t) -> { };
+    }
+
+    private final ModelShape shape;
+    private final CompileOptions o;
+    private final HardwareConfig hw;
+    private final List<CorePlan> plans;
+    private final Tiling tiling;
+    private final int maxContext;
+    private final int prefillRows;
+    private final Buckets buckets;
+    private final WeightLayout layout;
+    private final MemoryPlan memory;
+
+    /** Plans the compilation; fails with a {@link CompileException} naming the limit when the model does not fit. */
+    public Compiler(ModelShape shape, CompileOptions options) {
+        this.shape = shape;
+        this.o = options;
+        this.hw = options.hw();
+        checkSupported();
+        this.maxContext = Math.min(options.maxContext(), shape.config().seqLen());
+        this.plans = CorePlan.of(shape, hw);
+        this.tiling = Tiling.of(hw);
+        for (CorePlan p : plans) {
+            StepEmitter.checkFits(shape, hw, p, tiling, 1, maxContext);
+        }
+        this.prefillRows = chooseChunkRows();
+        this.buckets = new Buckets(options.prefillBucket(), options.decodeBucket(), maxContext);
+        ChannelAllocator alloc = new ChannelAllocator(hw);
+        this.layout = WeightLayout.plan(shape, hw, plans, tiling, alloc);
+        int kvPositions = CompressedLinear.ceil16(maxContext + prefillRows);
+        this.memory = MemoryPlan.plan(shape, hw, plans, maxContext, kvPositions, prefillRows, prefillRows, alloc);
+    }
+
+    private void checkSupported() {
+        for (LinearShape l : shape.linears()) {
+            if (!hw.mpe().supportsBits(l.bits())) {
+                throw new CompileException(l.name() + " has " + l.bits() + "-bit weights; " + hw.name()
+                        + " supports mpe.weightBits " + java.util.Arrays.toString(hw.mpe().weightBits()));
+            }
+            for (byte n : l.blockN()) {
+                if (!hw.mpe().supportsN(n)) {
+                    throw new CompileException(l.name() + " has blocks at N = " + n + "; " + hw.name()
+                            + " supports mpe.sparseModes " + java.util.Arrays.toString(hw.mpe().sparseModes()));
+                }
+            }
+        }
+        if (shape.config().family() != ModelConfig.Family.LLAMA) {
+            throw new CompileException("model family " + shape.config().family()
+                    + " is not compiled yet; expected LLAMA (OPT arrives with its own issue)");
+        }
+    }
+
+    /** The largest prefill chunk (at most one prefill bucket) whose launch fits every core's buffers. */
+    private int chooseChunkRows() {
+        int rows = Math.min(o.prefillBucket(), maxContext);
+        while (rows > 1) {
+            try {
+                for (CorePlan p : plans) {
+                    StepEmitter.checkFits(shape, hw, p, tiling, rows, maxContext);
+                }
+                return rows;
+            } catch (CompileException e) {
+                rows = rows / 2;
+            }
+        }
+        return 1;
+    }
+
+    public int prefillChunkRows() {
+        return prefillRows;
+    }
+
+    public int maxContext() {
+        return maxContext;
+    }
+
+    public Buckets buckets() {
+        return buckets;
+    }
+
+    /** The streams of one launch: one list of instructions per core. */
+    public List<List<Instruction>> emit(boolean prefill, int rows, int ctx) {
+        List<List<Instruction>> out = new ArrayList<>();
+        for (CorePlan p : plans) {
+            out.add(StepEmitter.emit(shape, hw, p, layout, memory, tiling, prefill, rows, ctx,
+                    memory.kvPositions()).build());
+        }
+        return out;
+    }
+
+    /** Compiles and writes {@code target}; {@code feed} may be null only for shapes-only compilation. */
+    public StorageReport write(WeightFeed feed, Path target, Progress progress) {
+        long start = System.nanoTime();
+        if (!o.shapesOnly() && feed == null) {
+            throw new IllegalArgumentException("weights are required unless compiling shapes only");
+        }
+        List<String> names = new ArrayList<>();
+        Map<String, Long> perBucket = new LinkedHashMap<>();
+        List<Bucket> done = new ArrayList<>();
+        long totalWords = 0;
+        long totalInstructions = 0;
+        long imageBytes = 0;
+        try (FlpWriter w = FlpWriter.create(target); Arena arena = Arena.ofShared()) {
+            Map<Integer, String> image = new HashMap<>();
+            if (!o.shapesOnly()) {
+                MemorySegment[] channels = packImage(feed, arena, progress);
+                for (int c = 0; c < channels.length; c++) {
+                    if (channels[c].byteSize() > 0) {
+                        image.put(c, w.channel(c, channels[c].asByteBuffer()));
+                        imageBytes += channels[c].byteSize();
+                    }
+                }
+            }
+            List<int[]> jobs = new ArrayList<>();
+            for (int c : buckets.prefillLengths()) {
+                jobs.add(new int[]{1, c});
+            }
+            for (int c : buckets.decodeLengths()) {
+                jobs.add(new int[]{0, c});
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            try {
+                List<Future<List<int[]>>> futures = new ArrayList<>();
+                List<Future<long[]>> counts = new ArrayList<>();
+                for (int[] j : jobs) {
+                    futures.add(pool.submit(() -> encode(emit(j[0] == 1, j[0] == 1 ? prefillRows : 1, j[1]))));
+                }
+                for (int i = 0; i < jobs.size(); i++) {
+                    int[] j = jobs.get(i);
+                    Bucket.Kind kind = j[0] == 1 ? Bucket.Kind.PREFILL : Bucket.Kind.DECODE;
+                    List<int[]> streams = futures.get(i).get();
+                    List<Bucket.Stream> entries = new ArrayList<>();
+                    long words = 0;
+                    for (int c = 0; c < streams.size(); c++) {
+                        int[] s = streams.get(c);
+                        long n = countInstructions(s);
+                        entries.add(w.stream(kind, j[1], c, s, n));
+                        words += s.length;
+                        totalInstructions += n;
+                    }
+                    String name = kind.name().toLowerCase(java.util.Locale.ROOT) + "." + j[1];
+                    names.add(name);
+                    perBucket.put(name, 4 * words);
+                    totalWords += words;
+                    done.add(new Bucket(kind, j[1], entries));
+                    progress.update("emit", i + 1, jobs.size());
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } finally {
+                pool.shutdownNow();
+            }
+            String ddr = w.ddr(ddrImage());
+            Map<String, String> dens = new LinkedHashMap<>();
+            for (LinearShape l : shape.linears()) {
+                dens.put(l.name(), w.densities(l.name(), l.blockN()));
+            }
+            w.finish(new Program(hw, abi(feed), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
+                    o.shapesOnly()), memory.regions(), done, image, ddr, dens));
+        }
+        long baseline = baselineBytes(progress);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new StorageReport(4 * totalWords, totalInstructions, perBucket, baseline,
+                baseline / (double) Math.max(1, 4 * totalWords), seconds, names, imageBytes, prefillRows);
+    }
+
+    private static List<int[]> encode(List<List<Instruction>> streams) {
+        List<int[]> out = new ArrayList<>();
+        for (List<Instruction> s : streams) {
+            out.add(Isa.encode(s));
+        }
+        return out;
+    }
+
+    private static long countInstructions(int[] words) {
+        long n = 0;
+        for (int i = 0; i < words.length; n++) {
+            i += Isa.formatOfOpcode(words[i] >>> 28).words();
+        }
+        return n;
+    }
+
+    /**
+     * Bytes of the artifact-style baseline: one program per decode context 1..max at that exact context, and one
+     * program per prefill length 1..max that runs its tokens in tiles of {@link #BASELINE_TOKEN_TILE} rows, tile t
+     * attending to exactly the positions up to its last row. Counted from the emitter, memoized on (rows, KV tiles),
+     * because a program's size depends on nothing else.
+     */
+    public long baselineBytes(Progress progress) {
+        Map<Long, Long> memo = new HashMap<>();
+        long total = 0;
+        for (int ctx = 1; ctx <= maxContext; ctx++) {
+            total += launchBytes(memo, false, 1, ctx);
+        }
+        for (int len = 1; len <= maxContext; len++) {
+            for (int t0 = 0; t0 < len; t0 += BASELINE_TOKEN_TILE) {
+                int rows = Math.min(BASELINE_TOKEN_TILE, len - t0);
+                total += launchBytes(memo, true, rows, t0 + rows);
+            }
+            progress.update("baseline", len, maxContext);
+        }
+        return total;
+    }
+
+    private long launchBytes(Map<Long, Long> memo, boolean prefill, int rows, int ctx) {
+        int tiles = StepEmitter.kvTiles(shape, hw, tiling, rows, ctx);
+        long key = ((long) (prefill ? 1 : 0) << 40) | ((long) rows << 20) | tiles;
+        Long v = memo.get(key);
+        if (v == null) {
+            long words = 0;
+            for (int[] s : encode(emit(prefill, rows, StepEmitter.ctxOfTiles(shape, hw, tiling, rows, tiles)))) {
+                words += s.length;
+            }
+            v = 4 * words;
+            memo.put(key, v);
+        }
+        return v;
+    }
+
+    private MemorySegment[] packImage(WeightFeed feed, Arena arena, Progress progress) {
+        MemorySegment[] channels = new MemorySegment[hw.hbm().channels()];
+        for (int c = 0; c < channels.length; c++) {
+            channels[c] = arena.allocate(Math.max(memory.imageEnd()[c], 0), 64);
+        }
+        int total = shape.layerCount() * LinearKind.LAYER_KINDS.size() + 1;
+        int done = 0;
+        for (int l = 0; l < shape.layerCount(); l++) {
+            for (LinearKind k : LinearKind.LAYER_KINDS) {
+                packLinear(feed.linear(l, k), l, k, channels);
+                progress.update("pack", ++done, total);
+            }
+        }
+        packLinear(feed.linear(-1, LinearKind.CLASSIFIER), -1, LinearKind.CLASSIFIER, channels);
+        progress.update("pack", ++done, total);
+        int d16 = CompressedLinear.ceil16(shape.config().dim());
+        for (CorePlan p : plans) {
+            Region norms = memory.region("norms", p.core());
+            for (int i = 0; i < 2 * shape.layerCount() + 1; i++) {
+                float[] n = feed.norm(i);
+                MemorySegment.copy(n, 0, channels[norms.channel()], ValueLayout.JAVA_FLOAT_UNALIGNED
+                        .withOrder(ByteOrder.LITTLE_ENDIAN), norms.address() + 4L * i * d16, n.length);
+            }
+        }
+        return channels;
+    }
+
+    private void packLinear(CompressedLinear w, int layer, LinearKind kind, MemorySegment[] channels) {
+        LinearShape s = kind == LinearKind.CLASSIFIER ? shape.classifier() : shape.linear(layer, kind);
+        if (w.rows() != s.rows() || w.cols() != s.cols() || w.bits() != s.bits()
+                || !java.util.Arrays.equals(w.blockDensities(), s.blockN())) {
+            throw new CompileException(s.name() + ": the weights do not match the planned shape (rows, cols, bits, "
+                    + "densities)");
+        }
+        for (CorePlan p : plans) {
+            for (RowTile rt : layout.rowTiles(layer, kind, p.core())) {
+                WeightPacker.pack(rt, w, channels);
+            }
+        }
+    }
+
+    private ByteBuffer ddrImage() {
+        int hsp = shape.paddedHeadSize();
+        int hs = shape.config().headSize();
+        Region rope = memory.region("rope", -1);
+        ByteBuffer b = ByteBuffer.allocate((int) (rope.address() + rope.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        RopeTable t = RopeTable.create(maxContext, hs, shape.config().ropeTheta());
+        for (int pos = 0; pos < maxContext; pos++) {
+            int at = (int) rope.address() + 4 * pos * hsp;
+            for (int i = 0; i < hsp / 2; i++) {
+                boolean real = i < hs / 2;
+                b.putFloat(at + 4 * i, real ? t.cos()[pos][i] : 1.0f);
+                b.putFloat(at + 4 * (hsp / 2 + i), real ? t.sin()[pos][i] : 0.0f);
+            }
+        }
+        return b;
+    }
+
+    private ModelAbi abi(WeightFeed feed) {
+        ModelConfig c = shape.config();
+        return new ModelAbi(c.family().name(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
+                c.headSize(), shape.paddedHeadSize(), c.vocabSize(), maxContext, Float.floatToRawIntBits(c.normEps()),
+                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), "");
+    }
+}

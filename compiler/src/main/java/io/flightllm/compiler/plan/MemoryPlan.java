@@ -1,0 +1,72 @@
+package io.flightllm.compiler.plan;
+
+import io.flightllm.arch.hw.HardwareConfig;
+import io.flightllm.arch.program.Region;
+import io.flightllm.compiler.shape.ModelShape;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]) and the
+ * KV cache of its KV heads (each head on one of the core's channels, rotating: INT8 K and V [layers][context][head_dim]
+ * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings) and the
+ * logits (FP32 rows of the padded width); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the RoPE table (FP32 [context][head_dim]: the
+ * cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
+ */
+public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd) {
+    public static final long PARAMS_ADDRESS = 0;
+    public static final long ROPE_ADDRESS = 64;
+
+    public static MemoryPlan plan(ModelShape m, HardwareConfig hw, List<CorePlan> plans, int maxContext,
+                                  int kvPositions, int inputRows, int logitRows, ChannelAllocator alloc) {
+        List<Region> regions = new ArrayList<>();
+        // norm weights first: with the weight tiles they form the weight image of each channel
+        for (CorePlan p : plans) {
+            int[] ch = hw.channelsOf(p.core());
+            int d16 = io.flightllm.compress.CompressedLinear.ceil16(m.config().dim());
+            long normBytes = 4L * (2L * m.layerCount() + 1) * d16;
+            regions.add(new Region("norms", p.core(), "HBM", ch[0], alloc.allocate(ch[0], normBytes, "norm weights"),
+                    normBytes, "f32", new long[]{2L * m.layerCount() + 1, d16}));
+        }
+        long[] imageEnd = new long[hw.hbm().channels()];
+        for (int c = 0; c < imageEnd.length; c++) {
+            imageEnd[c] = alloc.used(c);
+        }
+        int dim = io.flightllm.compress.CompressedLinear.ceil16(m.config().dim());
+        int hsp = m.paddedHeadSize();
+        int layers = m.layerCount();
+        regions.add(new Region("params", -1, "DDR", 0, PARAMS_ADDRESS, 12, "i32", new long[]{3}));
+        regions.add(new Region("rope", -1, "DDR", 0, ROPE_ADDRESS, 4L * maxContext * hsp, "f32",
+                new long[]{maxContext, hsp}));
+        long inputBytes = 4L * inputRows * dim;
+        regions.add(new Region("input", -1, "HBM", 0, alloc.allocate(0, inputBytes, "input rows"), inputBytes, "f32",
+                new long[]{inputRows, dim}));
+        long logitBytes = 4L * logitRows * m.config().vocabSize();
+        regions.add(new Region("logits", -1, "HBM", 0, alloc.allocate(0, logitBytes, "logits"), logitBytes, "f32",
+                new long[]{logitRows, m.config().vocabSize()}));
+        for (CorePlan p : plans) {
+            int[] ch = hw.channelsOf(p.core());
+            for (int h = p.kvHeads().start(); h < p.kvHeads().end(); h++) {
+                int c = ch[(h - p.kvHeads().start()) % ch.length];
+                long kv = (long) layers * kvPositions * hsp;
+                long sc = 2L * layers * kvPositions;
+                String what = "KV cache of head " + h;
+                long[] shape = {layers, kvPositions, hsp};
+                long[] sshape = {layers, kvPositions};
+                regions.add(new Region("kv.k." + h, p.core(), "HBM", c, alloc.allocate(c, kv, what), kv, "i8", shape));
+                regions.add(new Region("kv.v." + h, p.core(), "HBM", c, alloc.allocate(c, kv, what), kv, "i8", shape));
+                regions.add(new Region("kv.ks." + h, p.core(), "HBM", c, alloc.allocate(c, sc, what), sc, "f16",
+                        sshape));
+                regions.add(new Region("kv.vs." + h, p.core(), "HBM", c, alloc.allocate(c, sc, what), sc, "f16",
+                        sshape));
+            }
+        }
+        return new MemoryPlan(regions, inputRows, logitRows, kvPositions, imageEnd);
+    }
+
+    public Region region(String name, int core) {
+        return regions.stream().filter(r -> r.name().equals(name) && r.core() == core).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no region " + name + " of core " + core));
+    }
+}

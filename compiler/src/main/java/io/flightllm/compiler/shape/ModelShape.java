@@ -1,0 +1,92 @@
+package io.flightllm.compiler.shape;
+
+import io.flightllm.compress.CompressedLayer;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.DensityPlan;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.model.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The compiler's view of a compressed model: config, padded head size, and the shape of every linear. {@link #of}
+ * reads a loaded {@code .flm}; {@link #fromProfile} derives the same from a config and a compression profile without
+ * any weights ({@code compile --shapes-only}); the density maps then come from the profile's plan applied to equal
+ * weights (sparse bands spread evenly over the rows).
+ */
+public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<LinearShape>> layers,
+                         LinearShape classifier, String recipe) {
+
+    public ModelShape {
+        layers = layers.stream().map(List::copyOf).toList();
+    }
+
+    public static ModelShape of(CompressedModel m) {
+        List<List<LinearShape>> layers = new ArrayList<>();
+        for (CompressedLayer l : m.layers()) {
+            CompressedLinear[] ls = {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()};
+            List<LinearShape> out = new ArrayList<>();
+            for (int k = 0; k < ls.length; k++) {
+                out.add(LinearShape.of(ls[k], LinearKind.LAYER_KINDS.get(k)));
+            }
+            layers.add(out);
+        }
+        return new ModelShape(m.config(), m.paddedHeadSize(), layers,
+                LinearShape.of(m.classifier(), LinearKind.CLASSIFIER), m.recipe());
+    }
+
+    public static ModelShape fromProfile(ModelConfig c, CompressionProfile p) {
+        int phs = CompressedLinear.ceil16(c.headSize());
+        int qRows = c.nHeads() * phs;
+        int kvRows = c.nKvHeads() * phs;
+        List<List<LinearShape>> layers = new ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            List<LinearShape> out = new ArrayList<>();
+            for (LinearKind k : LinearKind.LAYER_KINDS) {
+                int rows = switch (k) {
+                    case Q -> qRows;
+                    case K, V -> kvRows;
+                    case O, W2 -> c.dim();
+                    case W1, W3 -> c.hiddenDim();
+                    case CLASSIFIER -> c.vocabSize();
+                };
+                int cols = switch (k) {
+                    case O -> qRows;
+                    case W2 -> c.hiddenDim();
+                    default -> c.dim();
+                };
+                out.add(shape(k.tensorName(l), k, rows, cols, p.bitsFor(l, k), p, false));
+            }
+            layers.add(out);
+        }
+        LinearShape cls = shape("classifier", LinearKind.CLASSIFIER, c.vocabSize(), c.dim(),
+                p.bitsFor(0, LinearKind.CLASSIFIER), p, false);
+        return new ModelShape(c, phs, layers, cls, p.describe() + " (shapes only)");
+    }
+
+    private static LinearShape shape(String name, LinearKind k, int rows, int cols, int bits, CompressionProfile p,
+                                     boolean bias) {
+        DensityPlan plan = p.densityFor(k);
+        byte[] blockN = plan.densitiesWithoutWeights(rows, cols);
+        return new LinearShape(name, k, rows, cols, bits, p.groupFor(cols), blockN, bias);
+    }
+
+    public int layerCount() {
+        return layers.size();
+    }
+
+    public LinearShape linear(int layer, LinearKind kind) {
+        return layers.get(layer).get(LinearKind.LAYER_KINDS.indexOf(kind));
+    }
+
+    /** Every linear, classifier last. */
+    public List<LinearShape> linears() {
+        List<LinearShape> all = new ArrayList<>();
+        layers.forEach(all::addAll);
+        all.add(classifier);
+        return all;
+    }
+}

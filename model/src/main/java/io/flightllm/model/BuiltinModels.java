@@ -1,0 +1,40 @@
+package io.flightllm.model;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Named model shapes for work that needs no weights (compile --shapes-only, simulate, sweep, size tables).
+ * The configs are the published ones; the context is the paper's evaluation maximum of 2048 where that is lower than
+ * the model's own.
+ */
+public final class BuiltinModels {
+    private static final Map<String, ModelConfig> SHAPES = new LinkedHashMap<>();
+
+    static {
+        // LLaMA2-7B: dim 4096, FFN 11008, 32 layers, 32 heads (MHA), vocab 32000, separate classifier.
+        SHAPES.put("llama2-7b", ModelConfig.llama(4096, 11008, 32, 32, 32, 32000, 4096, false).validate("llama2-7b"));
+    }
+
+    private BuiltinModels() {
+    }
+
+    public static List<String> names() {
+        return List.copyOf(SHAPES.keySet());
+    }
+
+    public static boolean has(String name) {
+        return SHAPES.containsKey(name.toLowerCase(Locale.ROOT));
+    }
+
+    public static ModelConfig get(String name) {
+        ModelConfig c = SHAPES.get(name.toLowerCase(Locale.ROOT));
+        if (c == null) {
+            throw new IllegalArgumentException("unknown built-in model '" + name + "'; expected one of " + names()
+                    + " or a model file");
+        }
+        return c;
+    }
+}

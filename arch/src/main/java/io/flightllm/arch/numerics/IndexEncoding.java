@@ -13,13 +13,16 @@ import java.util.Arrays;
  *   <li>{@link #MASK16}: one 16-bit mask, bit k set iff column k is kept (16 bits per segment, whatever N).</li>
  * </ul>
  * At N = 8 a mask costs half the bytes of positions, at N = 4 the same, at N = 2 twice as much.
+ *
+ * <p>The ISA's {@code idx_enc} field ({@code arch.isa.IndexEncoding}: POS4, MASK16, in this order) selects between
+ * the same two encodings for the META buffer.
  */
 public enum IndexEncoding {
     POSITIONS4("positions4"),
     MASK16("mask16");
 
-    /** Columns per segment. */
-    public static final int SEGMENT = 16;
+    /** Columns per segment (the N:16 block width). */
+    public static final int SEGMENT = Sparsity.BLOCK;
 
     private final String id;
 

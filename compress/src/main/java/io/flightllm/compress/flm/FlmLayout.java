@@ -71,24 +71,16 @@ public final class FlmLayout {
         return s;
     }
 
-    /** Sparse segments (0 &lt; N &lt; 16) per row of each row block: one 16-bit mask each in {@code mask16}. */
-    public static int[] sparseSegmentsPerRow(byte[] densities, int rowBlocks, int colBlocks) {
-        int[] out = new int[rowBlocks];
-        for (int i = 0; i < rowBlocks; i++) {
-            for (int j = 0; j < colBlocks; j++) {
-                int n = densities[i * colBlocks + j];
-                out[i] += n > 0 && n < 16 ? 1 : 0;
-            }
-        }
-        return out;
-    }
-
-    /** Bytes of the index payload in {@code encoding} (every row is byte aligned in both encodings). */
+    /**
+     * Bytes of the index payload in {@code encoding}: {@link IndexEncoding#segmentBits} per row segment of every block
+     * (N is even, so every row is byte aligned in both encodings).
+     */
     public static long indexBytes(IndexEncoding encoding, byte[] densities, int rowBlocks, int colBlocks) {
-        return encoding == IndexEncoding.POSITIONS4
-                ? positionsBytes(positionsPerRow(densities, rowBlocks, colBlocks))
-                : 2L * 16 * java.util.Arrays.stream(sparseSegmentsPerRow(densities, rowBlocks, colBlocks))
-                        .asLongStream().sum();
+        long bits = 0;
+        for (byte n : densities) {
+            bits += 16L * encoding.segmentBits(n);
+        }
+        return bits / 8;
     }
 
     /** Bytes of {@code l}'s index payload in its own encoding. */

@@ -1,7 +1,16 @@
 package io.flightllm.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.DensityPlan;
+import io.flightllm.compress.IndexChoice;
+import io.flightllm.compress.LinearCompressor;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.model.Model;
 import io.flightllm.model.bench.DecodeBench;
 import io.flightllm.model.bench.MemoryBandwidth;
@@ -9,6 +18,8 @@ import io.flightllm.model.bench.RandomLlama;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.VectorMatVec;
 import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.runtime.Backend;
+import io.flightllm.twin.TwinForward;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,16 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import io.flightllm.compress.CompressedLinear;
-import io.flightllm.compress.CompressedModel;
-import io.flightllm.compress.CompressionProfile;
-import io.flightllm.compress.DensityPlan;
-import io.flightllm.compress.IndexChoice;
-import io.flightllm.compress.LinearKind;
-import io.flightllm.compress.LinearCompressor;
-import io.flightllm.compress.ModelCompressor;
-import io.flightllm.compress.ModelWeightSource;
-import io.flightllm.twin.TwinForward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -121,8 +122,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
+    @Option(names = "--program", paramLabel = "P", description = "with --backend sim: time decode steps of a "
+            + "compiled .flp on the functional simulator (sim_decode_step_ms, sim_instructions_per_s)")
+    Path program;
+
     @Override
     public Integer call() throws Exception {
+        if (program != null || "sim".equals(backend)) {
+            if (program == null || !"sim".equals(backend)) {
+                throw new Main.UserInputException("the simulator benchmark takes --backend sim --program P.flp");
+            }
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("machine", machine());
+            SimBench.run(program, generate, warmup, report, this::progress);
+            print(report);
+            return 0;
+        }
         int t = Options.threads(threads);
         if (memoryMib < 1 || memoryMib > 1 << 20) {
             throw new Main.UserInputException("--memory-mib is " + memoryMib + "; expected 1 to 1048576");
@@ -225,10 +240,13 @@ final class BenchCommand implements Callable<Integer> {
             if (llamacpp || compareDense) {
                 throw new Main.UserInputException("--llamacpp and --compare-dense need the random model (no --model)");
             }
-            try (Backend be = Backend.open(backend, model, kernels, t);
-                 var f = be.forward(w.contextLength())) {
+            if (!Backend.isFlm(model)) {
+                throw new Main.UserInputException(model + ": --backend twin runs a compressed .flm; make one with "
+                        + "'flightllm compress --model " + model + " --out M.flm'");
+            }
+            CompressedModel cm = FlmReader.read(model); // the model itself: its MACs and bits per weight are reported
+            try (TwinForward f = new TwinForward(cm, t, w.contextLength())) {
                 report.put("model", model.toString());
-                CompressedModel cm = ((Backend.Twin) be).model();
                 twinReport(f, cm, t, w, report, "");
             }
             return;

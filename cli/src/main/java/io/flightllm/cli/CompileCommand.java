@@ -66,8 +66,8 @@ final class CompileCommand implements Callable<Integer> {
             description = "context granularity of the prefill programs (default 128)")
     int prefillBucket;
 
-    @Option(names = "--decode-bucket", paramLabel = "N", defaultValue = "16",
-            description = "context granularity of the decode-step programs (default 16)")
+    @Option(names = "--decode-bucket", paramLabel = "N", defaultValue = "32",
+            description = "context granularity of the decode-step programs, a multiple of 16 (default 32)")
     int decodeBucket;
 
     @Option(names = "--shapes-only", description = "emit streams, ABI and density maps without a weight image")
@@ -89,6 +89,7 @@ final class CompileCommand implements Callable<Integer> {
         ModelShape shape;
         WeightFeed feed = null;
         String name;
+        String weightsId;
         if (BuiltinModels.has(model)) {
             if (!CompressionProfile.NAMES.contains(profile)) {
                 throw new Main.UserInputException("--profile " + profile + " is unknown; expected one of "
@@ -99,6 +100,7 @@ final class CompileCommand implements Callable<Integer> {
                 feed = new RandomWeights(shape, seed);
             }
             name = model.toLowerCase(Locale.ROOT) + "-" + profile;
+            weightsId = shapesOnly ? "" : "random:" + name + ":seed=" + seed;
         } else {
             Path p = Path.of(model);
             if (!Files.exists(p)) {
@@ -108,6 +110,7 @@ final class CompileCommand implements Callable<Integer> {
             CompressedModel cm = FlmReader.read(p);
             shape = ModelShape.of(cm);
             feed = shapesOnly ? null : WeightFeed.of(cm);
+            weightsId = io.flightllm.compress.flm.FlmDigest.of(p);
             String f = p.getFileName().toString();
             name = f.endsWith(".flm") ? f.substring(0, f.length() - 4) : f;
         }
@@ -117,7 +120,7 @@ final class CompileCommand implements Callable<Integer> {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compile").setInitialMax(100)
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate()
                 .setConsumer(new ConsoleProgressBarConsumer(console.err())).build()) {
-            r = c.write(feed, target, (phase, done, total) -> {
+            r = c.write(feed, weightsId, target, (phase, done, total) -> {
                 bar.setExtraMessage(phase);
                 bar.maxHint(total);
                 bar.stepTo(done);

@@ -5,6 +5,7 @@ import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.forward.Forward;
 import io.flightllm.model.tokenizer.Tokenizer;
+import io.flightllm.runtime.Backend;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -54,8 +55,12 @@ final class RunCommand implements Callable<Integer> {
     String seed;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "executor: ref (fp32 reference over a checkpoint) or twin (the CPU twin over a .flm)")
+            description = "executor: ref (fp32 reference over a checkpoint), twin (the CPU twin over a .flm) or sim "
+                    + "(the functional simulator running --program over the .flm it was compiled from)")
     String backend;
+
+    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp (flightllm compile) for --backend sim")
+    Path program;
 
     // exact is the default: the same bytes as golden (and run.c), with threads and the Vector API
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "exact",
@@ -78,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
         }
         long seedValue = Options.parseSeed(seed);
         String text = Options.promptText(prompt, promptFile);
-        try (Backend be = Backend.open(backend, model, kernels, threads)) {
+        try (Backend be = Backend.open(backend, model, kernels, threads, program)) {
             ModelConfig c = be.config();
             Tokenizer tok = be.tokenizer(tokenizer);
             int[] promptTokens = tok.encode(text, true, false);
@@ -97,21 +102,5 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /**
-     * The KV cache is two FP32 arrays of [positions][kv_dim] per layer on the heap. A file may declare a context its
-     * weights do not bound (v1/v2 store no per-position data), so check before allocating, not after an OOM.
-     */
-    static void checkContextFits(ModelConfig c, int positions) {
-        long perLayer = (long) positions * c.kvDim();
-        long bytes = 2L * c.nLayers() * perLayer * Float.BYTES;
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (perLayer > Integer.MAX_VALUE - 16 || bytes > available * 0.9) {
-            throw new Main.UserInputException(String.format(Locale.ROOT, "the KV cache for %d positions needs %,d "
-                    + "MiB but the JVM has %,d MiB available; use a smaller --steps (or a larger -Xmx in "
-                    + "FLIGHTLLM_JAVA_OPTS)", positions, bytes >> 20, available >> 20));
-        }
     }
 }

@@ -10,6 +10,7 @@ import io.flightllm.arch.program.ModelAbi;
 import io.flightllm.arch.program.Program;
 import io.flightllm.arch.program.ProgramOptions;
 import io.flightllm.arch.program.Region;
+import io.flightllm.compiler.emit.LinearCache;
 import io.flightllm.compiler.emit.StepEmitter;
 import io.flightllm.compiler.pack.WeightFeed;
 import io.flightllm.compiler.pack.WeightPacker;
@@ -74,13 +75,13 @@ public final class Compiler {
         this.hw = options.hw();
         checkSupported();
         this.maxContext = Math.min(options.maxContext(), shape.config().seqLen());
+        this.buckets = new Buckets(options.prefillBucket(), options.decodeBucket(), maxContext);
         this.plans = CorePlan.of(shape, hw);
         this.tiling = Tiling.of(hw);
         for (CorePlan p : plans) {
             StepEmitter.checkFits(shape, hw, p, tiling, 1, maxContext);
         }
         this.prefillRows = chooseChunkRows();
-        this.buckets = new Buckets(options.prefillBucket(), options.decodeBucket(), maxContext);
         ChannelAllocator alloc = new ChannelAllocator(hw);
         this.layout = WeightLayout.plan(shape, hw, plans, tiling, alloc);
         int kvPositions = CompressedLinear.ceil16(maxContext + prefillRows);
@@ -122,6 +123,17 @@ public final class Compiler {
         return 1;
     }
 
+    /** Bytes of the DDR image (parameter block and RoPE table): the checker's DDR limit. */
+    public long ddrBytes() {
+        Region rope = memory.region("rope", -1);
+        return rope.address() + rope.bytes();
+    }
+
+    /** Where every weight tile lives (for the packer's tests and reports). */
+    public WeightLayout weightLayout() {
+        return layout;
+    }
+
     public int prefillChunkRows() {
         return prefillRows;
     }
@@ -136,16 +148,41 @@ public final class Compiler {
 
     /** The streams of one launch: one list of instructions per core. */
     public List<List<Instruction>> emit(boolean prefill, int rows, int ctx) {
-        List<List<Instruction>> out = new ArrayList<>();
-        for (CorePlan p : plans) {
-            out.add(StepEmitter.emit(shape, hw, p, layout, memory, tiling, prefill, rows, ctx,
-                    memory.kvPositions()).build());
-        }
-        return out;
+        return emitWords(prefill, rows, ctx).stream().map(Isa::decode).toList();
+    }
+
+    /** The encoded streams of one launch, one per core. */
+    public List<int[]> emitWords(boolean prefill, int rows, int ctx) {
+        return emitWords(prefill, rows, ctx, true);
+    }
+
+    /**
+     * {@code strict} false only counts: buffers may overflow, and the linear layers replay the encoded words of the
+     * compiled row count (their number does not depend on the rows; only field values do).
+     */
+    private List<int[]> emitWords(boolean prefill, int rows, int ctx, boolean strict) {
+        int cacheRows = strict ? rows : prefill ? prefillRows : 1;
+        return plans.parallelStream().map(p -> StepEmitter.emit(shape, hw, p, layout, memory, tiling, prefill, rows,
+                ctx, memory.kvPositions(), cache(p.core(), prefill, cacheRows), strict).words()).toList();
+    }
+
+    private final Map<Long, LinearCache> caches = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private LinearCache cache(int core, boolean prefill, int rows) {
+        return caches.computeIfAbsent(((long) core << 32) | ((long) (prefill ? 1 : 0) << 24) | rows,
+                k -> new LinearCache());
     }
 
     /** Compiles and writes {@code target}; {@code feed} may be null only for shapes-only compilation. */
     public StorageReport write(WeightFeed feed, Path target, Progress progress) {
+        return write(feed, "", target, progress);
+    }
+
+    /**
+     * As {@link #write(WeightFeed, Path, Progress)}, recording {@code weightsId} (a digest of the .flm, or how random
+     * weights were made) in the ABI, so a runtime can refuse a program compiled from other weights.
+     */
+    public StorageReport write(WeightFeed feed, String weightsId, Path target, Progress progress) {
         long start = System.nanoTime();
         if (!o.shapesOnly() && feed == null) {
             throw new IllegalArgumentException("weights are required unless compiling shapes only");
@@ -174,12 +211,13 @@ public final class Compiler {
             for (int c : buckets.decodeLengths()) {
                 jobs.add(new int[]{0, c});
             }
-            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
             try {
                 List<Future<List<int[]>>> futures = new ArrayList<>();
                 List<Future<long[]>> counts = new ArrayList<>();
                 for (int[] j : jobs) {
-                    futures.add(pool.submit(() -> encode(emit(j[0] == 1, j[0] == 1 ? prefillRows : 1, j[1]))));
+                    futures.add(pool.submit(() -> emitWords(j[0] == 1, j[0] == 1 ? prefillRows : 1, j[1])));
                 }
                 for (int i = 0; i < jobs.size(); i++) {
                     int[] j = jobs.get(i);
@@ -217,21 +255,13 @@ public final class Compiler {
             for (LinearShape l : shape.linears()) {
                 dens.put(l.name(), w.densities(l.name(), l.blockN()));
             }
-            w.finish(new Program(hw, abi(feed), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
+            w.finish(new Program(hw, abi(weightsId), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
                     o.shapesOnly()), memory.regions(), done, image, ddr, dens));
         }
         long baseline = baselineBytes(progress);
         double seconds = (System.nanoTime() - start) / 1e9;
         return new StorageReport(4 * totalWords, totalInstructions, perBucket, baseline,
                 baseline / (double) Math.max(1, 4 * totalWords), seconds, names, imageBytes, prefillRows);
-    }
-
-    private static List<int[]> encode(List<List<Instruction>> streams) {
-        List<int[]> out = new ArrayList<>();
-        for (List<Instruction> s : streams) {
-            out.add(Isa.encode(s));
-        }
-        return out;
     }
 
     private static long countInstructions(int[] words) {
@@ -265,12 +295,20 @@ public final class Compiler {
     }
 
     private long launchBytes(Map<Long, Long> memo, boolean prefill, int rows, int ctx) {
+        // a launch's words are linear in its rows (only the per-row logits stores of a partial classifier tile
+        // repeat per row), so two counts per (mode, KV tiles) give every row count
         int tiles = StepEmitter.kvTiles(shape, hw, tiling, rows, ctx);
+        long one = countWords(memo, prefill, 1, tiles);
+        long two = countWords(memo, prefill, 2, tiles);
+        return one + (long) (rows - 1) * (two - one);
+    }
+
+    private long countWords(Map<Long, Long> memo, boolean prefill, int rows, int tiles) {
         long key = ((long) (prefill ? 1 : 0) << 40) | ((long) rows << 20) | tiles;
         Long v = memo.get(key);
         if (v == null) {
             long words = 0;
-            for (int[] s : encode(emit(prefill, rows, StepEmitter.ctxOfTiles(shape, hw, tiling, rows, tiles)))) {
+            for (int[] s : emitWords(prefill, rows, StepEmitter.ctxOfTiles(shape, hw, tiling, rows, tiles), false)) {
                 words += s.length;
             }
             v = 4 * words;
@@ -285,15 +323,20 @@ public final class Compiler {
             channels[c] = arena.allocate(Math.max(memory.imageEnd()[c], 0), 64);
         }
         int total = shape.layerCount() * LinearKind.LAYER_KINDS.size() + 1;
-        int done = 0;
+        List<int[]> jobs = new ArrayList<>();
         for (int l = 0; l < shape.layerCount(); l++) {
             for (LinearKind k : LinearKind.LAYER_KINDS) {
-                packLinear(feed.linear(l, k), l, k, channels);
-                progress.update("pack", ++done, total);
+                jobs.add(new int[]{l, k.ordinal()});
             }
         }
-        packLinear(feed.linear(-1, LinearKind.CLASSIFIER), -1, LinearKind.CLASSIFIER, channels);
-        progress.update("pack", ++done, total);
+        jobs.add(new int[]{-1, LinearKind.CLASSIFIER.ordinal()});
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        // every tile has its own bytes in the image, so linears pack in parallel
+        jobs.parallelStream().forEach(j -> {
+            LinearKind k = LinearKind.values()[j[1]];
+            packLinear(feed.linear(j[0], k), j[0], k, channels);
+            progress.update("pack", done.incrementAndGet(), total);
+        });
         int d16 = CompressedLinear.ceil16(shape.config().dim());
         for (CorePlan p : plans) {
             Region norms = memory.region("norms", p.core());
@@ -325,8 +368,9 @@ public final class Compiler {
         int hs = shape.config().headSize();
         Region rope = memory.region("rope", -1);
         ByteBuffer b = ByteBuffer.allocate((int) (rope.address() + rope.bytes())).order(ByteOrder.LITTLE_ENDIAN);
-        RopeTable t = RopeTable.create(maxContext, hs, shape.config().ropeTheta());
-        for (int pos = 0; pos < maxContext; pos++) {
+        int positions = (int) rope.shape()[0];
+        RopeTable t = RopeTable.create(positions, hs, shape.config().ropeTheta());
+        for (int pos = 0; pos < positions; pos++) {
             int at = (int) rope.address() + 4 * pos * hsp;
             for (int i = 0; i < hsp / 2; i++) {
                 boolean real = i < hs / 2;
@@ -337,10 +381,10 @@ public final class Compiler {
         return b;
     }
 
-    private ModelAbi abi(WeightFeed feed) {
+    private ModelAbi abi(String weightsId) {
         ModelConfig c = shape.config();
         return new ModelAbi(c.family().name(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
                 c.headSize(), shape.paddedHeadSize(), c.vocabSize(), maxContext, Float.floatToRawIntBits(c.normEps()),
-                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), "");
+                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), weightsId);
     }
 }

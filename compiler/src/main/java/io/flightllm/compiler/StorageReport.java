@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * @param perLengthInstructionBytes bucket name ("prefill.128", "decode.16") -> bytes of all cores' streams
  */
-public record StorageReport(long totalInstructionBytes, long totalInstructions, Map<String, Long> perLengthInstructionBytes,
+public record StorageReport(long totalInstructionBytes, long totalInstructions,
+                            Map<String, Long> perLengthInstructionBytes,
                             long baselineBytes, double reduction, double compileSeconds, List<String> buckets,
                             long weightImageBytes, int prefillChunkRows) {
 }

@@ -2,7 +2,6 @@ package io.flightllm.compiler;
 
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
-import io.flightllm.arch.isa.Buffer;
 import io.flightllm.arch.isa.CoreStreams;
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.check.CheckReport;
@@ -16,7 +15,6 @@ import io.flightllm.model.testing.SharedData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,34 +28,46 @@ class CompilerCheckTest {
         }
     }
 
-    static Limits limits(HardwareConfig hw, int maxCtx, int rows) {
-        Map<Buffer, Long> b = new EnumMap<>(Buffer.class);
-        b.put(Buffer.A, hw.buffers().aBytes());
-        b.put(Buffer.B, hw.buffers().bBytes());
-        b.put(Buffer.GLOBAL, hw.buffers().globalBytes());
-        b.put(Buffer.META, hw.buffers().metaBytes());
-        b.put(Buffer.FSB, hw.buffers().fsbBytes());
-        b.put(Buffer.BIAS, hw.buffers().biasBytes());
-        b.put(Buffer.SCALE, hw.buffers().scaleBytes());
-        return new Limits(b, hw.hbm().channels(), hw.hbm().channelBytes(), 1L << 30,
-                Limits.ranges(maxCtx, rows), hw.cores(), 8, 0);
+    static Limits limits(Compiler c, HardwareConfig hw, int rows) {
+        return Limits.of(hw, c.ddrBytes(), Limits.ranges(c.maxContext(), rows));
+    }
+
+    /** A small custom target: two cores, eight channels, quarter-size buffers. */
+    static HardwareConfig tiny() {
+        return HardwareConfigs.withOverrides(HardwareConfigs.preset("u280"), Map.of("cores", "2", "hbm.channels", "8",
+                "hbm.capacityBytes", "" + (1L << 30), "buffers.aBytes", "262144", "buffers.bBytes", "32768",
+                "buffers.globalBytes", "262144"));
     }
 
     @ParameterizedTest
-    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper"})
-    void everyProgramOfStoriesPassesTheChecker(String target, String profile) {
-        HardwareConfig hw = HardwareConfigs.preset(target);
+    @CsvSource({"u280,w8", "vhk158,w4s8", "u280,mixed", "vhk158,paper", "tiny,w4s8", "tiny,mixed"})
+    void everyBucketOfStoriesPassesTheChecker(String target, String profile) {
+        HardwareConfig hw = target.equals("tiny") ? tiny() : HardwareConfigs.preset(target);
         ModelShape shape = ModelShape.fromProfile(stories(), CompressionProfile.named(profile));
-        Compiler c = new Compiler(shape, new CompileOptions(hw, 512, 128, 16, true));
-        for (int ctx : List.of(16, 128, 512)) {
+        Compiler c = new Compiler(shape, new CompileOptions(hw, 512, 128, 32, true));
+        for (int ctx : c.buckets().decodeLengths()) {
             check(c, hw, false, 1, ctx);
         }
-        check(c, hw, true, c.prefillChunkRows(), 256);
+        for (int ctx : c.buckets().prefillLengths()) {
+            check(c, hw, true, c.prefillChunkRows(), ctx);
+        }
+    }
+
+    /** LLaMA2-7B's widths with two layers: 11 KV heads per core on u280 (more than the token depth of 8). */
+    @ParameterizedTest
+    @CsvSource({"u280", "vhk158"})
+    void aTwoLayerSliceOfLlama2_7bPassesTheChecker(String target) {
+        HardwareConfig hw = HardwareConfigs.preset(target);
+        ModelConfig slice = io.flightllm.model.ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 2048, false);
+        Compiler c = new Compiler(ModelShape.fromProfile(slice, CompressionProfile.named("paper")),
+                new CompileOptions(hw, 2048, 128, 32, true));
+        check(c, hw, false, 1, 2048);
+        check(c, hw, true, c.prefillChunkRows(), 512);
     }
 
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {
         List<List<Instruction>> streams = c.emit(prefill, rows, ctx);
-        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(hw, c.maxContext(), rows));
+        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(c, hw, rows));
         assertThat(r.violations()).as("%s rows %d ctx %d", prefill ? "prefill" : "decode", rows, ctx).isEmpty();
     }
 }

@@ -2,7 +2,8 @@ package io.flightllm.arch.container;
 
 import java.nio.file.Path;
 
-/** A container file that cannot be used; the message names the file, the field, what was found and what was expected. */
+/** A container file that cannot be used; the message names the file, the field, what was found and what was expected.
+ */
 public class ContainerFormatException extends RuntimeException {
     public ContainerFormatException(String message) {
         super(message);

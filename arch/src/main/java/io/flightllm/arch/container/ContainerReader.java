@@ -188,7 +188,7 @@ public final class ContainerReader {
         }
     }
 
-    /** The bytes of payload {@code name}, after checking its CRC32C and, when {@code expectedLength >= 0}, its length. */
+    /** The bytes of payload {@code name}, after checking its CRC32C and, if {@code expectedLength >= 0}, its length. */
     public MemorySegment payload(String name, long expectedLength, String what) {
         Payload p = payloads.get(name);
         if (p == null) {

@@ -2,76 +2,111 @@ package io.flightllm.compiler.emit;
 
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.InstructionBuilder;
+import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.Queue;
 import io.flightllm.arch.isa.QueueSet;
 
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One core's instruction stream in program order, with dependency tokens inserted from declared resource use. Every
- * instruction names the on-chip or off-chip resources it reads and writes; a read depends on the last writer, a write
- * on the last writer and every reader since. A dependency on an instruction of another queue becomes a release on
- * the producer and a wait on the consumer, unless an earlier instruction of the consumer's queue already synchronised
- * with that producer or a later one (queues run in order, and the k-th wait on a queue pair takes the k-th release,
- * so tokens pair up one to one). Dependencies inside one queue need no token.
+ * instruction names the resources (small integer ids, see {@link Res}) it reads and writes; a read depends on the last
+ * writer, a write on the last writer and every reader since. A dependency on an instruction of another queue becomes a
+ * release on the producer and a wait on the consumer, unless an earlier instruction of the consumer's queue already
+ * synchronised with that producer or a later one (queues run in order, and the k-th wait on a queue pair takes the
+ * k-th release, so tokens pair up one to one). Dependencies inside one queue need no token.
+ *
+ * <p>Dependencies already implied by earlier tokens are dropped: every instruction carries what it knows has
+ * completed (per queue, the highest index), learned from the producers it waits for and from its own queue's
+ * predecessor, so a barrier that waited for everything orders all later consumers without further tokens. Fewer
+ * tokens keep each queue pair's counter far below its depth of 8, where surplus releases would block.
+ *
+ * <p>Instructions are kept encoded (without tokens) and the token masks are patched into word 0 at the end
+ * ([27:23] wait, [22:18] release), so encoded instructions can be reused across programs.
  */
 public final class StreamBuilder {
     private static final int QUEUES = Queue.values().length;
+    private static final Queue[] Q = Queue.values();
 
-    private final List<InstructionBuilder<?, ?>> builders = new ArrayList<>();
-    private final List<Queue> queues = new ArrayList<>();
-    private final List<Integer> waits = new ArrayList<>();
-    private final List<Integer> releases = new ArrayList<>();
-    private final Map<String, Integer> lastWriter = new HashMap<>();
-    private final Map<String, List<Integer>> readersSinceWrite = new HashMap<>();
+    private int[][] words = new int[1024][];
+    private byte[] queues = new byte[1024];
+    private byte[] waits = new byte[1024];
+    private byte[] releases = new byte[1024];
+    private int size;
+    private long totalWords;
+    private final int[] lastWriter;
+    private final int[][] readers;
+    private final int[] readerCount;
     /** [producer queue][consumer queue]: the latest producer index the consumer queue has synchronised with. */
     private final int[][] synced = new int[QUEUES][QUEUES];
     private final int[] lastOfQueue = new int[QUEUES];
+    /** [instruction * QUEUES + queue]: the highest index of that queue known complete when the instruction starts. */
+    private int[] known = new int[1024 * QUEUES];
 
-    public StreamBuilder() {
+    public StreamBuilder(int resources) {
+        lastWriter = new int[resources];
+        Arrays.fill(lastWriter, -1);
+        readers = new int[resources][];
+        readerCount = new int[resources];
         for (int[] row : synced) {
-            java.util.Arrays.fill(row, -1);
+            Arrays.fill(row, -1);
         }
-        java.util.Arrays.fill(lastOfQueue, -1);
+        Arrays.fill(lastOfQueue, -1);
     }
 
-    /** Appends an instruction (its token fields are set here) that reads and writes the named resources. */
-    public int add(InstructionBuilder<?, ?> b, Queue q, Collection<String> reads, Collection<String> writes) {
-        int self = builders.size();
-        builders.add(b);
-        queues.add(q);
-        waits.add(0);
-        releases.add(0);
-        for (String r : reads) {
-            Integer w = lastWriter.get(r);
-            if (w != null) {
-                depend(self, w);
+    /** Encodes {@code b} (its token fields must be empty) and appends it. */
+    public int add(InstructionBuilder<?, ?> b, Queue q, int[] reads, int[] writes) {
+        return add(Isa.encode(b.build()), q.ordinal(), reads, writes);
+    }
+
+    /** Appends an encoded instruction without tokens. */
+    public int add(int[] encoded, int q, int[] reads, int[] writes) {
+        int self = size++;
+        if (self == queues.length) {
+            words = Arrays.copyOf(words, 2 * self);
+            queues = Arrays.copyOf(queues, 2 * self);
+            waits = Arrays.copyOf(waits, 2 * self);
+            releases = Arrays.copyOf(releases, 2 * self);
+            known = Arrays.copyOf(known, 2 * self * QUEUES);
+        }
+        // an in-order queue knows what its predecessor knew, and that the predecessor completed
+        int prev = lastOfQueue[q];
+        for (int k = 0; k < QUEUES; k++) {
+            known[self * QUEUES + k] = prev >= 0 ? known[prev * QUEUES + k] : -1;
+        }
+        if (prev >= 0) {
+            known[self * QUEUES + q] = Math.max(known[self * QUEUES + q], prev);
+        }
+        words[self] = encoded;
+        totalWords += encoded.length;
+        queues[self] = (byte) q;
+        for (int r : reads) {
+            if (lastWriter[r] >= 0) {
+                depend(self, lastWriter[r]);
             }
         }
-        for (String r : writes) {
-            Integer w = lastWriter.get(r);
-            if (w != null) {
-                depend(self, w);
+        for (int r : writes) {
+            if (lastWriter[r] >= 0) {
+                depend(self, lastWriter[r]);
             }
-            List<Integer> rs = readersSinceWrite.get(r);
-            if (rs != null) {
-                for (int reader : rs) {
-                    depend(self, reader);
-                }
+            for (int i = 0; i < readerCount[r]; i++) {
+                depend(self, readers[r][i]);
             }
         }
-        for (String r : reads) {
-            readersSinceWrite.computeIfAbsent(r, k -> new ArrayList<>()).add(self);
+        for (int r : reads) {
+            if (readers[r] == null) {
+                readers[r] = new int[8];
+            } else if (readerCount[r] == readers[r].length) {
+                readers[r] = Arrays.copyOf(readers[r], 2 * readers[r].length);
+            }
+            readers[r][readerCount[r]++] = self;
         }
-        for (String r : writes) {
-            lastWriter.put(r, self);
-            readersSinceWrite.remove(r);
+        for (int r : writes) {
+            lastWriter[r] = self;
+            readerCount[r] = 0;
         }
-        lastOfQueue[q.ordinal()] = self;
+        lastOfQueue[q] = self;
         return self;
     }
 
@@ -85,48 +120,67 @@ public final class StreamBuilder {
     }
 
     private void depend(int consumer, int producer) {
-        Queue cq = queues.get(consumer);
-        Queue pq = queues.get(producer);
-        if (cq == pq || producer == consumer) {
-            return; // in-order queue
-        }
-        int p = pq.ordinal();
-        int c = cq.ordinal();
-        if (synced[p][c] >= producer) {
-            return;
+        int c = queues[consumer];
+        int p = queues[producer];
+        if (c == p || synced[p][c] >= producer || known[consumer * QUEUES + p] >= producer) {
+            return; // in-order queue, or already ordered by an earlier wait (direct or transitive)
         }
         // the consumer can wait only once per producer queue: keep the latest producer it needs
-        if ((waits.get(consumer) & (1 << p)) != 0) {
+        if ((waits[consumer] & (1 << p)) != 0) {
             int previous = synced[p][c];
-            releases.set(previous, releases.get(previous) & ~(1 << c));
+            releases[previous] &= (byte) ~(1 << c);
         }
         synced[p][c] = producer;
-        releases.set(producer, releases.get(producer) | 1 << c);
-        waits.set(consumer, waits.get(consumer) | 1 << p);
+        releases[producer] |= (byte) (1 << c);
+        waits[consumer] |= (byte) (1 << p);
+        for (int k = 0; k < QUEUES; k++) {
+            int at = consumer * QUEUES + k;
+            known[at] = Math.max(known[at], known[producer * QUEUES + k]);
+        }
+        known[consumer * QUEUES + p] = Math.max(known[consumer * QUEUES + p], producer);
     }
 
-    /** The finished instructions. */
-    public List<Instruction> build() {
-        List<Instruction> out = new ArrayList<>(builders.size());
-        for (int i = 0; i < builders.size(); i++) {
-            InstructionBuilder<?, ?> b = builders.get(i);
-            b.waits(set(waits.get(i))).releases(set(releases.get(i)));
-            out.add(b.build());
+    /** The stream's words with the token masks in place. */
+    public int[] words() {
+        int[] out = new int[Math.toIntExact(totalWords)];
+        int at = 0;
+        for (int i = 0; i < size; i++) {
+            int[] w = words[i];
+            System.arraycopy(w, 0, out, at, w.length);
+            Queue self = Q[queues[i]];
+            int wm = MASKS[queues[i]][waits[i] & 0x3f];
+            int rm = MASKS[queues[i]][releases[i] & 0x3f];
+            out[at] = (out[at] & ~(0x3ff << 18)) | wm << 23 | rm << 18;
+            assert self != null;
+            at += w.length;
         }
         return out;
     }
 
-    public int size() {
-        return builders.size();
+    /** The finished instructions (decoded from {@link #words()}; for checking and tests). */
+    public List<Instruction> build() {
+        return Isa.decode(words());
     }
 
-    private static QueueSet set(int bits) {
-        QueueSet s = QueueSet.NONE;
-        for (Queue q : Queue.values()) {
-            if ((bits & 1 << q.ordinal()) != 0) {
-                s = s.with(q);
+    public int size() {
+        return size;
+    }
+
+    public long totalWords() {
+        return totalWords;
+    }
+
+    /** [queue][set of queues as ordinal bits] -> the 5-bit wait/release mask of that queue. */
+    private static final int[][] MASKS = new int[QUEUES][1 << QUEUES];
+
+    static {
+        for (Queue self : Q) {
+            for (int bits = 0; bits < 1 << QUEUES; bits++) {
+                if ((bits & 1 << self.ordinal()) != 0) {
+                    continue;
+                }
+                MASKS[self.ordinal()][bits] = new QueueSet(bits).mask(self);
             }
         }
-        return s;
     }
 }

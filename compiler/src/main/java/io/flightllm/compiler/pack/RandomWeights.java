@@ -42,6 +42,10 @@ public final class RandomWeights implements WeightFeed {
         byte[] values = new byte[Math.toIntExact(kept)];
         byte[] positions = new byte[Math.toIntExact(pos)];
         int qmax = WeightQuantizer.qmax(s.bits());
+        int bits = s.bits();
+        int fieldMask = (1 << bits) - 1;
+        long pool = 0;
+        int poolBits = 0;
         int vi = 0;
         int pi = 0;
         int[] slots = new int[Sparsity.BLOCK];
@@ -51,7 +55,14 @@ public final class RandomWeights implements WeightFeed {
             for (int cb = 0; cb < colBlocks; cb++) {
                 int n = s.density(rb, cb);
                 for (int i = 0; i < n; i++) {
-                    values[vi++] = real ? (byte) (rnd.nextInt(2 * qmax + 1) - qmax) : 0;
+                    if (poolBits < bits) {
+                        pool = rnd.nextLong();
+                        poolBits = 64;
+                    }
+                    int f = (int) pool & fieldMask; // 2^b - 1 values in range; the all-ones pattern maps to 0
+                    pool >>>= bits;
+                    poolBits -= bits;
+                    values[vi++] = real && f != fieldMask ? (byte) (f - qmax) : 0;
                 }
                 if (n > 0 && n < Sparsity.BLOCK) {
                     for (int i = 0; i < Sparsity.BLOCK; i++) {

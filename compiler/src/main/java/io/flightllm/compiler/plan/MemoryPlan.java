@@ -10,9 +10,9 @@ import java.util.List;
 /**
  * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]) and the
  * KV cache of its KV heads (each head on one of the core's channels, rotating: INT8 K and V [layers][context][head_dim]
- * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings) and the
- * logits (FP32 rows of the padded width); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the RoPE table (FP32 [context][head_dim]: the
- * cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
+ * and FP16 scales [layers][context]); shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the
+ * padded width) and the logits (FP32 [rows][vocab]); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the
+ * RoPE table (FP32 [context][head_dim]: the cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
  */
 public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd) {
     public static final long PARAMS_ADDRESS = 0;
@@ -37,8 +37,9 @@ public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int
         int hsp = m.paddedHeadSize();
         int layers = m.layerCount();
         regions.add(new Region("params", -1, "DDR", 0, PARAMS_ADDRESS, 12, "i32", new long[]{3}));
-        regions.add(new Region("rope", -1, "DDR", 0, ROPE_ADDRESS, 4L * maxContext * hsp, "f32",
-                new long[]{maxContext, hsp}));
+        // as many rows as KV positions: a prefill chunk at the last position reads the rows after it
+        regions.add(new Region("rope", -1, "DDR", 0, ROPE_ADDRESS, 4L * kvPositions * hsp, "f32",
+                new long[]{kvPositions, hsp}));
         long inputBytes = 4L * inputRows * dim;
         regions.add(new Region("input", -1, "HBM", 0, alloc.allocate(0, inputBytes, "input rows"), inputBytes, "f32",
                 new long[]{inputRows, dim}));

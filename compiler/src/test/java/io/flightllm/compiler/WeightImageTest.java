@@ -1,0 +1,121 @@
+package io.flightllm.compiler;
+
+import io.flightllm.arch.hw.HardwareConfig;
+import io.flightllm.arch.hw.HardwareConfigs;
+import io.flightllm.arch.program.FlpReader;
+import io.flightllm.arch.program.Program;
+import io.flightllm.compiler.pack.WeightFeed;
+import io.flightllm.compiler.plan.RowTile;
+import io.flightllm.compiler.plan.WeightTile;
+import io.flightllm.compiler.shape.ModelShape;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.LinearCompressor;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.model.Model;
+import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.model.testing.SharedData;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The weight image of a written .flp decodes back to exactly the compressed weights, tile by tile. */
+class WeightImageTest {
+
+    static CompressedModel stories(String profile) {
+        try (Model m = ModelLoader.load(SharedData.model("stories260K.bin"))) {
+            return new ModelCompressor(CompressionProfile.named(profile), LinearCompressor.roundToNearest(), "rtn")
+                    .toModel(new ModelWeightSource(m), null, (l, k, d, t) -> { });
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"w8", "w4s8", "mixed"})
+    void everyTileDecodesToTheCompressedWeights(String profile, @TempDir Path dir) {
+        CompressedModel cm = stories(profile);
+        HardwareConfig hw = HardwareConfigs.preset("u280");
+        Compiler c = new Compiler(ModelShape.of(cm), new CompileOptions(hw, 512, 128, 64, false));
+        Path f = dir.resolve("s.flp");
+        StorageReport r = c.write(WeightFeed.of(cm), f, Compiler.Progress.NONE);
+        assertThat(r.weightImageBytes()).isPositive();
+        WeightFeed feed = WeightFeed.of(cm);
+        try (Arena arena = Arena.ofConfined()) {
+            FlpReader reader = FlpReader.open(f, arena);
+            Program p = reader.program();
+            MemorySegment[] ch = new MemorySegment[hw.hbm().channels()];
+            p.weightImage().forEach((k, v) -> ch[k] = reader.payload(v));
+            int checked = 0;
+            for (int l = -1; l < cm.layers().size(); l++) {
+                for (LinearKind kind : l < 0 ? java.util.List.of(LinearKind.CLASSIFIER) : LinearKind.LAYER_KINDS) {
+                    CompressedLinear w = feed.linear(l, kind);
+                    for (int core = 0; core < hw.cores(); core++) {
+                        for (RowTile rt : c.weightLayout().rowTiles(l, kind, core)) {
+                            checkRowTile(rt, w, ch);
+                            checked++;
+                        }
+                    }
+                }
+            }
+            assertThat(checked).isGreaterThan(cm.layers().size() * 7);
+        }
+    }
+
+    /** Decodes one row tile (values stream, positions, densities, scales) and compares with the logical weights. */
+    private static void checkRowTile(RowTile rt, CompressedLinear w, MemorySegment[] ch) {
+        var f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rt.rows(); r++) {
+            int row = rt.rowBlock0() * 16 + r;
+            for (int g = 0; g < w.groups(); g++) {
+                short s = ch[rt.channel()].get(f16, rt.scalesAddress() + 2L * (r * w.groups() + g));
+                assertThat(s).as("%s scale r%d g%d", w.name(), row, g).isEqualTo(w.scaleBits()[row * w.groups() + g]);
+            }
+        }
+        for (WeightTile t : rt.kTiles()) {
+            MemorySegment seg = ch[t.channel()];
+            long bit = 0;
+            long nib = 0;
+            int mask = (1 << t.bits()) - 1;
+            for (int rb = t.rowBlock0(); rb < t.rowBlock0() + t.rowBlocks(); rb++) {
+                for (int r = rb * 16; r < rb * 16 + 16; r++) {
+                    for (int cb = t.colBlock0(); cb < t.colBlock0() + t.colBlocks(); cb++) {
+                        int n = seg.get(ValueLayout.JAVA_BYTE, t.densitiesAddress()
+                                + (long) (rb - t.rowBlock0()) * t.colBlocks() + (cb - t.colBlock0()));
+                        assertThat(n).isEqualTo(w.density(rb, cb));
+                        int[] cols = new int[n];
+                        for (int i = 0; i < n; i++) {
+                            if (n == 16) {
+                                cols[i] = i;
+                            } else {
+                                int b = seg.get(ValueLayout.JAVA_BYTE, t.positionsAddress() + (nib >> 1)) & 0xff;
+                                cols[i] = (nib & 1) == 0 ? b & 0xf : b >> 4;
+                                nib++;
+                            }
+                        }
+                        for (int i = 0; i < n; i++) {
+                            long v = 0;
+                            for (int k = 0; k < t.bits(); k++, bit++) {
+                                int b = seg.get(ValueLayout.JAVA_BYTE, t.valuesAddress() + (bit >> 3)) & 0xff;
+                                v |= (long) ((b >> (bit & 7)) & 1) << k;
+                            }
+                            int value = (int) (v << (32 - t.bits())) >> (32 - t.bits()); // sign extend
+                            assertThat(value & mask).isEqualTo((int) v);
+                            assertThat(value).as("%s r%d c%d", w.name(), r, cb * 16 + cols[i])
+                                    .isEqualTo(w.weight(r, cb * 16 + cols[i]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

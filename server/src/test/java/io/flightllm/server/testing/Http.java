@@ -11,11 +11,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** Plain HTTP against a running server (the JDK client), for error cases and raw bodies. */
+/**
+ * Plain HTTP against a running server (the JDK client), for error cases and raw bodies. Each request uses a new
+ * connection: after an error the server may close a kept-alive connection, and the JDK client does not retry a POST on
+ * a pooled connection the server has already closed ("header parser received no bytes"), which made these tests flaky.
+ */
 public final class Http implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public Http(URI base) {
         this.base = base;
@@ -45,7 +48,7 @@ public final class Http implements AutoCloseable {
     }
 
     public Reply send(HttpRequest.Builder b) {
-        try {
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             HttpResponse<String> r = client.send(b.timeout(Duration.ofSeconds(60)).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
@@ -59,6 +62,6 @@ public final class Http implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        // nothing to release: every request closes its own client
     }
 }

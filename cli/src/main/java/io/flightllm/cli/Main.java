@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, CompressCommand.class, EvalCommand.class, InspectCommand.class,
                 BenchCommand.class, CompileCommand.class, ServeCommand.class, AsmCommand.class,
                 DisasmCommand.class, CheckCommand.class, ChatCommand.class,
+                RtlCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code of errors in inputs (files, prompts, option values). */

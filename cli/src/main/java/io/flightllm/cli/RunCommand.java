@@ -62,6 +62,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--program", paramLabel = "P", description = "a compiled .flp (flightllm compile) for --backend sim")
     Path program;
 
+    @Option(names = "--target", paramLabel = "T", description = "with --program: the device the program must have "
+            + "been compiled for (u280, vhk158 or a config file); refused when the program's target differs")
+    String target;
+
     // exact is the default: the same bytes as golden (and run.c), with threads and the Vector API
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "exact",
             description = Options.KERNELS_HELP + " (default: exact)")
@@ -69,6 +73,23 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "T", description = "threads for the exact and vector kernels (default: all cores)")
     Integer threads;
+
+    /** A program compiled for one device must not run as another's: compare the whole configuration. */
+    private void checkTarget() {
+        if (program == null) {
+            throw new Main.UserInputException("--target checks a compiled program: give --program P.flp");
+        }
+        io.flightllm.arch.hw.HardwareConfig want = io.flightllm.arch.hw.HardwareConfigs.resolve(target);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.flightllm.arch.hw.HardwareConfig got = io.flightllm.arch.program.FlpReader.open(program, arena)
+                    .program().target();
+            if (!got.equals(want)) {
+                throw new Main.UserInputException(program + " was compiled for " + got.name() + " ("
+                        + got.cores() + " cores, " + got.hbm().channels() + " HBM channels); --target " + target
+                        + " is " + want.name() + " (" + want.cores() + " cores): recompile with --target " + target);
+            }
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -83,6 +104,9 @@ final class RunCommand implements Callable<Integer> {
         }
         long seedValue = Options.parseSeed(seed);
         String text = Options.promptText(prompt, promptFile);
+        if (target != null) {
+            checkTarget();
+        }
         try (Backend be = Backend.open(backend, model, kernels, threads, program)) {
             ModelConfig c = be.config();
             Tokenizer tok = be.tokenizer(tokenizer);

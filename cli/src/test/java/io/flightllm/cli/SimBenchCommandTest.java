@@ -36,5 +36,21 @@ class SimBenchCommandTest {
         assertThat(bad.err()).contains("--shapes-only");
         CliRunner.Result noProgram = CliRunner.run("bench", "--backend", "sim");
         assertThat(noProgram.err()).contains("--backend sim --program P.flp");
+
+        // a program for another device, a corrupted program: one clear line, nothing on stdout
+        CliRunner.Result other = CliRunner.run("run", "--model", flm.toString(), "--program", flp.toString(),
+                "--backend", "sim", "--target", "vhk158", "--tokenizer", SharedData.model("tok512.bin").toString());
+        assertThat(other.code()).isEqualTo(1);
+        assertThat(other.err()).contains("was compiled for u280").contains("recompile with --target vhk158");
+        assertThat(other.out()).isEmpty();
+        byte[] bytes = java.nio.file.Files.readAllBytes(flp);
+        bytes[bytes.length / 2] ^= 0x40;
+        Path corrupt = dir.resolve("corrupt.flp");
+        java.nio.file.Files.write(corrupt, bytes);
+        CliRunner.Result bad2 = CliRunner.run("run", "--model", flm.toString(), "--program", corrupt.toString(),
+                "--backend", "sim", "--tokenizer", SharedData.model("tok512.bin").toString());
+        assertThat(bad2.code()).isEqualTo(1);
+        assertThat(bad2.err()).contains("corrupt.flp");
+        assertThat(bad2.out()).isEmpty();
     }
 }

@@ -391,7 +391,7 @@ public final class StepEmitter {
                     .wscale(wscale)
                     .wstride(wstride).group(group).ascale(ascale).astride(astride);
             if (sparse) {
-                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MM, reads, writes);
@@ -400,11 +400,16 @@ public final class StepEmitter {
                     .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
                     .ascale(ascale);
             if (sparse) {
-                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MV, reads, writes);
         }
+    }
+
+    private static IndexEncoding isaEncoding(WeightTile wt) {
+        return wt.indexEncoding() == io.flightllm.arch.numerics.IndexEncoding.MASK16 ? IndexEncoding.MASK16
+                : IndexEncoding.POS4;
     }
 
     private int slot(int bAddr) {

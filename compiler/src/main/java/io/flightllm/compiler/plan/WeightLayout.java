@@ -52,19 +52,23 @@ public final class WeightLayout {
                     int ch = channels[rotation[c]++ % channels.length];
                     long kept = 0;
                     long pos = 0;
+                    long segments = 0;
                     for (int r = rb; r < rb + nrb; r++) {
                         for (int b = cb; b < cb + ncb; b++) {
                             int n = s.density(r, b);
                             kept += (long) Sparsity.BLOCK * n;
                             pos += n < Sparsity.BLOCK ? (long) Sparsity.BLOCK * n : 0;
+                            segments += n > 0 && n < Sparsity.BLOCK ? Sparsity.BLOCK : 0;
                         }
                     }
                     String what = s.name() + " tile rows " + rb * 16 + ".. cols " + cb * 16 + "..";
                     long va = alloc.allocate(ch, (kept * s.bits() + 7) / 8, what + " values");
-                    long pa = pos == 0 ? -1 : alloc.allocate(ch, pos / 2, what + " positions");
+                    boolean masks = s.indexEncoding() == io.flightllm.arch.numerics.IndexEncoding.MASK16;
+                    long indexBytes = masks ? 2 * segments : pos / 2;
+                    long pa = pos == 0 ? -1 : alloc.allocate(ch, indexBytes, what + " indices");
                     long da = alloc.allocate(ch, (long) nrb * ncb, what + " densities");
-                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, ch, va, pa,
-                            da));
+                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, segments,
+                            s.indexEncoding(), ch, va, pa, da));
                 }
                 String what = s.name() + " rows " + rb * 16 + "..";
                 long sa = alloc.allocate(firstChannel, 2L * nrb * 16 * s.groups(), what + " scales");

@@ -1,7 +1,16 @@
 package io.flightllm.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.DensityPlan;
+import io.flightllm.compress.IndexChoice;
+import io.flightllm.compress.LinearCompressor;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.model.Model;
 import io.flightllm.model.bench.DecodeBench;
 import io.flightllm.model.bench.MemoryBandwidth;
@@ -9,6 +18,8 @@ import io.flightllm.model.bench.RandomLlama;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.VectorMatVec;
 import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.runtime.Backend;
+import io.flightllm.twin.TwinForward;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import io.flightllm.compress.CompressedModel;
-import io.flightllm.compress.CompressionProfile;
-import io.flightllm.compress.LinearCompressor;
-import io.flightllm.compress.ModelCompressor;
-import io.flightllm.compress.ModelWeightSource;
-import io.flightllm.twin.TwinForward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -70,6 +75,19 @@ final class BenchCommand implements Callable<Integer> {
                     + "the random model in memory: w8, w4, w3, w2, w4s8, mixed, paper (default: w8)")
     String profile;
 
+    @Option(names = "--index-encoding", paramLabel = "E", defaultValue = "auto",
+            description = "with --profile: how sparse blocks store positions: positions4, mask16 or auto (the cheaper "
+                    + "per linear; default)")
+    String indexEncoding;
+
+    @Option(names = "--compare-dense", description = "with --profile: also run the profile with every block dense "
+            + "(same bits and G) in the same run and report speedup_over_dense")
+    boolean compareDense;
+
+    @Option(names = "--llamacpp", description = "with --backend twin and no --model: also decode the same FP32 "
+            + "weights written as a Q4_0 GGUF with llama.cpp (the de.kherud:llama binding) in the same run")
+    boolean llamacpp;
+
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "vector",
             description = Options.KERNELS_HELP + " (default: vector)")
     String kernels;
@@ -104,8 +122,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
+    @Option(names = "--program", paramLabel = "P", description = "with --backend sim: time decode steps of a "
+            + "compiled .flp on the functional simulator (sim_decode_step_ms, sim_instructions_per_s)")
+    Path program;
+
     @Override
     public Integer call() throws Exception {
+        if (program != null || "sim".equals(backend)) {
+            if (program == null || !"sim".equals(backend)) {
+                throw new Main.UserInputException("the simulator benchmark takes --backend sim --program P.flp");
+            }
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("machine", machine());
+            SimBench.run(program, generate, warmup, report, this::progress);
+            print(report);
+            return 0;
+        }
         int t = Options.threads(threads);
         if (memoryMib < 1 || memoryMib > 1 << 20) {
             throw new Main.UserInputException("--memory-mib is " + memoryMib + "; expected 1 to 1048576");
@@ -205,10 +237,17 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (model != null) {
             progress("loading " + model);
-            try (Backend be = Backend.open(backend, model, kernels, t);
-                 var f = be.forward(w.contextLength())) {
+            if (llamacpp || compareDense) {
+                throw new Main.UserInputException("--llamacpp and --compare-dense need the random model (no --model)");
+            }
+            if (!Backend.isFlm(model)) {
+                throw new Main.UserInputException(model + ": --backend twin runs a compressed .flm; make one with "
+                        + "'flightllm compress --model " + model + " --out M.flm'");
+            }
+            CompressedModel cm = FlmReader.read(model); // the model itself: its MACs and bits per weight are reported
+            try (TwinForward f = new TwinForward(cm, t, w.contextLength())) {
                 report.put("model", model.toString());
-                twinReport(f, be.weightBytesPerToken(), be.kvBytesPerPosition(), t, w, report);
+                twinReport(f, cm, t, w, report, "");
             }
             return;
         }
@@ -216,7 +255,7 @@ final class BenchCommand implements Callable<Integer> {
         CompressionProfile p;
         try {
             shape = RandomLlama.Shape.parse(randomShape);
-            p = CompressionProfile.named(profile);
+            p = CompressionProfile.named(profile).withIndex(IndexChoice.fromId(indexEncoding));
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());
         }
@@ -231,40 +270,108 @@ final class BenchCommand implements Callable<Integer> {
                 report.put("fp32_achieved_gb_per_s", round(ref.achievedGbPerS(), 2));
             }
             progress("compressing in memory with profile " + p.describe());
-            CompressedModel cm = new ModelCompressor(p, LinearCompressor.roundToNearest(), "rtn")
-                    .toModel(new ModelWeightSource(m), null, (layer, kind, done, total) -> { });
+            CompressedModel cm = compress(m, p);
             report.put("profile", p.describe());
             try (TwinForward f = new TwinForward(cm, t, w.contextLength())) {
-                twinReport(f, TwinForward.weightBytesPerToken(cm), TwinForward.kvBytesPerPosition(cm), t, w, report);
+                twinReport(f, cm, t, w, report, "");
             }
+            cm = null;
             double fp32 = (double) report.get("fp32_decode_tokens_per_s");
-            report.put("speedup_over_fp32", round((double) report.get("decode_tokens_per_s") / fp32, 3));
+            double twin = (double) report.get("decode_tokens_per_s");
+            report.put("speedup_over_fp32", round(twin / fp32, 3));
             report.put("byte_reduction_vs_fp32", round((double) (long) report.get("fp32_weight_bytes_per_token")
                     / (long) report.get("weight_bytes_per_token"), 3));
+            if (compareDense) {
+                CompressionProfile dense = p.withDensity(java.util.Arrays.asList(LinearKind.values()),
+                        new DensityPlan.Dense()).withName(p.name() + "-dense");
+                progress("compressing in memory with profile " + dense.describe());
+                CompressedModel dm = compress(m, dense);
+                try (TwinForward f = new TwinForward(dm, t, w.contextLength())) {
+                    twinReport(f, dm, t, w, report, "dense_");
+                }
+                report.put("speedup_over_dense", round(twin / (double) report.get("dense_decode_tokens_per_s"), 3));
+            }
+            if (llamacpp) {
+                llamaCppReport(m, t, w, twin, report);
+            }
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());
         }
     }
 
-    private void twinReport(io.flightllm.model.forward.Forward f, long weightBytes, long kvBytes, int t,
-                            DecodeBench.Workload w, Map<String, Object> report) {
-        report.put("backend", f.name());
-        report.put("threads", t);
-        report.put("prompt_tokens", w.promptTokens());
-        report.put("generated_tokens", w.generatedTokens());
+    private static CompressedModel compress(Model m, CompressionProfile p) {
+        return new ModelCompressor(p, LinearCompressor.roundToNearest(), "rtn")
+                .toModel(new ModelWeightSource(m), null, (layer, kind, done, total) -> { });
+    }
+
+    /** The twin's fields ({@code prefix} = "" for the measured model, "dense_" for the dense comparison). */
+    private void twinReport(io.flightllm.model.forward.Forward f, CompressedModel cm, int t, DecodeBench.Workload w,
+                            Map<String, Object> report, String prefix) {
+        if (prefix.isEmpty()) {
+            report.put("backend", f.name());
+            report.put("threads", t);
+            report.put("prompt_tokens", w.promptTokens());
+            report.put("generated_tokens", w.generatedTokens());
+        }
         DecodeBench.Result r;
         try {
-            r = DecodeBench.run(f, weightBytes, kvBytes, w, seed, this::progress);
+            r = DecodeBench.run(f, TwinForward.weightBytesPerToken(cm), TwinForward.kvBytesPerPosition(cm), w, seed,
+                    this::progress);
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());
         }
-        report.put("prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
-        report.put("decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
-        report.put("weight_bytes_per_token", r.weightBytesPerToken());
-        report.put("kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
-        report.put("achieved_gb_per_s", round(r.achievedGbPerS(), 2));
-        report.put("decode_runs_tokens_per_s",
+        long macs = TwinForward.macsPerToken(cm);
+        report.put(prefix + "prefill_tokens_per_s", round(r.prefillTokensPerS(), 2));
+        report.put(prefix + "decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
+        report.put(prefix + "weight_bytes_per_token", r.weightBytesPerToken());
+        report.put(prefix + "bits_per_weight", round(TwinForward.bitsPerWeight(cm), 4));
+        report.put(prefix + "index_encodings", indexEncodings(cm));
+        report.put(prefix + "kv_cache_bytes_per_token", Math.round(r.kvCacheBytesPerToken()));
+        report.put(prefix + "achieved_gb_per_s", round(r.achievedGbPerS(), 2));
+        report.put(prefix + "linear_macs_per_token", macs);
+        report.put(prefix + "gmac_per_s", round(macs * r.decodeTokensPerS() / 1e9, 2));
+        report.put(prefix + "decode_runs_tokens_per_s",
                 r.runs().stream().map(x -> round(x.decodeTokensPerS(), 3)).toList());
+    }
+
+    /** How many sparse linears use each index encoding ("none" when no linear has a sparse block). */
+    private static String indexEncodings(CompressedModel cm) {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (CompressedLinear l : cm.linears()) {
+            if (l.positions().length > 0) {
+                n.merge(l.indexEncoding().id(), 1, Integer::sum);
+            }
+        }
+        return n.isEmpty() ? "none" : n.toString();
+    }
+
+    /** llama.cpp's Q4_0 on the same FP32 weights; a binding that cannot load or run is reported, not hidden. */
+    private void llamaCppReport(Model m, int t, DecodeBench.Workload w, double twin, Map<String, Object> report) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("flightllm-bench");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
+        }
+        try {
+            LlamaCppBaseline.Result r = LlamaCppBaseline.run(m, t, w, dir, this::progress);
+            report.put("llamacpp_q4_0_decode_tokens_per_s", round(r.decodeTokensPerS(), 3));
+            report.put("llamacpp_q4_0_weight_bytes_per_token", r.weightBytesPerToken());
+            report.put("llamacpp_q4_0_achieved_gb_per_s", round(r.achievedGbPerS(), 2));
+            report.put("llamacpp_q4_0_prompt_tokens", r.promptTokens());
+            report.put("llamacpp_q4_0_decode_runs_tokens_per_s", r.runs().stream().map(x -> round(x, 3)).toList());
+            report.put("speedup_over_llamacpp_q4_0", round(twin / r.decodeTokensPerS(), 3));
+        } catch (RuntimeException | LinkageError e) {
+            String msg = e.getClass().getSimpleName() + ": " + e.getMessage();
+            progress("llama.cpp baseline failed: " + msg);
+            report.put("llamacpp_q4_0_error", msg);
+        } finally {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (java.io.IOException ignored) {
+                // a leftover empty directory is harmless
+            }
+        }
     }
 
     private void print(Map<String, Object> report) throws Exception {

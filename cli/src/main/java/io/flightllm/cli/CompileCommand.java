@@ -84,13 +84,14 @@ final class CompileCommand implements Callable<Integer> {
         ModelShape shape = m.shape();
         WeightFeed feed = m.feed();
         String name = m.name();
+        String weightsId = m.weightsId();
         Path target = out != null ? out : Path.of(name + "-" + hw.name() + ".flp");
         Compiler c = new Compiler(shape, new CompileOptions(hw, context, prefillBucket, decodeBucket, shapesOnly));
         StorageReport r;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compile").setInitialMax(100)
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate()
                 .setConsumer(new ConsoleProgressBarConsumer(console.err())).build()) {
-            r = c.write(feed, target, (phase, done, total) -> {
+            r = c.write(feed, weightsId, target, (phase, done, total) -> {
                 bar.setExtraMessage(phase);
                 bar.maxHint(total);
                 bar.stepTo(done);

@@ -3,6 +3,7 @@ package io.flightllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.IndexChoice;
 import io.flightllm.compress.DensityPlan;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.ModelCompressor;
@@ -71,6 +72,11 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--mean-density", paramLabel = "X", description = "decoder blocks mixed to a mean kept "
             + "fraction X in [0, 1], in 64-row bands")
     Double meanDensity;
+
+    @Option(names = "--index-encoding", paramLabel = "E", defaultValue = "auto",
+            description = "how sparse blocks store their kept positions: positions4 (4 bits per kept weight), mask16 "
+                    + "(16 bits per 16-column segment) or auto (the cheaper per linear; default)")
+    String indexEncoding;
 
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "rtn",
             description = "rtn (magnitude selection + round to nearest; default), wanda (|w| x input norm), "
@@ -201,6 +207,7 @@ final class CompressCommand implements Callable<Integer> {
                 p = p.withDecoderDensity(new DensityPlan.Mixed(meanDensity, 64));
                 changed = true;
             }
+            p = p.withIndex(IndexChoice.fromId(indexEncoding)); // only bytes change: not a new profile name
             return changed ? p.withName(profile + "+flags") : p;
         } catch (IllegalArgumentException e) {
             throw new Main.UserInputException(e.getMessage());

@@ -8,6 +8,7 @@ import io.flightllm.model.forward.LlamaForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.tokenizer.Tokenizer;
+import io.flightllm.runtime.Backend;
 import io.flightllm.twin.FastTwin;
 import io.flightllm.twin.eval.BitsPerWeight;
 import io.flightllm.twin.eval.Corpus;
@@ -75,7 +76,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new Main.UserInputException("--length is " + length + "; expected at least 2");
         }
         int t = Options.threads(threads);
-        if (!FlmInspect.isFlm(compressed)) {
+        if (!Backend.isFlm(compressed)) {
             throw new Main.UserInputException(compressed + ": not a .flm file (make one with flightllm compress)");
         }
         CompressedModel cm = FlmReader.read(compressed);

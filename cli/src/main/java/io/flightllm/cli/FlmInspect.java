@@ -4,17 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.flightllm.compress.BlockDensity;
 import io.flightllm.compress.ModelCompressor;
-import io.flightllm.compress.flm.FlmLayout;
 import io.flightllm.compress.flm.FlmManifest;
 import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.model.ModelConfig;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,17 +20,6 @@ import java.util.Map;
 /** {@code flightllm inspect F.flm}: the manifest summary of a compressed model (after full header/CRC checks). */
 final class FlmInspect {
     private FlmInspect() {
-    }
-
-    static boolean isFlm(Path p) {
-        if (!Files.isRegularFile(p)) {
-            return false;
-        }
-        try (InputStream in = Files.newInputStream(p)) {
-            return Arrays.equals(in.readNBytes(4), FlmLayout.MAGIC);
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     static int print(Path file, boolean json, PrintStream out) throws IOException {

@@ -6,6 +6,7 @@ import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.loader.ModelLoader;
+import io.flightllm.runtime.Backend;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (FlmInspect.isFlm(model)) {
+        if (Backend.isFlm(model)) {
             return FlmInspect.print(model, json, new PrintStream(console.out(), true, StandardCharsets.UTF_8));
         }
         try (Model m = ModelLoader.load(model)) {

@@ -1,6 +1,7 @@
 package io.flightllm.cli;
 
 import io.flightllm.model.ModelFormatException;
+import io.flightllm.runtime.InputException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -15,7 +16,9 @@ import picocli.CommandLine.Command;
 @Command(name = "flightllm", mixinStandardHelpOptions = true, version = "flightllm 0.1.0",
         description = "FlightLLM-J: LLaMA-family inference, compression and FPGA accelerator flow.",
         subcommands = {RunCommand.class, CompressCommand.class, EvalCommand.class, InspectCommand.class,
-                BenchCommand.class, CompileCommand.class, SimulateCommand.class, SweepCommand.class,
+                BenchCommand.class, CompileCommand.class, ServeCommand.class, AsmCommand.class,
+                DisasmCommand.class, CheckCommand.class, ChatCommand.class,
+                RtlCommand.class, SimulateCommand.class, SweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code of errors in inputs (files, prompts, option values). */
@@ -78,7 +81,7 @@ public final class Main {
     }
 
     static String describe(Throwable ex) {
-        if (ex instanceof ModelFormatException || ex instanceof UserInputException
+        if (ex instanceof ModelFormatException || ex instanceof InputException
                 || ex instanceof io.flightllm.compiler.CompileException
                 || ex instanceof io.flightllm.arch.hw.HardwareConfigException
                 || ex instanceof io.flightllm.arch.container.ContainerFormatException
@@ -97,7 +100,7 @@ public final class Main {
     }
 
     /** Thrown for invalid inputs detected by a command (not by picocli's parser). */
-    public static final class UserInputException extends RuntimeException {
+    public static final class UserInputException extends InputException {
         public UserInputException(String message) {
             super(message);
         }

@@ -1,9 +1,8 @@
 package io.flightllm.cli;
 
 import io.flightllm.model.forward.MatVec;
-import io.flightllm.model.forward.ExactVectorMatVec;
-import io.flightllm.model.forward.ScalarMatVec;
-import io.flightllm.model.forward.VectorMatVec;
+import io.flightllm.runtime.GenerationRequest;
+import io.flightllm.runtime.Kernels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -38,7 +37,7 @@ final class Options {
             throw new Main.UserInputException("--seed is '" + s + "'; expected an integer (unsigned 64-bit, or a "
                     + "negative int64 taken as its two's complement)");
         }
-        return v == 0 ? System.currentTimeMillis() / 1000 : v;
+        return GenerationRequest.seedOrClock(v);
     }
 
     static String promptText(String prompt, Path promptFile) {
@@ -84,23 +83,11 @@ final class Options {
 
     /** {@code --threads}: null means all cores; 1 to 1024 otherwise. */
     static int threads(Integer threads) {
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t < 1 || t > 1024) {
-            throw new Main.UserInputException("--threads is " + t + "; expected 1 to 1024");
-        }
-        return t;
+        return Kernels.threads(threads);
     }
 
-    /** golden, exact or vector; {@code threads} (null = all cores) applies to exact and vector. */
+    /** golden, exact, exact-transposed or vector; {@code threads} (null = all cores) applies to all but golden. */
     static MatVec matVec(String kernels, Integer threads) {
-        int t = threads(threads);
-        return switch (kernels) {
-            case "golden" -> new ScalarMatVec();
-            case "vector" -> new VectorMatVec(t);
-            case "exact" -> new ExactVectorMatVec(t, true);
-            case "exact-transposed" -> new ExactVectorMatVec(t, false);
-            default -> throw new Main.UserInputException("--kernels is '" + kernels
-                    + "'; expected golden, exact, exact-transposed or vector");
-        };
+        return Kernels.matVec(kernels, threads);
     }
 }

@@ -5,6 +5,7 @@ import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.forward.Forward;
 import io.flightllm.model.tokenizer.Tokenizer;
+import io.flightllm.runtime.Backend;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -54,8 +55,16 @@ final class RunCommand implements Callable<Integer> {
     String seed;
 
     @Option(names = "--backend", paramLabel = "B", defaultValue = "ref",
-            description = "executor: ref (fp32 reference over a checkpoint) or twin (the CPU twin over a .flm)")
+            description = "executor: ref (fp32 reference over a checkpoint), twin (the CPU twin over a .flm) or sim "
+                    + "(the functional simulator running --program over the .flm it was compiled from)")
     String backend;
+
+    @Option(names = "--program", paramLabel = "P", description = "a compiled .flp (flightllm compile) for --backend sim")
+    Path program;
+
+    @Option(names = "--target", paramLabel = "T", description = "with --program: the device the program must have "
+            + "been compiled for (u280, vhk158 or a config file); refused when the program's target differs")
+    String target;
 
     // exact is the default: the same bytes as golden (and run.c), with threads and the Vector API
     @Option(names = "--kernels", paramLabel = "K", defaultValue = "exact",
@@ -64,6 +73,23 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "T", description = "threads for the exact and vector kernels (default: all cores)")
     Integer threads;
+
+    /** A program compiled for one device must not run as another's: compare the whole configuration. */
+    private void checkTarget() {
+        if (program == null) {
+            throw new Main.UserInputException("--target checks a compiled program: give --program P.flp");
+        }
+        io.flightllm.arch.hw.HardwareConfig want = io.flightllm.arch.hw.HardwareConfigs.resolve(target);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.flightllm.arch.hw.HardwareConfig got = io.flightllm.arch.program.FlpReader.open(program, arena)
+                    .program().target();
+            if (!got.equals(want)) {
+                throw new Main.UserInputException(program + " was compiled for " + got.name() + " ("
+                        + got.cores() + " cores, " + got.hbm().channels() + " HBM channels); --target " + target
+                        + " is " + want.name() + " (" + want.cores() + " cores): recompile with --target " + target);
+            }
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -78,7 +104,10 @@ final class RunCommand implements Callable<Integer> {
         }
         long seedValue = Options.parseSeed(seed);
         String text = Options.promptText(prompt, promptFile);
-        try (Backend be = Backend.open(backend, model, kernels, threads)) {
+        if (target != null) {
+            checkTarget();
+        }
+        try (Backend be = Backend.open(backend, model, kernels, threads, program)) {
             ModelConfig c = be.config();
             Tokenizer tok = be.tokenizer(tokenizer);
             int[] promptTokens = tok.encode(text, true, false);
@@ -97,21 +126,5 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /**
-     * The KV cache is two FP32 arrays of [positions][kv_dim] per layer on the heap. A file may declare a context its
-     * weights do not bound (v1/v2 store no per-position data), so check before allocating, not after an OOM.
-     */
-    static void checkContextFits(ModelConfig c, int positions) {
-        long perLayer = (long) positions * c.kvDim();
-        long bytes = 2L * c.nLayers() * perLayer * Float.BYTES;
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (perLayer > Integer.MAX_VALUE - 16 || bytes > available * 0.9) {
-            throw new Main.UserInputException(String.format(Locale.ROOT, "the KV cache for %d positions needs %,d "
-                    + "MiB but the JVM has %,d MiB available; use a smaller --steps (or a larger -Xmx in "
-                    + "FLIGHTLLM_JAVA_OPTS)", positions, bytes >> 20, available >> 20));
-        }
     }
 }

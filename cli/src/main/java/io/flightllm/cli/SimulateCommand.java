@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
+import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.Queue;
 import io.flightllm.arch.program.FlpReader;
 import io.flightllm.compiler.CompileOptions;
 import io.flightllm.compiler.Compiler;
-import io.flightllm.sim.SimOptions;
 import io.flightllm.sim.report.Charts;
 import io.flightllm.sim.report.ChromeTrace;
 import io.flightllm.sim.report.FlpLaunchSource;
@@ -200,7 +200,7 @@ final class SimulateCommand implements Callable<Integer> {
         int bucket = LaunchSource.bucketOf(s.source.decodeBuckets(), traceContext);
         Launch l = s.source.launch(false, bucket);
         ChromeTrace t = new ChromeTrace(l, s.hw.clockHz(), traceEvents);
-        new TimingEngine(new CostModel(s.hw), SimOptions.DEFAULT_TOKEN_DEPTH).run(l, t);
+        new TimingEngine(new CostModel(s.hw), Isa.TOKEN_DEPTH).run(l, t);
         t.write(trace);
         console.err().printf(Locale.ROOT, "wrote %s: decode step at context %d, %d instructions%s%n", trace,
                 traceContext, t.events(), t.dropped() > 0 ? " (" + t.dropped() + " later ones left out)" : "");

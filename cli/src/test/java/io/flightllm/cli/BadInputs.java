@@ -98,6 +98,16 @@ final class BadInputs {
                     List.of("hf-without-config")));
             cases.add(new Case("inspect of a truncated model", List.of("inspect", truncated.toString()),
                     List.of("truncated.bin", "1056540")));
+
+            Path badWord = write(dir, "badword.bin", new byte[] {0, 0, 0, 0x60});
+            cases.add(new Case("disasm of an unknown opcode", List.of("disasm", badWord.toString()),
+                    List.of("badword.bin", "instruction 0", "opcode", "0110", "0001=LD")));
+            Path oddStream = write(dir, "odd.bin", new byte[] {0, 0, 0, (byte) 0xf0, 0});
+            cases.add(new Case("disasm of a partial word", List.of("disasm", oddStream.toString()),
+                    List.of("odd.bin", "5 bytes", "32-bit words")));
+            Path badText = write(dir, "bad.s", "LD target=c\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            cases.add(new Case("asm of an unknown buffer", List.of("asm", badText.toString(), "-o",
+                    dir.resolve("bad.bin").toString()), List.of("bad.s:1", "target", "6=scale")));
             return cases;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -107,4 +107,31 @@ class BenchCommandTest {
         assertThat(j.get("byte_reduction_vs_fp32").asDouble()).isBetween(5.0, 8.0);
         assertThat(j.get("profile").asText()).startsWith("w4");
     }
+    /**
+     * A sparse profile with 16-bit masks against the same profile dense, and llama.cpp's Q4_0 on the same weights,
+     * all in one run: the bytes include the index metadata, and the llama.cpp column really ran (or says why not).
+     */
+    @Test
+    void sparseTwinAgainstDenseAndLlamaCppInTheSameRun() throws Exception {
+        Outcome o = run("bench", "--backend", "twin", "--random-shape", "tiny", "--profile", "w4s8",
+                "--index-encoding", "mask16", "--compare-dense", "--llamacpp", "--prompt-tokens", "8", "--generate",
+                "8", "--repetitions", "1", "--warmup", "0", "--threads", "1", "--memory-mib", "8", "--json");
+        assertThat(o.exit()).as(o.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(o.out()); // stdout is the report only (no native library chatter)
+        assertThat(j.get("index_encodings").asText()).isEqualTo("{mask16=14}"); // 7 decoder linears x 2 layers
+        assertThat(j.get("dense_index_encodings").asText()).isEqualTo("none");
+        // 8:16 at 4 bits with masks: 2 + 1 bits per decoder weight instead of 4 (the dense classifier and scales stay)
+        assertThat(j.get("weight_bytes_per_token").asLong()).isLessThan(j.get("dense_weight_bytes_per_token").asLong());
+        assertThat(j.get("bits_per_weight").asDouble()).isLessThan(j.get("dense_bits_per_weight").asDouble());
+        assertThat(j.get("linear_macs_per_token").asLong() * 2 - j.get("dense_linear_macs_per_token").asLong())
+                .as("8:16 halves the decoder MACs; the 512 x 128 classifier stays dense").isEqualTo(512L * 128);
+        assertThat(j.get("speedup_over_dense").asDouble()).isPositive();
+        assertThat(j.has("llamacpp_q4_0_error")).as(j.path("llamacpp_q4_0_error").asText()).isFalse();
+        assertThat(j.get("llamacpp_q4_0_decode_tokens_per_s").asDouble()).isPositive();
+        // Q4_0: 18 bytes per 32 weights, every matrix (the shared embedding is the classifier)
+        assertThat(j.get("llamacpp_q4_0_weight_bytes_per_token").asLong())
+                .isGreaterThan(j.get("fp32_weight_bytes_per_token").asLong() / 8);
+        assertThat(j.get("speedup_over_llamacpp_q4_0").asDouble()).isCloseTo(j.get("decode_tokens_per_s").asDouble()
+                / j.get("llamacpp_q4_0_decode_tokens_per_s").asDouble(), org.assertj.core.data.Offset.offset(1e-3));
+    }
 }

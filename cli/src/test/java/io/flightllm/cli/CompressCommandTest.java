@@ -2,6 +2,7 @@ package io.flightllm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.model.testing.SharedData;
@@ -39,10 +40,21 @@ class CompressCommandTest {
         CompressedModel m = FlmReader.read(f);
         assertThat(m.layers().getFirst().w1().bits()).isEqualTo(4);
         assertThat(m.layers().getFirst().w1().density(0, 0)).isEqualTo(8);
+        // 8:16 blocks: 16-bit masks are the cheaper index encoding, chosen by default
+        assertThat(m.layers().getFirst().w1().indexEncoding()).isEqualTo(IndexEncoding.MASK16);
+        Path p4 = dir.resolve("p4.flm");
+        Result forced = run("compress", "--model", model.toString(), "--out", p4.toString(), "--profile", "w4s8",
+                "--index-encoding", "positions4");
+        assertThat(forced.code()).as(forced.err()).isZero();
+        assertThat(FlmReader.read(p4).layers().getFirst().w1().indexEncoding()).isEqualTo(IndexEncoding.POSITIONS4);
+        assertThat(p4.toFile().length()).isGreaterThan(f.toFile().length());
+        Result bad = run("compress", "--model", model.toString(), "--out", p4.toString(), "--index-encoding", "bits");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("index encoding 'bits' is unknown; expected one of [auto, positions4, mask16]");
 
         Result i = run("inspect", f.toString());
         assertThat(i.code()).as(i.err()).isZero();
-        assertThat(i.out()).contains(".flm v1").contains("w4s8").contains("layers.4.w3").contains("classifier")
+        assertThat(i.out()).contains(".flm v2").contains("w4s8").contains("layers.4.w3").contains("classifier")
                 .contains("bits/weight");
         Result j = run("inspect", "--json", f.toString());
         assertThat(j.out()).contains("\"bits_per_weight\"").contains("\"padded_head_size\" : 16");

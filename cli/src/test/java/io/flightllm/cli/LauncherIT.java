@@ -131,8 +131,9 @@ class LauncherIT {
             Path fd2 = null;
             for (int i = 0; i < 600 && !err.equals(fd2); i++) {
                 Thread.sleep(100);
-                jvm = p.descendants().filter(h -> h.info().command().orElse("").endsWith("/java")).findFirst()
-                        .orElse(null);
+                // the launcher execs the JVM, so the process itself becomes java
+                jvm = java.util.stream.Stream.concat(java.util.stream.Stream.of(p.toHandle()), p.descendants())
+                        .filter(h -> h.info().command().orElse("").endsWith("/java")).findFirst().orElse(null);
                 if (jvm != null) {
                     try {
                         fd2 = Files.readSymbolicLink(Path.of("/proc", Long.toString(jvm.pid()), "fd", "2"));

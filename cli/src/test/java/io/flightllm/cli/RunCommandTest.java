@@ -1,9 +1,7 @@
 package io.flightllm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flightllm.model.ModelConfig;
 import io.flightllm.model.testing.SharedData;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
@@ -85,14 +83,6 @@ class RunCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.outText().strip()).startsWith("{").endsWith("}").contains("\"wcls\"")
                 .contains("\"sharedClassifier\" : false");
-    }
-
-    @Test
-    void aContextTooLargeForTheHeapIsRefusedBeforeAllocating() {
-        ModelConfig huge = ModelConfig.llama(1 << 14, 1 << 14, 64, 128, 128, 512, 1 << 20, true);
-        assertThatThrownBy(() -> RunCommand.checkContextFits(huge, 1 << 20))
-                .isInstanceOf(Main.UserInputException.class).hasMessageContaining("KV cache for 1048576 positions");
-        RunCommand.checkContextFits(ModelConfig.llama(64, 172, 5, 8, 4, 512, 512, true), 512); // stories260K fits
     }
 
     static String[] concat(String[] a, String... b) {

@@ -105,6 +105,6 @@ class TwinBackendTest {
         assertThat(refOnFlm.code()).isEqualTo(1);
         assertThat(refOnFlm.err().strip()).doesNotContain("\n").contains("--backend twin");
         Result unknown = run("run", "--model", model(), "--backend", "gpu");
-        assertThat(unknown.err()).contains("[ref, twin]");
+        assertThat(unknown.err()).contains("[ref, twin, sim]");
     }
 }

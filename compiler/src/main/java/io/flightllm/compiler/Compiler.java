@@ -145,6 +145,12 @@ public final class Compiler {
         return 1;
     }
 
+    /** Bytes of the DDR image (parameter block and RoPE table): the checker's DDR limit. */
+    public long ddrBytes() {
+        Region rope = memory.region("rope", -1);
+        return rope.address() + rope.bytes();
+    }
+
     /** Where every weight tile lives (for the packer's tests and reports). */
     public WeightLayout weightLayout() {
         return layout;
@@ -219,6 +225,14 @@ public final class Compiler {
 
     /** Compiles and writes {@code target}; {@code feed} may be null only for shapes-only compilation. */
     public StorageReport write(WeightFeed feed, Path target, Progress progress) {
+        return write(feed, "", target, progress);
+    }
+
+    /**
+     * As {@link #write(WeightFeed, Path, Progress)}, recording {@code weightsId} (a digest of the .flm, or how random
+     * weights were made) in the ABI, so a runtime can refuse a program compiled from other weights.
+     */
+    public StorageReport write(WeightFeed feed, String weightsId, Path target, Progress progress) {
         long start = System.nanoTime();
         if (!o.shapesOnly() && feed == null) {
             throw new IllegalArgumentException("weights are required unless compiling shapes only");
@@ -291,7 +305,7 @@ public final class Compiler {
             for (LinearShape l : shape.linears()) {
                 dens.put(l.name(), w.densities(l.name(), l.blockN()));
             }
-            w.finish(new Program(hw, abi(feed), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
+            w.finish(new Program(hw, abi(weightsId), new ProgramOptions(o.prefillBucket(), o.decodeBucket(), "all",
                     o.shapesOnly()), memory.regions(), done, image, ddr, dens));
         }
         long baseline = baselineBytes(progress);
@@ -404,8 +418,9 @@ public final class Compiler {
         int hs = shape.config().headSize();
         Region rope = memory.region("rope", -1);
         ByteBuffer b = ByteBuffer.allocate((int) (rope.address() + rope.bytes())).order(ByteOrder.LITTLE_ENDIAN);
-        RopeTable t = RopeTable.create(maxContext, hs, shape.config().ropeTheta());
-        for (int pos = 0; pos < maxContext; pos++) {
+        int positions = (int) rope.shape()[0];
+        RopeTable t = RopeTable.create(positions, hs, shape.config().ropeTheta());
+        for (int pos = 0; pos < positions; pos++) {
             int at = (int) rope.address() + 4 * pos * hsp;
             for (int i = 0; i < hsp / 2; i++) {
                 boolean real = i < hs / 2;
@@ -416,10 +431,10 @@ public final class Compiler {
         return b;
     }
 
-    private ModelAbi abi(WeightFeed feed) {
+    private ModelAbi abi(String weightsId) {
         ModelConfig c = shape.config();
         return new ModelAbi(c.family().name(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
                 c.headSize(), shape.paddedHeadSize(), c.vocabSize(), maxContext, Float.floatToRawIntBits(c.normEps()),
-                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), "");
+                Float.floatToRawIntBits(c.ropeTheta()), shape.recipe(), weightsId);
     }
 }

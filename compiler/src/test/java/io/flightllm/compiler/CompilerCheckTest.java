@@ -2,7 +2,6 @@ package io.flightllm.compiler;
 
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
-import io.flightllm.arch.isa.Buffer;
 import io.flightllm.arch.isa.CoreStreams;
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.check.CheckReport;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -31,17 +29,8 @@ class CompilerCheckTest {
         }
     }
 
-    static Limits limits(HardwareConfig hw, int maxCtx, int rows) {
-        Map<Buffer, Long> b = new EnumMap<>(Buffer.class);
-        b.put(Buffer.A, hw.buffers().aBytes());
-        b.put(Buffer.B, hw.buffers().bBytes());
-        b.put(Buffer.GLOBAL, hw.buffers().globalBytes());
-        b.put(Buffer.META, hw.buffers().metaBytes());
-        b.put(Buffer.FSB, hw.buffers().fsbBytes());
-        b.put(Buffer.BIAS, hw.buffers().biasBytes());
-        b.put(Buffer.SCALE, hw.buffers().scaleBytes());
-        return new Limits(b, hw.hbm().channels(), hw.hbm().channelBytes(), 1L << 30,
-                Limits.ranges(maxCtx, rows), hw.cores(), 8, 0);
+    static Limits limits(Compiler c, HardwareConfig hw, int rows) {
+        return Limits.of(hw, c.ddrBytes(), Limits.ranges(c.maxContext(), rows));
     }
 
     /** A small custom target: two cores, eight channels, quarter-size buffers. */
@@ -78,7 +67,7 @@ class CompilerCheckTest {
     /**
      * Twenty-four KV heads on one core store 48 K/V rows per layer. Tokens would pile up past the counter depth of 8
      * and deadlock in two ways: for the write-after-read dependencies that only the next layer's quantization has
-     * (unless the builder sees that the barrier between the layers already orders them: its vector clocks), and for
+     * (unless the builder sees that the barrier between the layers already orders them), and for
      * the stores' tokens to the attention loads (unless each head attends right after its own stores).
      */
     @Test
@@ -91,9 +80,21 @@ class CompilerCheckTest {
         check(c, hw, true, c.prefillChunkRows(), 64);
     }
 
+    /** LLaMA2-7B's widths with two layers: 11 KV heads per core on u280 (more than the token depth of 8). */
+    @ParameterizedTest
+    @CsvSource({"u280", "vhk158"})
+    void aTwoLayerSliceOfLlama2_7bPassesTheChecker(String target) {
+        HardwareConfig hw = HardwareConfigs.preset(target);
+        ModelConfig slice = io.flightllm.model.ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 2048, false);
+        Compiler c = new Compiler(ModelShape.fromProfile(slice, CompressionProfile.named("paper")),
+                new CompileOptions(hw, 2048, 128, 32, true));
+        check(c, hw, false, 1, 2048);
+        check(c, hw, true, c.prefillChunkRows(), 512);
+    }
+
     private static void check(Compiler c, HardwareConfig hw, boolean prefill, int rows, int ctx) {
         List<List<Instruction>> streams = c.emit(prefill, rows, ctx);
-        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(hw, c.maxContext(), rows));
+        CheckReport r = ProgramChecker.check(new CoreStreams(streams), limits(c, hw, rows));
         assertThat(r.violations()).as("%s rows %d ctx %d", prefill ? "prefill" : "decode", rows, ctx).isEmpty();
     }
 }

@@ -2,6 +2,7 @@ package io.flightllm.compiler;
 
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.hw.HardwareConfigs;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.program.FlpReader;
 import io.flightllm.arch.program.Program;
 import io.flightllm.compiler.pack.WeightFeed;
@@ -11,6 +12,7 @@ import io.flightllm.compiler.shape.ModelShape;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.IndexChoice;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
@@ -34,14 +36,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WeightImageTest {
 
     static CompressedModel stories(String profile) {
+        CompressionProfile p = profile.endsWith("-positions")
+                ? CompressionProfile.named(profile.replace("-positions", "")).withIndex(IndexChoice.POSITIONS4)
+                : CompressionProfile.named(profile);
         try (Model m = ModelLoader.load(SharedData.model("stories260K.bin"))) {
-            return new ModelCompressor(CompressionProfile.named(profile), LinearCompressor.roundToNearest(), "rtn")
+            return new ModelCompressor(p, LinearCompressor.roundToNearest(), "rtn")
                     .toModel(new ModelWeightSource(m), null, (l, k, d, t) -> { });
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"w8", "w4s8", "mixed"})
+    @ValueSource(strings = {"w8", "w4s8", "w4s8-positions", "mixed"})
     void everyTileDecodesToTheCompressedWeights(String profile, @TempDir Path dir) {
         CompressedModel cm = stories(profile);
         HardwareConfig hw = HardwareConfigs.preset("u280");
@@ -68,6 +73,10 @@ class WeightImageTest {
                 }
             }
             assertThat(checked).isGreaterThan(cm.layers().size() * 7);
+            if (profile.equals("w4s8")) { // auto picks masks for 8:16 at 4 bits: the image must use them
+                assertThat(c.weightLayout().rowTiles(0, LinearKind.Q, 0).get(0).kTiles().get(0).indexEncoding())
+                        .isEqualTo(IndexEncoding.MASK16);
+            }
         }
     }
 
@@ -93,6 +102,7 @@ class WeightImageTest {
                 MemorySegment seg = ch[st.channel()];
                 long bit = 0;
                 long nib = 0;
+                long masks = 0;
                 for (int rb = st.rowBlock0(); rb < st.rowBlock0() + st.rowBlocks(); rb++) {
                     for (int r = rb * 16; r < rb * 16 + 16; r++) {
                         for (int cb = t.colBlock0(); cb < t.colBlock0() + t.colBlocks(); cb++) {
@@ -100,13 +110,26 @@ class WeightImageTest {
                                     + (long) (rb - t.rowBlock0()) * t.colBlocks() + (cb - t.colBlock0()));
                             assertThat(n).isEqualTo(w.density(rb, cb));
                             int[] cols = new int[n];
-                            for (int i = 0; i < n; i++) {
-                                if (n == 16) {
-                                    cols[i] = i;
-                                } else {
-                                    int b = seg.get(ValueLayout.JAVA_BYTE, st.positionsAddress() + (nib >> 1)) & 0xff;
-                                    cols[i] = (nib & 1) == 0 ? b & 0xf : b >> 4;
-                                    nib++;
+                            if (n > 0 && n < 16 && t.indexEncoding() == IndexEncoding.MASK16) {
+                                int m = seg.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                                        st.positionsAddress() + 2 * masks) & 0xffff;
+                                masks++;
+                                assertThat(Integer.bitCount(m)).isEqualTo(n);
+                                for (int c = 0, i = 0; c < 16; c++) {
+                                    if ((m >> c & 1) != 0) {
+                                        cols[i++] = c;
+                                    }
+                                }
+                            } else {
+                                for (int i = 0; i < n; i++) {
+                                    if (n == 16) {
+                                        cols[i] = i;
+                                    } else {
+                                        int b = seg.get(ValueLayout.JAVA_BYTE, st.positionsAddress() + (nib >> 1))
+                                                & 0xff;
+                                        cols[i] = (nib & 1) == 0 ? b & 0xf : b >> 4;
+                                        nib++;
+                                    }
                                 }
                             }
                             for (int i = 0; i < n; i++) {

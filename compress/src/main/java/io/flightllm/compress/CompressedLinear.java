@@ -1,5 +1,6 @@
 package io.flightllm.compress;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.numerics.WeightQuantizer;
 import java.util.Arrays;
 
@@ -15,6 +16,9 @@ import java.util.Arrays;
  * <p>Storage order: {@code values} holds, row by row and within a row block by block (cb ascending), the N kept values
  * of each segment; {@code positions} holds, in the same order, the N positions of each segment with 0 &lt; N &lt; 16.
  * {@code blockN} is [rowBlocks][colBlocks] row-major. {@code scales} is [paddedRows][groups] of FP16 bits.
+ *
+ * <p>{@link #indexEncoding} says how a {@code .flm} stores the positions (4-bit positions or a 16-bit mask per
+ * segment); it changes the stored bytes only, never the logical view or the arithmetic.
  */
 public final class CompressedLinear {
     public static final int BLOCK = 16;
@@ -30,6 +34,7 @@ public final class CompressedLinear {
     private final byte[] positions;
     private final short[] scales;
     private final float[] bias;
+    private final IndexEncoding indexEncoding;
     // derived: per row block, start of its first row's values/positions and the count per row;
     // per block, the offset of its values/positions inside a row.
     private final long[] rbValueStart;
@@ -41,7 +46,13 @@ public final class CompressedLinear {
 
     public CompressedLinear(String name, int rows, int cols, int bits, int groupSize, byte[] blockN, byte[] values,
                             byte[] positions, short[] scales, float[] bias) {
+        this(name, rows, cols, bits, groupSize, blockN, values, positions, scales, bias, IndexEncoding.POSITIONS4);
+    }
+
+    public CompressedLinear(String name, int rows, int cols, int bits, int groupSize, byte[] blockN, byte[] values,
+                            byte[] positions, short[] scales, float[] bias, IndexEncoding indexEncoding) {
         WeightQuantizer.checkBits(bits);
+        this.indexEncoding = java.util.Objects.requireNonNull(indexEncoding, "indexEncoding");
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException(name + ": shape [" + rows + ", " + cols + "] must be positive");
         }
@@ -102,6 +113,35 @@ public final class CompressedLinear {
             throw new IllegalArgumentException(name + ": bias of " + bias.length + "; expected " + rows);
         }
         validateContents();
+    }
+
+    /** The same layer (arrays shared, no re-validation) stored with another index encoding. */
+    private CompressedLinear(CompressedLinear o, IndexEncoding e) {
+        name = o.name;
+        rows = o.rows;
+        cols = o.cols;
+        bits = o.bits;
+        groupSize = o.groupSize;
+        blockN = o.blockN;
+        values = o.values;
+        positions = o.positions;
+        scales = o.scales;
+        bias = o.bias;
+        indexEncoding = e;
+        rbValueStart = o.rbValueStart;
+        rbValuesPerRow = o.rbValuesPerRow;
+        rbPosStart = o.rbPosStart;
+        rbPosPerRow = o.rbPosPerRow;
+        blockValueOffset = o.blockValueOffset;
+        blockPosOffset = o.blockPosOffset;
+    }
+
+    public CompressedLinear withIndexEncoding(IndexEncoding e) {
+        return e == indexEncoding ? this : new CompressedLinear(this, java.util.Objects.requireNonNull(e));
+    }
+
+    public IndexEncoding indexEncoding() {
+        return indexEncoding;
     }
 
     private void validateContents() {
@@ -285,6 +325,7 @@ public final class CompressedLinear {
 
     @Override
     public String toString() {
-        return name + " [" + rows + ", " + cols + "] W" + bits + " G" + groupSize;
+        return name + " [" + rows + ", " + cols + "] W" + bits + " G" + groupSize
+                + (positions.length == 0 ? "" : " " + indexEncoding.id());
     }
 }

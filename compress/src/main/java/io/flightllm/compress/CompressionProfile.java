@@ -18,9 +18,11 @@ import java.util.Map;
  * @param groupSize   columns per FP16 scale: a positive multiple of 16, clamped per matrix to its padded column count
  *                    ({@link #PER_ROW} = one scale per row)
  * @param density     density plan per kind (every kind present)
+ * @param index       how sparse blocks' positions are stored ({@link IndexChoice#AUTO}: the cheaper encoding per
+ *                    linear)
  */
 public record CompressionProfile(String name, Map<LinearKind, Integer> bits, List<Integer> layerBits, int groupSize,
-                                 Map<LinearKind, DensityPlan> density) {
+                                 Map<LinearKind, DensityPlan> density, IndexChoice index) {
     /** Group size meaning "one group per row" (G = K16). */
     public static final int PER_ROW = Integer.MAX_VALUE;
     /** The named profiles, in the order they are listed in messages. */
@@ -30,6 +32,7 @@ public record CompressionProfile(String name, Map<LinearKind, Integer> bits, Lis
         bits = Map.copyOf(bits);
         layerBits = List.copyOf(layerBits);
         density = Map.copyOf(density);
+        java.util.Objects.requireNonNull(index, "index");
         for (LinearKind k : LinearKind.values()) {
             if (!bits.containsKey(k) || !density.containsKey(k)) {
                 throw new IllegalArgumentException("profile " + name + ": no bit width or density plan for " + k.id());
@@ -51,7 +54,7 @@ public record CompressionProfile(String name, Map<LinearKind, Integer> bits, Lis
             b.put(k, bits);
             d.put(k, k == LinearKind.CLASSIFIER ? new DensityPlan.Dense() : decoderDensity);
         }
-        return new CompressionProfile(name, b, List.of(), groupSize, d);
+        return new CompressionProfile(name, b, List.of(), groupSize, d, IndexChoice.AUTO);
     }
 
     /**
@@ -75,7 +78,7 @@ public record CompressionProfile(String name, Map<LinearKind, Integer> bits, Lis
     }
 
     public CompressionProfile withName(String newName) {
-        return new CompressionProfile(newName, bits, layerBits, groupSize, density);
+        return new CompressionProfile(newName, bits, layerBits, groupSize, density, index);
     }
 
     /** Every kind (classifier included) at {@code b} bits, no per-layer cycle. */
@@ -85,27 +88,31 @@ public record CompressionProfile(String name, Map<LinearKind, Integer> bits, Lis
         for (LinearKind k : LinearKind.values()) {
             m.put(k, b);
         }
-        return new CompressionProfile(name, m, List.of(), groupSize, density);
+        return new CompressionProfile(name, m, List.of(), groupSize, density, index);
     }
 
     public CompressionProfile withLayerBits(List<Integer> cycle) {
-        return new CompressionProfile(name, bits, cycle, groupSize, density);
+        return new CompressionProfile(name, bits, cycle, groupSize, density, index);
     }
 
     public CompressionProfile withGroupSize(int g) {
-        return new CompressionProfile(name, bits, layerBits, g, density);
+        return new CompressionProfile(name, bits, layerBits, g, density, index);
     }
 
     /** The given kinds get {@code plan}. */
     public CompressionProfile withDensity(List<LinearKind> kinds, DensityPlan plan) {
         Map<LinearKind, DensityPlan> m = new EnumMap<>(density);
         kinds.forEach(k -> m.put(k, plan));
-        return new CompressionProfile(name, bits, layerBits, groupSize, m);
+        return new CompressionProfile(name, bits, layerBits, groupSize, m, index);
     }
 
     /** Every decoder linear (not the classifier) gets {@code plan}. */
     public CompressionProfile withDecoderDensity(DensityPlan plan) {
         return withDensity(LinearKind.LAYER_KINDS, plan);
+    }
+
+    public CompressionProfile withIndex(IndexChoice choice) {
+        return new CompressionProfile(name, bits, layerBits, groupSize, density, choice);
     }
 
     public int bitsFor(int layer, LinearKind kind) {
@@ -134,7 +141,8 @@ public record CompressionProfile(String name, Map<LinearKind, Integer> bits, Lis
             byRule.computeIfAbsent(b + " " + density.get(k).describe(), x -> new ArrayList<>()).add(k.id());
         }
         byRule.forEach((rule, kinds) -> parts.add(String.join(",", kinds) + " " + rule));
-        return String.format(Locale.ROOT, "%s: %s; G=%s", name, String.join("; ", parts),
-                groupSize == PER_ROW ? "K16" : Integer.toString(groupSize));
+        return String.format(Locale.ROOT, "%s: %s; G=%s%s", name, String.join("; ", parts),
+                groupSize == PER_ROW ? "K16" : Integer.toString(groupSize),
+                index == IndexChoice.AUTO ? "" : "; indices " + index.id());
     }
 }

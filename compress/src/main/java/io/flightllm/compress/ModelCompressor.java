@@ -125,7 +125,7 @@ public final class ModelCompressor {
             throw new IllegalStateException("the " + method + " compressor returned " + l + " for " + target.name()
                     + " [" + rows + ", " + cols + "] W" + bits + " G" + g + " with other block densities");
         }
-        return l;
+        return profile.index().apply(l);
     }
 
     /** Source shapes [out, in] of a LLaMA linear, before head padding. */

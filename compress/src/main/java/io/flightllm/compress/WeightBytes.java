@@ -4,7 +4,7 @@ import io.flightllm.compress.flm.FlmLayout;
 
 /**
  * Bytes of a compressed model's weights as stored in a {@code .flm} (DESIGN.md "Metric definitions"): bit-packed values,
- * 4-bit positions (indices), one byte per block density, FP16 scales and FP32 biases of all linear layers (classifier
+ * indices (4-bit positions or 16-bit masks, per linear), one byte per block density, FP16 scales and FP32 biases of all linear layers (classifier
  * included), over their dense parameter count; embeddings and norms are counted separately.
  *
  * @param denseParams parameters of the source matrices (real shapes, before head padding)
@@ -15,7 +15,7 @@ public record WeightBytes(long values, long indices, long densities, long scales
 
     /** The bytes of one compressed linear whose source matrix had {@code sourceParams} parameters. */
     public static WeightBytes of(CompressedLinear l, long sourceParams) {
-        return new WeightBytes(FlmLayout.valuesBytes(l), FlmLayout.positionsBytes(l), FlmLayout.densitiesBytes(l),
+        return new WeightBytes(FlmLayout.valuesBytes(l), FlmLayout.indexBytes(l), FlmLayout.densitiesBytes(l),
                 FlmLayout.scalesBytes(l), l.bias() == null ? 0 : 4L * l.bias().length, sourceParams, 0, 0);
     }
 

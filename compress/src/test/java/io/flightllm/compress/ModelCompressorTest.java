@@ -227,11 +227,12 @@ class ModelCompressorTest {
         assertThat(w8.indices()).isZero();
         // W4 G128: half a byte per value, 2 bytes per 128 weights, 1 byte per 256: 4 + 1/8 + 1/32 bits
         assertThat(rows.get(1).bytes().bitsPerWeight()).isCloseTo(4.15625, within(1e-12));
-        // W4 + 8:16 on the decoder (classifier dense): half the decoder values plus 4-bit positions for them
+        // W4 + 8:16 on the decoder (classifier dense): half the decoder values plus one 16-bit mask per 16 weights
+        // (the cheaper encoding by default; 4-bit positions would cost decoder / 4 bytes and save nothing at 4 bits)
         WeightBytes s8 = rows.get(2).bytes();
         assertThat(s8.values()).isEqualTo(decoder / 4 + cls / 2);
-        assertThat(s8.indices()).isEqualTo(decoder / 4);
-        assertThat(s8.bitsPerWeight()).isCloseTo(4.15625, within(1e-12)); // 8:16 at 4 bits saves nothing
+        assertThat(s8.indices()).isEqualTo(decoder / 8);
+        assertThat(s8.bitsPerWeight()).isCloseTo(4.15625 - 8.0 * (decoder / 8) / params, within(1e-12));
         // mixed: layer 0 at 4 bits, layer 1 at 3 bits, both 8:16; classifier 4-bit dense
         WeightBytes mx = rows.get(3).bytes();
         assertThat(mx.values()).isEqualTo(decoder / 2 / 2 * 4 / 8 + decoder / 2 / 2 * 3 / 8 + cls / 2);
@@ -239,7 +240,7 @@ class ModelCompressorTest {
         WeightBytes pp = rows.get(4).bytes();
         long qk = 2L * 2 * 128 * 128;
         assertThat(pp.values()).isEqualTo((params - qk) / 2 + qk * 3 / 4 / 2);
-        assertThat(pp.indices()).isEqualTo(qk / 4 / 2);
+        assertThat(pp.indices()).isEqualTo(qk / 2 / 8); // masks for the sparse half of q and k
         assertThat(BytesTable.markdown(rows)).contains("| paper |");
     }
 }

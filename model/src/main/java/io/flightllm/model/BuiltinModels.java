@@ -16,6 +16,9 @@ public final class BuiltinModels {
     static {
         // LLaMA2-7B: dim 4096, FFN 11008, 32 layers, 32 heads (MHA), vocab 32000, separate classifier.
         SHAPES.put("llama2-7b", ModelConfig.llama(4096, 11008, 32, 32, 32, 32000, 4096, false).validate("llama2-7b"));
+        // the same widths with two layers: simulator benchmarks and tests at full width without 32 layers of work
+        SHAPES.put("llama2-7b-2l", ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 4096, false)
+                .validate("llama2-7b-2l"));
     }
 
     private BuiltinModels() {

@@ -8,13 +8,18 @@ import java.io.UncheckedIOException;
 
 /**
  * The generation loop of llama2.c run.c: BOS + prompt tokens are force-fed, then tokens are sampled until {@code steps}
- * positions (counting BOS and the prompt) are done or a stop token is sampled. Output bytes follow run.c's
- * {@code safe_printf}: a piece that is a single byte which is neither printable nor white space is not written.
+ * positions (counting BOS and the prompt) are done or a stop token is sampled. {@link #run} reports each token to a
+ * {@link TokenListener} (the runtime's engine streams, cancels and applies stop strings through it);
+ * {@link #generate} is the listener that prints what run.c prints: a piece that is a single byte which is neither
+ * printable nor white space is not written ({@code safe_printf}).
  */
 public final class Generator {
-    /** Counts and timings of one run; times in nanoseconds. */
+    /**
+     * Counts and timings of one run; times in nanoseconds. {@code generatedTokens} counts every sampled token,
+     * a sampled stop token included; {@code endedByListener} is true when the listener asked to stop.
+     */
     public record Result(int promptTokens, int positionsRun, int generatedTokens, long promptNanos, long generateNanos,
-                         boolean stoppedOnToken) {
+                         boolean stoppedOnToken, boolean endedByListener) {
         public double promptTokensPerSecond() {
             return promptNanos == 0 ? 0 : promptTokens * 1e9 / promptNanos;
         }
@@ -22,6 +27,19 @@ public final class Generator {
         public double generatedTokensPerSecond() {
             return generateNanos == 0 ? 0 : generatedTokens * 1e9 / generateNanos;
         }
+    }
+
+    /** Receives the tokens of one run in order: the forced prompt tokens after the prefill, then the sampled ones. */
+    public interface TokenListener {
+        /** A forced prompt token {@code token} following {@code prev} (run.c prints these pieces too). */
+        default void forced(int prev, int token) {
+        }
+
+        /**
+         * A sampled token that is not a stop token, following {@code prev}. Return false to end the run here (no further
+         * position is computed): cancellation, a deadline or a stop string.
+         */
+        boolean generated(int prev, int token);
     }
 
     private Generator() {
@@ -33,15 +51,62 @@ public final class Generator {
     }
 
     /**
-     * Runs generation and streams the text to {@code out}, flushing after every piece. The forced prompt positions run
-     * as one batched {@link Forward#prefill}; the printed bytes are the ones run.c prints (its loop prints each
-     * forced piece as it goes; here they follow the prefill).
+     * Runs generation and streams the text to {@code out}, flushing after every piece, then a newline. The forced
+     * prompt positions run as one batched {@link Forward#prefill}; the printed bytes are the ones run.c prints (its
+     * loop prints each forced piece as it goes; here they follow the prefill).
      *
      * @param promptTokens the encoded prompt, BOS first
      * @param steps        positions to run, already resolved with {@link #effectiveSteps}
      */
     public static Result generate(Forward forward, Tokenizer tokenizer, Sampler sampler, int[] promptTokens,
                                   int steps, OutputStream out) {
+        TokenListener printer = new TokenListener() {
+            @Override
+            public void forced(int prev, int token) {
+                write(prev, token);
+            }
+
+            @Override
+            public boolean generated(int prev, int token) {
+                write(prev, token);
+                return true;
+            }
+
+            private void write(int prev, int token) {
+                try {
+                    writePiece(out, tokenizer.decode(prev, token));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        Result r = run(forward, sampler, promptTokens, steps, printer);
+        try {
+            out.write('\n');
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return r;
+    }
+
+    /**
+     * The loop itself: prefill the forced positions, then sample and run one position per token.
+     *
+     * @param promptTokens the encoded prompt, BOS first
+     * @param steps        positions to run (counting BOS and the prompt; the last sampled token is not run), at most
+     *                     the forward's context
+     */
+    public static Result run(Forward forward, Sampler sampler, int[] promptTokens, int steps, TokenListener listener) {
+        return run(forward, sampler, promptTokens, steps, true, listener);
+    }
+
+    /**
+     * @param promptStops true: as run.c, a stop token inside the prompt ends the run there; false: every prompt token
+     *                    is forced (a chat history has {@code </s><s>} between turns)
+     */
+    public static Result run(Forward forward, Sampler sampler, int[] promptTokens, int steps, boolean promptStops,
+                             TokenListener listener) {
         if (promptTokens.length < 1) {
             throw new IllegalArgumentException("expected at least the BOS token in the prompt");
         }
@@ -54,7 +119,7 @@ public final class Generator {
         // forced next token that is a stop token, so the prefill ends there too.
         int nextForced = Math.min(promptTokens.length - 1, steps);
         int stopAt = -1;
-        for (int p = 0; p < nextForced; p++) {
+        for (int p = 0; promptStops && p < nextForced; p++) {
             if (c.isStopToken(promptTokens[p + 1])) {
                 stopAt = p;
                 break;
@@ -66,47 +131,44 @@ public final class Generator {
         long t0 = System.nanoTime();
         int generated = 0;
         boolean stopped = stopAt >= 0;
+        boolean ended = false;
         int pos = prefilled;
-        long tPromptEnd;
-        try {
-            float[] logits = forward.prefill(promptTokens, 0, prefilled, sampleAfterPrefill);
-            int next = -1;
-            if (sampleAfterPrefill) {
-                next = sampler.sample(logits);
-                generated++;
+        float[] logits = forward.prefill(promptTokens, 0, prefilled, sampleAfterPrefill);
+        int next = -1;
+        if (sampleAfterPrefill) {
+            next = sampler.sample(logits);
+            generated++;
+        }
+        long tPromptEnd = System.nanoTime();
+        for (int p = 0; p < Math.min(prefilled, nextForced); p++) {
+            if (p == stopAt) {
+                break;
             }
-            tPromptEnd = System.nanoTime();
-            for (int p = 0; p < Math.min(prefilled, nextForced); p++) {
-                if (p == stopAt) {
+            listener.forced(promptTokens[p], promptTokens[p + 1]);
+        }
+        int token = promptTokens[prefilled - 1];
+        if (sampleAfterPrefill) {
+            while (true) {
+                if (c.isStopToken(next)) {
+                    stopped = true;
                     break;
                 }
-                writePiece(out, tokenizer.decode(promptTokens[p], promptTokens[p + 1]));
-            }
-            int token = promptTokens[prefilled - 1];
-            if (sampleAfterPrefill) {
-                while (true) {
-                    if (c.isStopToken(next)) {
-                        stopped = true;
-                        break;
-                    }
-                    writePiece(out, tokenizer.decode(token, next));
-                    token = next;
-                    if (pos >= steps) {
-                        break;
-                    }
-                    logits = forward.forward(token, pos);
-                    next = sampler.sample(logits);
-                    generated++;
-                    pos++;
+                if (!listener.generated(token, next)) {
+                    ended = true;
+                    break;
                 }
+                token = next;
+                if (pos >= steps) {
+                    break;
+                }
+                logits = forward.forward(token, pos);
+                next = sampler.sample(logits);
+                generated++;
+                pos++;
             }
-            out.write('\n');
-            out.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         long tEnd = System.nanoTime();
-        return new Result(forced, pos, generated, tPromptEnd - t0, tEnd - tPromptEnd, stopped);
+        return new Result(forced, pos, generated, tPromptEnd - t0, tEnd - tPromptEnd, stopped, ended);
     }
 
     /** run.c's safe_printf: skip empty pieces and lone non-printable bytes; stop at a NUL like printf("%s"). */

@@ -23,6 +23,8 @@ final class MatrixUnit {
 
     private final CoreState core;
     private final Mpe mpe;
+    /** supported[n]: the sparse MUX handles N = n (Mpe.supportsN, looked up once: it is asked per block). */
+    private final boolean[] supported = new boolean[BLOCK + 1];
     private final Counters.Core count;
     private final float[] p = new float[LANES];
     private int[] valueStart = new int[0];
@@ -36,6 +38,9 @@ final class MatrixUnit {
         this.core = core;
         this.mpe = mpe;
         this.count = count;
+        for (int n = 0; n <= BLOCK; n++) {
+            supported[n] = Sparsity.isValidN(n) && mpe.supportsN(n);
+        }
     }
 
     void execute(MatrixOp x) {
@@ -164,7 +169,7 @@ final class MatrixUnit {
         long nibbles = 0;
         for (int i = 0; i < nb.length; i++) {
             int n = nb[i];
-            if (!Sparsity.isValidN(n) || !mpe.supportsN(n)) {
+            if (n < 0 || n > BLOCK || !supported[n]) {
                 throw new SimException(SimException.Kind.OPERAND, core.core(), -1, "FSB byte " + i + " (row block "
                         + i / k + ", block " + i % k + ") at FSB byte " + (16L * x.fsb() + i) + " is N = " + n
                         + "; the MPE supports N in " + java.util.Arrays.toString(mpe.sparseModes()));

@@ -20,6 +20,7 @@ import java.util.List;
 final class Scheduler {
     private static final int Q = Queue.values().length;
     private static final int SYS = Queue.SYS.ordinal();
+    private static final Queue[] QUEUES = Queue.values();
 
     /** Executes one instruction's work. */
     @FunctionalInterface
@@ -33,6 +34,9 @@ final class Scheduler {
     private final Work work;
     private final int cores;
     private final int[][][] idx;
+    /** Per core and queue, per position in the queue: the wait and release sets as bits by queue ordinal. */
+    private final int[][][] waits;
+    private final int[][][] releases;
     private final int[][] done;
     private final boolean[][] busy;
     private final int[][][] cnt;
@@ -47,6 +51,8 @@ final class Scheduler {
         this.work = work;
         this.cores = streams.size();
         idx = new int[cores][Q][];
+        waits = new int[cores][Q][];
+        releases = new int[cores][Q][];
         done = new int[cores][Q];
         busy = new boolean[cores][Q];
         cnt = new int[cores][Q][Q];
@@ -61,10 +67,15 @@ final class Scheduler {
             }
             for (int q = 0; q < Q; q++) {
                 idx[c][q] = new int[n[q]];
+                waits[c][q] = new int[n[q]];
+                releases[c][q] = new int[n[q]];
                 n[q] = 0;
             }
             for (int k = 0; k < s.size(); k++) {
-                int q = s.get(k).queue().ordinal();
+                Instruction i = s.get(k);
+                int q = i.queue().ordinal();
+                waits[c][q][n[q]] = i.waits().bits();
+                releases[c][q][n[q]] = i.releases().bits();
                 idx[c][q][n[q]++] = k;
             }
             maxSys = Math.max(maxSys, idx[c][SYS].length);
@@ -107,39 +118,36 @@ final class Scheduler {
     /** Starts and completes instructions of one queue, at most {@code steps} of them; true if any happened. */
     private boolean advance(int c, int q, int steps) {
         boolean any = false;
+        int[][] count = cnt[c];
         for (int s = 0; s < steps; s++) {
+            int at = done[c][q];
             if (busy[c][q]) {
-                Instruction i = head(c, q);
-                if (!canComplete(c, q, i)) {
+                if (!canComplete(c, q)) {
                     return any;
                 }
-                for (int r = 0; r < Q; r++) {
-                    if (i.releases().contains(Queue.values()[r])) {
-                        cnt[c][q][r]++;
-                    }
+                for (int bits = releases[c][q][at]; bits != 0; bits &= bits - 1) {
+                    count[q][Integer.numberOfTrailingZeros(bits)]++;
                 }
                 busy[c][q] = false;
                 done[c][q]++;
             } else {
-                if (queueFinished(c, q)) {
+                if (at == idx[c][q].length) {
                     return any;
                 }
-                Instruction i = head(c, q);
-                for (int w = 0; w < Q; w++) {
-                    if (i.waits().contains(Queue.values()[w]) && cnt[c][w][q] == 0) {
+                int w = waits[c][q][at];
+                for (int bits = w; bits != 0; bits &= bits - 1) {
+                    if (count[Integer.numberOfTrailingZeros(bits)][q] == 0) {
                         return any;
                     }
                 }
-                for (int w = 0; w < Q; w++) {
-                    if (i.waits().contains(Queue.values()[w])) {
-                        cnt[c][w][q]--;
-                    }
+                for (int bits = w; bits != 0; bits &= bits - 1) {
+                    count[Integer.numberOfTrailingZeros(bits)][q]--;
                 }
                 if (q == SYS) {
                     barrierOf[c] = sysStarted[c]++;
                     arrivals[barrierOf[c]]++;
                 }
-                work.execute(c, idx[c][q][done[c][q]], i);
+                work.execute(c, idx[c][q][at], head(c, q));
                 busy[c][q] = true;
             }
             any = true;
@@ -147,12 +155,12 @@ final class Scheduler {
         return any;
     }
 
-    private boolean canComplete(int c, int q, Instruction i) {
+    private boolean canComplete(int c, int q) {
         if (q == SYS && arrivals[barrierOf[c]] < cores) {
             return false;
         }
-        for (int r = 0; r < Q; r++) {
-            if (i.releases().contains(Queue.values()[r]) && cnt[c][q][r] >= depth) {
+        for (int bits = releases[c][q][done[c][q]]; bits != 0; bits &= bits - 1) {
+            if (cnt[c][q][Integer.numberOfTrailingZeros(bits)] >= depth) {
                 return false;
             }
         }
@@ -172,7 +180,7 @@ final class Scheduler {
 
     private String where(int c, int q) {
         int k = idx[c][q][done[c][q]];
-        return "core " + c + " " + Queue.values()[q] + " #" + k + " " + Asm.format(streams.get(c).get(k));
+        return "core " + c + " " + QUEUES[q] + " #" + k + " " + Asm.format(streams.get(c).get(k));
     }
 
     /** Why the blocked queues cannot move; the exception names the first blocked instruction of the worst kind. */
@@ -204,9 +212,9 @@ final class Scheduler {
                 } else if (busy[c][q]) {
                     List<String> full = new ArrayList<>();
                     for (int r = 0; r < Q; r++) {
-                        if (i.releases().contains(Queue.values()[r]) && cnt[c][q][r] >= depth) {
+                        if (i.releases().contains(QUEUES[r]) && cnt[c][q][r] >= depth) {
                             boolean gone = queueFinished(c, r) && !busy[c][r];
-                            full.add(Queue.values()[r] + (gone ? " (which has completed all its instructions)" : ""));
+                            full.add(QUEUES[r] + (gone ? " (which has completed all its instructions)" : ""));
                             k = gone ? SimException.Kind.OVERFLOW : k;
                         }
                     }
@@ -214,9 +222,9 @@ final class Scheduler {
                 } else {
                     List<String> empty = new ArrayList<>();
                     for (int w = 0; w < Q; w++) {
-                        if (i.waits().contains(Queue.values()[w]) && cnt[c][w][q] == 0) {
+                        if (i.waits().contains(QUEUES[w]) && cnt[c][w][q] == 0) {
                             boolean gone = queueFinished(c, w) && !busy[c][w];
-                            empty.add(Queue.values()[w] + (gone ? " (which has completed all its instructions)" : ""));
+                            empty.add(QUEUES[w] + (gone ? " (which has completed all its instructions)" : ""));
                             k = gone ? SimException.Kind.UNDERFLOW : k;
                         }
                     }
@@ -241,8 +249,8 @@ final class Scheduler {
             for (int a = 0; a < Q; a++) {
                 for (int b = 0; b < Q; b++) {
                     if (cnt[c][a][b] > 0) {
-                        left.add("core " + c + ": " + cnt[c][a][b] + " token(s) from " + Queue.values()[a] + " to "
-                                + Queue.values()[b]);
+                        left.add("core " + c + ": " + cnt[c][a][b] + " token(s) from " + QUEUES[a] + " to "
+                                + QUEUES[b]);
                         core = core < 0 ? c : core;
                     }
                 }

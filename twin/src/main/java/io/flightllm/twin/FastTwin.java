@@ -49,6 +49,7 @@ public final class FastTwin implements AutoCloseable {
     private final byte[][] aq;    // a quantized linear input row, zero-padded to K16
     private final int[][] ai;     // the same, widened to int lanes
     private final float[][] af;   // the same as FP32 (exact: the FMA kernels' operand)
+    private final short[][] a16;  // the same as shorts (the 16-bit-lane kernels' operand)
     private final float[] as = new float[MAX_BATCH];
     private final float[] logits;
     // attention: the quantized query of every head, then per-worker scratch
@@ -61,6 +62,7 @@ public final class FastTwin implements AutoCloseable {
     private final float[][][] partials; // per worker: [token][16]
     private final float[][] wrow;       // per worker: one weight row widened to FP32 (prefill)
     private final java.util.Map<CompressedLinear, LinearPlan> plans = new java.util.IdentityHashMap<>();
+    private short[] ilvAct = new short[0]; // the decode input row in the interleaved order of the current linear
 
     /**
      * @param threads       worker threads for the linear layers (1 = everything on the calling thread)
@@ -94,6 +96,7 @@ public final class FastTwin implements AutoCloseable {
         aq = new byte[MAX_BATCH][k16];
         ai = new int[MAX_BATCH][k16];
         af = new float[MAX_BATCH][k16];
+        a16 = new short[MAX_BATCH][k16];
         logits = new float[s.vocab()];
         qi = new int[s.qRows()];
         qs = new float[s.heads()];
@@ -104,7 +107,11 @@ public final class FastTwin implements AutoCloseable {
         partials = new float[threads][MAX_BATCH][Sum16.LANES];
         wrow = new float[threads][k16];
         for (CompressedLinear l : model.linears()) {
-            plans.put(l, LinearPlan.of(l));
+            LinearPlan p = LinearPlan.of(l);
+            plans.put(l, p);
+            if (p.ilv() != null && p.ilv().actIndex().length > ilvAct.length) {
+                ilvAct = new short[p.ilv().actIndex().length];
+            }
         }
     }
 
@@ -232,14 +239,17 @@ public final class FastTwin implements AutoCloseable {
         byte[] q8 = aq[b];
         int[] q32 = ai[b];
         float[] q32f = af[b];
+        short[] q16 = a16[b];
         float sc = Int8Quantizer.quantizeRow(row, 0, n, q8, 0);
         for (int i = 0; i < n; i++) {
             q32[i] = q8[i];
             q32f[i] = q8[i];
+            q16[i] = q8[i];
         }
         java.util.Arrays.fill(q8, n, k16, (byte) 0);
         java.util.Arrays.fill(q32, n, k16, 0);
         java.util.Arrays.fill(q32f, n, k16, 0.0f);
+        java.util.Arrays.fill(q16, n, k16, (short) 0);
         return sc;
     }
 
@@ -300,6 +310,9 @@ public final class FastTwin implements AutoCloseable {
     /** out[b][r] for rows b < n of the quantized inputs and every real output row r, split over the pool. */
     private void linear(CompressedLinear w, int n, float[][] out) {
         LinearPlan plan = plans.get(w); // built in the constructor, read-only afterwards
+        if (n == 1 && plan.ilv() != null) {
+            plan.ilv().activations(aq[0], ilvAct);
+        }
         int rows = w.rows();
         long macs = (long) rows * w.paddedCols() * n;
         int parts = pool == null || macs < PARALLEL_MACS ? 1 : threads;
@@ -338,6 +351,7 @@ public final class FastTwin implements AutoCloseable {
         int[] vOff = plan.valueOffset();
         float[] a = af[0];
         float sa = as[0];
+        LinearPlan.Ilv ilv = plan.ilv();
         for (int r = r0; r < r1; r++) {
             int rb = r / CompressedLinear.BLOCK;
             int rowV = (int) w.valueOffset(r);
@@ -345,11 +359,18 @@ public final class FastTwin implements AutoCloseable {
             int rowP = (int) w.positionOffset(r);
             java.util.Arrays.fill(part, 0.0f);
             for (int g = 0; g < groups; g++) {
+                if (kind[rb * groups + g] == LinearPlan.ILV4) { // a whole set of groups, partials updated lanewise
+                    int h = Math.min(VectorKernels.ILV_GROUPS, groups - g);
+                    VectorKernels.ilvSet(ilv.bytes(), ilv.row()[r] + ilv.set()[rb * groups + g], ilvAct,
+                            ilv.actOffset(g), ilv.steps(), ilv.scales(), r * groups + g, sa, part, g & 15, h);
+                    g += h - 1;
+                    continue;
+                }
                 int c0 = g * gs;
                 int len = Math.min(gs, k16 - c0);
                 int acc = switch (kind[rb * groups + g]) {
-                    case LinearPlan.DENSE8 -> VectorKernels.denseGroup(values, rowV + vOff[rb * cbs + g * bpg], a,
-                            c0, len);
+                    case LinearPlan.DENSE8 -> VectorKernels.shortDot(values, rowV + vOff[rb * cbs + g * bpg],
+                            a16[0], c0, len);
                     case LinearPlan.DENSE4 -> VectorKernels.nibbleGroup(nib,
                             rowN + plan.nibbleGroup()[rb * groups + g], a, c0, len / CompressedLinear.BLOCK);
                     case LinearPlan.GATHER -> VectorKernels.gather8Dot(aq[0], c0, values,

@@ -68,6 +68,27 @@ public final class TwinForward implements Forward {
         return bytes + 4L * m.finalNorm().length;
     }
 
+    /**
+     * Exact-integer MACs of the linear layers in one decode step: every kept weight (N per 16-column segment, padding
+     * included) times one activation. Attention's INT8 dot products grow with the context and are not counted.
+     */
+    public static long macsPerToken(CompressedModel m) {
+        long macs = 0;
+        for (CompressedLinear l : m.linears()) {
+            macs += l.keptCount();
+        }
+        return macs;
+    }
+
+    /** Bits per weight of the linear layers as stored (DESIGN.md "Metric definitions"). */
+    public static double bitsPerWeight(CompressedModel m) {
+        WeightBytes b = WeightBytes.ZERO;
+        for (CompressedLinear l : m.linears()) {
+            b = b.plus(WeightBytes.of(l, l.denseCount()));
+        }
+        return b.bitsPerWeight();
+    }
+
     /** KV-cache bytes of one position: INT8 K and V per padded head plus one FP16 scale per KV head, all layers. */
     public static long kvBytesPerPosition(CompressedModel m) {
         ModelConfig c = m.config();

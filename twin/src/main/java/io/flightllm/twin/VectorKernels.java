@@ -5,6 +5,7 @@ import io.flightllm.arch.numerics.Sum16;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -223,6 +224,106 @@ final class VectorKernels {
         out[oo + 1] = exactSum(s1);
         out[oo + 2] = exactSum(s2);
         out[oo + 3] = exactSum(s3);
+    }
+
+    /**
+     * Short lanes of the group-interleaved kernel ({@link #ilvSet}): 32 on AVX-512, 16 on AVX2. Lane L serves group
+     * L mod {@link #ILV_GROUPS} of the set, so a flush yields one int lane per group with no horizontal sum.
+     */
+    static final VectorSpecies<Short> ILV_S = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512
+            ? ShortVector.SPECIES_512 : ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> ILV_B = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(ILV_S.length() * 8));
+    /** Scale groups per interleaved set (16 on AVX-512, 8 on AVX2). */
+    static final int ILV_GROUPS = ILV_S.length() / 2;
+    private static final VectorSpecies<Integer> ILV_I = VectorSpecies.of(int.class,
+            VectorShape.forBitSize(ILV_GROUPS * 32));
+    private static final VectorSpecies<Float> ILV_F = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(ILV_GROUPS * 32));
+    /** The interleaved kernel needs 256-bit short vectors (AVX2 or better). */
+    static final boolean VECTOR_ILV = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    /** Columns per group consumed by one step (two nibbles per byte, two k per lane half). */
+    static final int ILV_STEP = 4;
+    /**
+     * Steps between flushes of the 16-bit lanes: a step adds two products of at most 7 x 127 = 889 to a lane, so 16
+     * steps stay below 2^15 (16 x 2 x 889 = 28448).
+     */
+    private static final int ILV_FLUSH = 16;
+
+    /**
+     * One row against a set of up to {@link #ILV_GROUPS} dense scale groups of a 2..4-bit layer, all at once, in the
+     * group-interleaved layout built by {@link LinearPlan}: per step, {@code ILV_S.length()} bytes whose byte L holds,
+     * for group j = L mod ILV_GROUPS and h = L / ILV_GROUPS, column 4t + 2h of the group in its low nibble and column
+     * 4t + 2h + 1 in its high nibble; {@code act} holds the matching activations as shorts, per step first the
+     * low-nibble lanes, then the high-nibble lanes (zeros where a group is shorter or absent). Products are INT8 x
+     * INT4, summed exactly in 16-bit lanes and flushed to int lanes; then, lanewise for groups j &lt; h,
+     * part[po + j] = part[po + j] + ((scales[so + j] x sa) x (float) acc[j]), the contract's FP32 stage.
+     */
+    static void ilvSet(byte[] nb, int no, short[] act, int ao, int steps, float[] scales, int so, float sa,
+                       float[] part, int po, int groups) {
+        int s = ILV_S.length();
+        IntVector acc = IntVector.zero(ILV_I);
+        for (int t0 = 0; t0 < steps; t0 += ILV_FLUSH) {
+            int t1 = Math.min(steps, t0 + ILV_FLUSH);
+            ShortVector sum = ShortVector.zero(ILV_S);
+            for (int t = t0; t < t1; t++) {
+                ShortVector b = (ShortVector) ByteVector.fromArray(ILV_B, nb, no + s * t)
+                        .convertShape(VectorOperators.B2S, ILV_S, 0);
+                ShortVector lo = b.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 12);
+                ShortVector hi = b.lanewise(VectorOperators.ASHR, 4);
+                int at = ao + 2 * s * t;
+                sum = sum.add(lo.mul(ShortVector.fromArray(ILV_S, act, at))
+                        .add(hi.mul(ShortVector.fromArray(ILV_S, act, at + s))));
+            }
+            acc = acc.add((IntVector) sum.convertShape(VectorOperators.S2I, ILV_I, 0))
+                    .add((IntVector) sum.convertShape(VectorOperators.S2I, ILV_I, 1));
+        }
+        FloatVector accF = (FloatVector) acc.convert(VectorOperators.I2F, 0);
+        if (groups == ILV_GROUPS) {
+            FloatVector term = FloatVector.fromArray(ILV_F, scales, so).mul(sa).mul(accF);
+            FloatVector.fromArray(ILV_F, part, po).add(term).intoArray(part, po);
+        } else {
+            VectorMask<Float> m = ILV_F.indexInRange(0, groups);
+            FloatVector term = FloatVector.fromArray(ILV_F, scales, so, m).mul(sa).mul(accF);
+            FloatVector.fromArray(ILV_F, part, po, m).add(term, m).intoArray(part, po, m);
+        }
+    }
+
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B16S = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /**
+     * The exact INT32 sum of w[wo + i] x a[ao + i], i &lt; len (len a multiple of 16; a holds INT8 values as shorts),
+     * in 16-bit lanes: a lane takes two INT8 x INT8 products per step (at most 2 x 127 x 127 = 32258 &lt; 2^15, as
+     * weights and activations lie in [-127, 127]) and is widened to int lanes before the next step.
+     */
+    static int shortDot(byte[] w, int wo, short[] a, int ao, int len) {
+        int s = ILV_S.length();
+        IntVector acc = IntVector.zero(ILV_I);
+        int i = 0;
+        for (; i <= len - 2 * s; i += 2 * s) {
+            ShortVector b0 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i)
+                    .convertShape(VectorOperators.B2S, ILV_S, 0);
+            ShortVector b1 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i + s)
+                    .convertShape(VectorOperators.B2S, ILV_S, 0);
+            ShortVector p = b0.mul(ShortVector.fromArray(ILV_S, a, ao + i))
+                    .add(b1.mul(ShortVector.fromArray(ILV_S, a, ao + i + s)));
+            acc = acc.add((IntVector) p.convertShape(VectorOperators.S2I, ILV_I, 0))
+                    .add((IntVector) p.convertShape(VectorOperators.S2I, ILV_I, 1));
+        }
+        int total = acc.reduceLanes(VectorOperators.ADD);
+        if (i < len) { // up to 2 x ILV_S.length() - 16 columns left, in steps of 16
+            IntVector tail = IntVector.zero(I8);
+            for (; i < len; i += 16) {
+                ShortVector p = ((ShortVector) ByteVector.fromArray(B16S, w, wo + i)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, ao + i));
+                tail = tail.add((IntVector) p.convertShape(VectorOperators.S2I, I8, 0))
+                        .add((IntVector) p.convertShape(VectorOperators.S2I, I8, 1));
+            }
+            total += tail.reduceLanes(VectorOperators.ADD);
+        }
+        return total;
     }
 
     /** Lanes 8..15 of a 16-byte vector (defined here: the class initialises its fields in text order). */

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * FastTwin == GoldenTwin on recipes chosen to drive each decode path of {@link LinearPlan}: groups of N = 8 blocks
  * in pairs (GATHER), N = 4 and mixed-density groups walked block by block (SPARSE) next to nibble-packed dense
- * ones, nibble-packed dense groups with an odd block count (DENSE4), contiguous int8
+ * ones, nibble-packed dense groups with an odd block count (DENSE4), sets of 2..4-bit groups (dense, 8:16 or mixed,
+ * expanded) read together from the group-interleaved copy (ILV4), contiguous int8
  * groups (DENSE8). Each case first checks that the intended path really occurs, so the comparison is not vacuous.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -51,6 +52,11 @@ class FastPathEquivalenceTest {
                 new Case(Recipe.of("W8 N=4 G=K16", 8, 0, DensityPlan.uniform(4)), LinearPlan.SPARSE),
                 new Case(Recipe.of("W4 mix G=64", 4, 64, DensityPlan.mixHalf()), LinearPlan.SPARSE),
                 new Case(Recipe.of("W3 dense G=48", 3, 48, DensityPlan.dense()), LinearPlan.DENSE4),
+                new Case(Recipe.of("W4 dense G=16", 4, 16, DensityPlan.dense()), LinearPlan.ILV4),
+                new Case(new Recipe("W2/W3 dense G=32", new int[] {2, 3}, 32, DensityPlan.dense()),
+                        LinearPlan.ILV4),
+                new Case(Recipe.of("W4 N=8 G=16", 4, 16, DensityPlan.uniform(8)), LinearPlan.ILV4),
+                new Case(Recipe.of("W3 mix 0.5 G=16", 3, 16, DensityPlan.mixHalf()), LinearPlan.ILV4),
                 new Case(Recipe.of("W8 dense G=48", 8, 48, DensityPlan.dense()), LinearPlan.DENSE8));
     }
 

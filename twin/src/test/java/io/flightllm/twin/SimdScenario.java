@@ -27,6 +27,9 @@ public final class SimdScenario {
             // uniform 8:16 in pairs of blocks: the GATHER path (two FP32 vectors per pair at 256 bits, one at 512)
             run(TestCompressor.compress(stories, Recipe.of("W4 8:16", 4, 32, DensityPlan.uniform(8))),
                     TwinEquivalenceTest.tokens(24, 512, 14), all);
+            // dense 4-bit G=16: group-interleaved sets (16 groups per set at 512 bits, 8 at 256)
+            run(TestCompressor.compress(stories, Recipe.of("W4 G=16", 4, 16, DensityPlan.dense())),
+                    TwinEquivalenceTest.tokens(24, 512, 15), all);
             run(TestCompressor.compress(odd, Recipe.of("W4 mix", 4, 48, DensityPlan.mixHalf())),
                     TwinEquivalenceTest.tokens(40, 75, 12), all);
         }

@@ -82,10 +82,9 @@ public final class TwinBench {
         }
     }
 
-    /** Bytes the accelerator streams per token for one layer: b-bit values, 4-bit positions, FP16 scales. */
+    /** Bytes the accelerator streams per token for one layer, as the .flm stores it (values, indices, scales...). */
     static long packedBytes(CompressedLinear l) {
-        return (l.values().length * (long) l.bits() + 7) / 8 + (l.positions().length + 1) / 2
-                + 2L * l.scaleBits().length;
+        return io.flightllm.compress.WeightBytes.of(l, l.denseCount()).linearBytes();
     }
 
     /** Bytes this twin's decode reads per token for one layer: values, sparse positions (a byte each), scales. */
@@ -96,8 +95,8 @@ public final class TwinBench {
         for (int rb = 0; rb < rbs; rb++) {
             for (int g = 0; g < plan.groups(); g++) {
                 byte kind = plan.kind()[rb * plan.groups() + g];
-                if (kind == LinearPlan.DENSE8 || kind == LinearPlan.DENSE4) {
-                    continue;
+                if (kind == LinearPlan.DENSE8 || kind == LinearPlan.DENSE4 || kind == LinearPlan.ILV4) {
+                    continue; // no positions read (interleaved sets hold sparse blocks expanded)
                 }
                 int cb0 = g * plan.blocksPerGroup();
                 for (int cb = cb0; cb < Math.min(plan.colBlocks(), cb0 + plan.blocksPerGroup()); cb++) {
@@ -106,7 +105,8 @@ public final class TwinBench {
                 }
             }
         }
-        return plan.streamedValueBytes() + positions + 2L * l.scaleBits().length;
+        long ilvScales = plan.ilv() == null ? 0 : 2L * plan.ilv().scales().length; // FP32 copies: 2 more bytes each
+        return plan.streamedValueBytes() + positions + 2L * l.scaleBits().length + ilvScales;
     }
 
     private static long fp32Bytes(Model m) {

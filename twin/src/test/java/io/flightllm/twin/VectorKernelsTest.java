@@ -2,6 +2,8 @@ package io.flightllm.twin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flightllm.compress.CompressedLinear;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +35,8 @@ class VectorKernelsTest {
             assertThat((long) VectorKernels.denseGroup(w, 16, a, 16, len)).as("denseGroup len " + len)
                     .isEqualTo(want);
             assertThat((long) VectorKernels.floatDot(wf, 16, a, 16, len)).as("floatDot len " + len).isEqualTo(want);
+            assertThat((long) VectorKernels.shortDot(w, 16, shorts(a), 16, len)).as("shortDot len " + len)
+                    .isEqualTo(want);
         }
     }
 
@@ -53,7 +57,28 @@ class VectorKernelsTest {
             assertThat((long) VectorKernels.denseDot(w, 32, a, 16, len)).isEqualTo(want);
             assertThat((long) VectorKernels.denseGroup(w, 32, a, 16, len)).isEqualTo(want);
             assertThat((long) VectorKernels.floatDot(wf, 32, a, 16, len)).isEqualTo(want);
+            assertThat((long) VectorKernels.shortDot(w, 32, shorts(a), 16, len)).isEqualTo(want);
         }
+        // every tail length of the 16-bit kernel (multiples of 16 below two vectors)
+        for (int len = 16; len <= 4 * VectorKernels.ILV_S.length(); len += 16) {
+            byte[] w = new byte[len + 1];
+            short[] a = new short[len + 2];
+            long want = 0;
+            for (int i = 0; i < len; i++) {
+                w[i + 1] = (byte) (rnd.nextInt(255) - 127);
+                a[i + 2] = (short) (rnd.nextInt(255) - 127);
+                want += w[i + 1] * a[i + 2];
+            }
+            assertThat((long) VectorKernels.shortDot(w, 1, a, 2, len)).as("shortDot len " + len).isEqualTo(want);
+        }
+    }
+
+    private static short[] shorts(float[] a) {
+        short[] s = new short[a.length];
+        for (int i = 0; i < a.length; i++) {
+            s[i] = (short) a[i];
+        }
+        return s;
     }
 
     /** Nibble pairs: low nibble = column j of the first block, high = column j of the second, both signed 4-bit. */
@@ -106,6 +131,73 @@ class VectorKernelsTest {
             }
             assertThat((long) VectorKernels.gather8Dot(a8, 16, values, 3, positions, 5, blocks)).as("blocks " + blocks)
                     .isEqualTo(want);
+        }
+    }
+    /**
+     * The group-interleaved 4-bit kernel over a whole row: every group's partial equals the scalar contract. Groups of
+     * 1024 columns at the largest magnitude (7 x 127, all one sign) run 256 steps, so the 16-bit lanes must be flushed
+     * in time (a lane would pass 2^15 after 19 steps); the 3-group layer leaves most lanes of its set empty.
+     */
+    @Test
+    void interleavedSetsMatchTheScalarGroupSums() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (int[] shape : new int[][] {{1024, 2 * VectorKernels.ILV_GROUPS, 1}, {16, VectorKernels.ILV_GROUPS + 5, 0},
+            {64, VectorKernels.ILV_GROUPS, 0}, {32, VectorKernels.ILV_GROUPS / 2 + 1, 0}}) {
+            int gs = shape[0];
+            int groups = shape[1];
+            boolean extreme = shape[2] == 1;
+            int cols = gs * groups;
+            byte[] values = new byte[16 * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = extreme ? (byte) (i % 16 < 15 ? 7 : -7) : (byte) (rnd.nextInt(15) - 7);
+            }
+            short[] scales = new short[16 * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = Float.floatToFloat16(0.001f + rnd.nextFloat());
+            }
+            byte[] density = new byte[cols / 16];
+            Arrays.fill(density, (byte) 16);
+            CompressedLinear l = new CompressedLinear("t", 16, cols, 4, gs, density, values, new byte[0], scales,
+                    null);
+            LinearPlan plan = LinearPlan.of(l);
+            assertThat(plan.ilv()).as("interleaved sets for G=%d, %d groups", gs, groups).isNotNull();
+            byte[] a8 = new byte[cols];
+            for (int c = 0; c < cols; c++) {
+                a8[c] = extreme ? 127 : (byte) (rnd.nextInt(255) - 127);
+            }
+            short[] act = new short[plan.ilv().actIndex().length];
+            plan.ilv().activations(a8, act);
+            float sa = 0.0173f;
+            for (int r = 0; r < 16; r++) {
+                float[] part = new float[16];
+                float[] want = new float[16];
+                for (int g = 0; g < groups; g++) {
+                    long acc = 0;
+                    for (int c = g * gs; c < (g + 1) * gs; c++) {
+                        acc += (long) l.weight(r, c) * a8[c];
+                    }
+                    want[g & 15] += (l.scale(r, g) * sa) * (float) acc;
+                }
+                for (int g = 0; g < groups; g++) {
+                    if (plan.kind()[g] == LinearPlan.ILV4) {
+                        int h = Math.min(VectorKernels.ILV_GROUPS, groups - g);
+                        VectorKernels.ilvSet(plan.ilv().bytes(), plan.ilv().row()[r] + plan.ilv().set()[g], act,
+                                plan.ilv().actOffset(g), plan.ilv().steps(), plan.ilv().scales(), r * groups + g, sa,
+                                part, g & 15, h);
+                        g += h - 1;
+                    } else {
+                        long acc = 0;
+                        for (int c = g * gs; c < (g + 1) * gs; c++) {
+                            acc += (long) l.weight(r, c) * a8[c];
+                        }
+                        part[g & 15] += (l.scale(r, g) * sa) * (float) acc;
+                    }
+                }
+                for (int j = 0; j < 16; j++) {
+                    assertThat(Float.floatToRawIntBits(part[j])).as("G=%d groups %d row %d partial %d", gs, groups, r,
+                            j).isEqualTo(Float.floatToRawIntBits(want[j]));
+                }
+            }
         }
     }
 }

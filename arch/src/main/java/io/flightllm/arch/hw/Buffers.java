@@ -11,16 +11,11 @@ package io.flightllm.arch.hw;
  * @param biasBytes   FP32 bias buffer
  * @param scaleBytes  FP16 weight scales and FP32 activation scales (extension)
  * @param banks       banks per buffer, for parallel access by the MPE lanes
- * @param lineBytes   addressing unit of every buffer and of HBM addresses in instructions
  */
 public record Buffers(long aBytes, long bBytes, long globalBytes, long metaBytes, long fsbBytes, long biasBytes,
-                      long scaleBytes, int banks, int lineBytes) {
+                      long scaleBytes, int banks) {
 
     void check(Checks c, Mpe mpe) {
-        c.atLeast("buffers.lineBytes", lineBytes, 1);
-        if (lineBytes >= 1 && Integer.bitCount(lineBytes) != 1) {
-            c.error("buffers.lineBytes = " + lineBytes + " is not a power of two");
-        }
         c.atLeast("buffers.banks", banks, 1);
         // Each buffer must hold at least one tile of the MPE in both modes, so a program can always be tiled.
         long mvTile = (long) mpe.mvK() * mpe.mvRows();

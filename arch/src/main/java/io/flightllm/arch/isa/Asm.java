@@ -3,8 +3,8 @@ package io.flightllm.arch.isa;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The text form of instructions, derived from the field table. One instruction per line: the mnemonic, then
@@ -15,6 +15,8 @@ import java.util.Set;
  * {@code LD,MM} or {@code -}; floats Java's shortest decimal or 0x and the raw bits.
  */
 public final class Asm {
+    private static final Pattern SPACES = Pattern.compile("\\s+");
+
     private Asm() {
     }
 
@@ -67,7 +69,7 @@ public final class Asm {
                 continue;
             }
             if (line.startsWith(".")) {
-                String[] t = line.split("\\s+");
+                String[] t = SPACES.split(line);
                 if (!t[0].equals(".core") || t.length != 2) {
                     throw new InstructionException(where + ": unknown directive '" + line
                             + "' (expected .core N)");
@@ -100,10 +102,10 @@ public final class Asm {
 
     /** Parses one instruction (no comment); errors start with {@code where}. */
     public static Instruction parseLine(String line, String where) {
-        String[] t = line.strip().split("\\s+");
+        String[] t = SPACES.split(line.strip());
         Format f = null;
         for (Format c : Isa.formats()) {
-            if (c.mnemonic().equals(t[0].toUpperCase(Locale.ROOT))) {
+            if (c.mnemonic().equalsIgnoreCase(t[0])) {
                 f = c;
             }
         }

@@ -322,7 +322,7 @@ public sealed interface Domain {
             for (Queue q : self.others()) {
                 s.add(q.name());
             }
-            return "any subset of " + String.join(", ", s) + " (MSB first); text LD,MM or -";
+            return "any subset of " + String.join(", ", s) + " (MSB first); text: names joined by commas, or -";
         }
 
         @Override

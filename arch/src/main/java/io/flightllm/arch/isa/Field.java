@@ -56,6 +56,11 @@ public record Field(String name, String component, List<Slice> slices, Domain do
 
     /** Writes the raw value (already checked to fit) into the instruction starting at {@code words[base]}. */
     public void deposit(int[] words, int base, long raw) {
+        if (slices.size() == 1) {
+            Slice s = slices.getFirst();
+            words[base + s.word()] |= (int) (raw << s.lo());
+            return;
+        }
         int shift = 0;
         for (Slice s : slices) {
             long part = raw >>> shift & ((1L << s.width()) - 1);
@@ -67,9 +72,5 @@ public record Field(String name, String component, List<Slice> slices, Domain do
     /** Where the bits are, e.g. {@code w2[31:14]}. */
     public String bitsText() {
         return slices.stream().map(Slice::toString).collect(Collectors.joining(" + "));
-    }
-
-    public boolean reserved() {
-        return domain instanceof Domain.Zero;
     }
 }

@@ -28,6 +28,7 @@ public final class Format {
     private final MethodHandle constructor;
     private final List<MethodHandle> accessors;
     private final Map<String, Integer> componentIndex;
+    private final int[] fieldComponent;
 
     public Format(Queue queue, int opcode, int words, List<Field> fields, Class<? extends Instruction> type) {
         this.queue = queue;
@@ -52,6 +53,11 @@ public final class Format {
         this.accessors = new ArrayList<>();
         this.componentIndex = new HashMap<>();
         this.constructor = type == null ? null : bind(type);
+        this.fieldComponent = new int[this.fields.size()];
+        for (int i = 0; i < fieldComponent.length; i++) {
+            String c = this.fields.get(i).component();
+            fieldComponent[i] = c == null ? -1 : componentIndex.getOrDefault(c, -1);
+        }
     }
 
     /**
@@ -136,11 +142,13 @@ public final class Format {
             Class<?>[] types = new Class<?>[rcs.length];
             for (int i = 0; i < rcs.length; i++) {
                 types[i] = rcs[i].getType();
-                accessors.add(lookup.unreflect(rcs[i].getAccessor()));
+                accessors.add(lookup.unreflect(rcs[i].getAccessor())
+                        .asType(MethodType.methodType(Object.class, Instruction.class)));
                 componentIndex.put(rcs[i].getName(), i);
             }
             return lookup.findConstructor(t, MethodType.methodType(void.class, types))
-                    .asSpreader(Object[].class, rcs.length);
+                    .asSpreader(Object[].class, rcs.length)
+                    .asType(MethodType.methodType(Instruction.class, Object[].class));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot bind " + t.getSimpleName(), e);
         }
@@ -173,6 +181,11 @@ public final class Format {
         return Collections.unmodifiableList(valued);
     }
 
+    /** Position in {@link #valuedFields()} of the value of {@code fields().get(fieldIndex)}, or -1 if it has none. */
+    int valueIndexOfField(int fieldIndex) {
+        return fieldComponent[fieldIndex];
+    }
+
     /** Position of a record component in {@link #valuedFields()}, or -1. */
     int componentIndex(String component) {
         return componentIndex.getOrDefault(component, -1);
@@ -192,7 +205,7 @@ public final class Format {
         Object[] v = new Object[accessors.size()];
         try {
             for (int i = 0; i < v.length; i++) {
-                v[i] = accessors.get(i).invoke(inst);
+                v[i] = (Object) accessors.get(i).invokeExact(inst);
             }
         } catch (Throwable e) {
             throw new IllegalStateException(e);
@@ -203,7 +216,7 @@ public final class Format {
     /** A new instruction from component values (already valid for their domains). */
     Instruction create(Object[] values) {
         try {
-            return (Instruction) constructor.invoke(values);
+            return (Instruction) constructor.invokeExact(values);
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable e) {

@@ -12,6 +12,11 @@ public final class Isa {
     public static final int PSUM_BYTES = 80;
     /** {@link #PSUM_BYTES} in GLOBAL lines. */
     public static final int PSUM_LINES = PSUM_BYTES / 16;
+    /**
+     * Capacity of every token counter (DESIGN.md "The timing model": a release blocks while its counter holds this
+     * many tokens). Part of the ISA's token semantics, shared by the checker, the simulator and the timing model.
+     */
+    public static final int TOKEN_DEPTH = 8;
     /** sum16's lanes (docs/numerics.md): the output stage keeps this many FP32 partials per row. */
     public static final int LANES = 16;
 
@@ -46,16 +51,20 @@ public final class Isa {
     static void checkValues(Format f, Object[] values) {
         List<Field> fs = f.valuedFields();
         for (int i = 0; i < values.length; i++) {
-            Field field = fs.get(i);
-            if (values[i] == null) {
-                throw new InstructionException(f.mnemonic() + " field " + field.name() + " is not set");
-            }
-            try {
-                field.domain().raw(values[i]);
-            } catch (IllegalArgumentException | ClassCastException e) {
-                throw new InstructionException(f.mnemonic() + " field " + field.name() + " = " + values[i] + ": "
-                        + e.getMessage());
-            }
+            rawOf(f, fs.get(i), values[i]);
+        }
+    }
+
+    /** The raw bits of a valued field's value; throws {@link InstructionException} naming the field. */
+    private static long rawOf(Format f, Field field, Object value) {
+        if (value == null) {
+            throw new InstructionException(f.mnemonic() + " field " + field.name() + " is not set");
+        }
+        try {
+            return field.domain().raw(value);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new InstructionException(f.mnemonic() + " field " + field.name() + " = " + value + ": "
+                    + e.getMessage());
         }
     }
 
@@ -84,13 +93,14 @@ public final class Isa {
     public static int encodeInto(Instruction inst, int[] words, int at) {
         Format f = format(inst.queue());
         Object[] values = f.values(inst);
-        checkValues(f, values);
-        java.util.Arrays.fill(words, at, at + f.words(), 0);
-        for (Field field : f.fields()) {
-            int i = field.component() == null ? -1 : f.componentIndex(field.component());
-            long raw = i < 0 ? field.domain().raw(null) : field.domain().raw(values[i]);
-            field.deposit(words, at, raw);
+        int[] w = new int[f.words()];
+        List<Field> fs = f.fields();
+        for (int j = 0; j < fs.size(); j++) {
+            Field field = fs.get(j);
+            int i = f.valueIndexOfField(j);
+            field.deposit(w, 0, i < 0 ? field.domain().raw(null) : rawOf(f, field, values[i]));
         }
+        System.arraycopy(w, 0, words, at, w.length);
         return f.words();
     }
 
@@ -138,14 +148,17 @@ public final class Isa {
                     + " words, the stream ends after " + (words.length - at));
         }
         Object[] values = new Object[f.valuedFields().size()];
-        for (Field field : f.fields()) {
+        List<Field> fs = f.fields();
+        for (int j = 0; j < fs.size(); j++) {
+            Field field = fs.get(j);
             long raw = field.extract(words, at);
             if (!field.domain().accepts(raw)) {
                 throw new InstructionException(where + ": field " + field.name() + " " + field.bitsText() + " = "
                         + raw + " is not allowed (allowed: " + field.domain().allowed() + ")");
             }
-            if (field.component() != null) {
-                values[f.componentIndex(field.component())] = field.domain().value(raw);
+            int i = f.valueIndexOfField(j);
+            if (i >= 0) {
+                values[i] = field.domain().value(raw);
             }
         }
         return f.create(values);

@@ -53,7 +53,7 @@ final class IsaTable {
         return new Format(q, opcode, words, all, type);
     }
 
-    // Fields shared by MM and MV (words 0 to 7).
+    // Fields shared by MM and MV (words 0 to 7 and the top of word 8).
     private static List<Field> matrixCommon() {
         return List.of(
                 f("k", 0, 17, 6, count(12), "K: 16-column blocks in this tile"),
@@ -84,7 +84,9 @@ final class IsaTable {
                 f("idx_lines", 5, 15, 0, num(16), "META lines the tile's indices occupy (sparse; 0 when dense)"),
                 f("wscale", 6, 31, 16, addr(16), "SCALE entry of the weight scale of row 0's first group (ws)"),
                 f("bias_addr", 6, 15, 0, addr(16), "BIAS address (lines) of row 0's bias (bias)"),
-                f("ascale", 7, 31, 16, addr(16), "SCALE entry of the activation scale (of token 0)"));
+                f("ascale", 7, 31, 16, addr(16), "SCALE entry of the activation scale (of token 0)"),
+                f("wstride", 8, 31, 20, num(12), "SCALE entries between consecutive rows' weight scales (ws)"),
+                f("group", 8, 19, 8, num(12), "G: 16-column blocks per scale group; 0: one group spans the row"));
     }
 
     static final Format LD = format(Queue.LD, 0b0001, 8, Ld.class,
@@ -130,8 +132,6 @@ final class IsaTable {
 
     static final Format MM = matrixFormat(Queue.MM, 0b0011, 10, Mm.class,
             f("out_stride", 7, 15, 0, num(16), "GLOBAL lines between the result rows of consecutive tokens"),
-            f("wstride", 8, 31, 20, num(12), "SCALE entries between consecutive rows' weight scales (ws)"),
-            f("group", 8, 19, 8, num(12), "G: 16-column blocks per scale group; 0: one group spans the row"),
             f("astride", 8, 7, 0, num(8), "SCALE entries between consecutive tokens' activation scales"),
             f("m", 9, 31, 20, count(12), "token rows of A"),
             f("a_stride", 9, 19, 8, num(12), "A lines between consecutive token rows"),
@@ -139,8 +139,6 @@ final class IsaTable {
 
     static final Format MV = matrixFormat(Queue.MV, 0b0100, 9, Mv.class,
             reserved(7, 15, 0),
-            f("wstride", 8, 31, 20, num(12), "SCALE entries between consecutive rows' weight scales (ws)"),
-            f("group", 8, 19, 8, num(12), "G: 16-column blocks per scale group; 0: one group spans the row"),
             reserved(8, 7, 0));
 
     private static Format matrixFormat(Queue q, int opcode, int words, Class<? extends Instruction> type,

@@ -40,7 +40,7 @@ public record Ld(
     }
 
     /** Builds a {@link Ld}; see {@link InstructionBuilder}. */
-    public static final class Builder extends InstructionBuilder<Ld, Builder> {
+    public static final class Builder extends TransferBuilder<Ld, Builder> {
         Builder() {
             super(Queue.LD);
         }
@@ -51,34 +51,6 @@ public record Ld(
 
         public Builder target(Buffer v) {
             return set("target", v);
-        }
-
-        public Builder buf(int v) {
-            return set("buf", v);
-        }
-
-        public Builder mem(Mem v) {
-            return set("mem", v);
-        }
-
-        public Builder channel(int v) {
-            return set("channel", v);
-        }
-
-        public Builder addr(long v) {
-            return set("addr", v);
-        }
-
-        public Builder param(Param v) {
-            return set("param", v);
-        }
-
-        public Builder pstride(int v) {
-            return set("pstride", v);
-        }
-
-        public Builder len(int v) {
-            return set("len", v);
         }
 
         public Builder n0(int v) {
@@ -107,10 +79,6 @@ public record Ld(
 
         public Builder wbits(int v) {
             return set("wbits", v);
-        }
-
-        public Builder fp16(boolean v) {
-            return set("fp16", v);
         }
 
         public Builder zero(boolean v) {

@@ -8,30 +8,28 @@ import java.util.Set;
  * fields the operation reads: every other optional field must be zero, so each operation has one canonical encoding.
  */
 public enum MiscOp {
-    ADD(1, "dst = a + b", "b", "b_stride"),
-    MUL(1, "dst = a x b", "b", "b_stride"),
-    SILU(1, "dst = silu(a) x b", "b", "b_stride"),
-    SOFTMAX(3, "dst = softmax(a) over the valid columns of `mask`; invalid columns and rows without a valid column"
+    ADD("dst = a + b", "b", "b_stride"),
+    MUL("dst = a x b", "b", "b_stride"),
+    SILU("dst = silu(a) x b", "b", "b_stride"),
+    SOFTMAX("dst = softmax(a) over the valid columns of `mask`; invalid columns and rows without a valid column"
             + " give +0.0", "mask"),
-    RMSNORM(2, "dst = rmsnorm(a, w = b, n, eps = imm)", "b", "b_stride", "imm"),
-    LAYERNORM(3, "dst = layernorm(a, w = b, bias = c, n, eps = imm)", "b", "b_stride", "c", "imm"),
-    QUANT(2, "INT8 rows of a into buffer A at dst (ceil16(n) bytes per row, zero beyond n), one FP32 scale per"
+    RMSNORM("dst = rmsnorm(a, w = b, n, eps = imm)", "b", "b_stride", "imm"),
+    LAYERNORM("dst = layernorm(a, w = b, bias = c, n, eps = imm)", "b", "b_stride", "c", "imm"),
+    QUANT("INT8 rows of a into buffer A at dst (ceil16(n) bytes per row, zero beyond n), one FP32 scale per"
             + " segment of `seg` blocks into SCALE at sdst + r x segments + s; fp16: the scale is rounded to FP16"
             + " first (KV cache)", "seg", "fp16", "sdst"),
-    ROPE(1, "dst = RoPE of each head (seg blocks) of a, with row r's table at b + r x b_stride: cos[0..h/2) then"
+    ROPE("dst = RoPE of each head (seg blocks) of a, with row r's table at b + r x b_stride: cos[0..h/2) then"
             + " sin[0..h/2), h = 16 x seg", "b", "b_stride", "seg"),
-    SCALE(1, "dst = a x imm", "imm"),
-    MASK(1, "dst = a on the valid columns of `mask`, -infinity elsewhere", "mask");
+    SCALE("dst = a x imm", "imm"),
+    MASK("dst = a on the valid columns of `mask`, -infinity elsewhere", "mask");
 
     /** The MISC fields used only by some operations; each operation {@link #uses()} a subset. */
     public static final Set<String> OPTIONAL = Set.of("b", "b_stride", "c", "imm", "mask", "seg", "fp16", "sdst");
 
-    private final int passes;
     private final String semantics;
     private final Set<String> uses;
 
-    MiscOp(int passes, String semantics, String... uses) {
-        this.passes = passes;
+    MiscOp(String semantics, String... uses) {
         this.semantics = semantics;
         this.uses = Set.of(uses);
     }
@@ -42,11 +40,6 @@ public enum MiscOp {
                 throw new IllegalStateException(op + " uses a field outside " + OPTIONAL);
             }
         }
-    }
-
-    /** Passes over each row (data dependencies of the arithmetic; the timing model prices one pass). */
-    public int passes() {
-        return passes;
     }
 
     public String semantics() {

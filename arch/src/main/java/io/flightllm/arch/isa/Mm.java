@@ -51,7 +51,7 @@ public record Mm(
     }
 
     /** Builds a {@link Mm}; see {@link InstructionBuilder}. */
-    public static final class Builder extends InstructionBuilder<Mm, Builder> {
+    public static final class Builder extends MatrixBuilder<Mm, Builder> {
         Builder() {
             super(Queue.MM);
         }
@@ -64,112 +64,16 @@ public record Mm(
             return set("m", v);
         }
 
-        public Builder k(int v) {
-            return set("k", v);
-        }
-
-        public Builder k0(int v) {
-            return set("k0", v);
-        }
-
-        public Builder rows(int v) {
-            return set("rows", v);
-        }
-
-        public Builder a(int v) {
-            return set("a", v);
-        }
-
         public Builder aStride(int v) {
             return set("aStride", v);
-        }
-
-        public Builder b(int v) {
-            return set("b", v);
-        }
-
-        public Builder out(int v) {
-            return set("out", v);
         }
 
         public Builder outStride(int v) {
             return set("outStride", v);
         }
 
-        public Builder first(boolean v) {
-            return set("first", v);
-        }
-
-        public Builder last(boolean v) {
-            return set("last", v);
-        }
-
-        public Builder psum(int v) {
-            return set("psum", v);
-        }
-
-        public Builder ws(boolean v) {
-            return set("ws", v);
-        }
-
-        public Builder wscale(int v) {
-            return set("wscale", v);
-        }
-
-        public Builder wstride(int v) {
-            return set("wstride", v);
-        }
-
-        public Builder group(int v) {
-            return set("group", v);
-        }
-
-        public Builder ascale(int v) {
-            return set("ascale", v);
-        }
-
         public Builder astride(int v) {
             return set("astride", v);
-        }
-
-        public Builder bias(boolean v) {
-            return set("bias", v);
-        }
-
-        public Builder biasAddr(int v) {
-            return set("biasAddr", v);
-        }
-
-        public Builder relu(boolean v) {
-            return set("relu", v);
-        }
-
-        public Builder bLayout(BLayout v) {
-            return set("bLayout", v);
-        }
-
-        public Builder sparse(boolean v) {
-            return set("sparse", v);
-        }
-
-        public Builder idxEnc(IndexEncoding v) {
-            return set("idxEnc", v);
-        }
-
-        public Builder bLines(int v) {
-            return set("bLines", v);
-        }
-
-        public Builder idx(int v) {
-            return set("idx", v);
-        }
-
-        public Builder idxLines(int v) {
-            return set("idxLines", v);
-        }
-
-        public Builder fsb(int v) {
-            return set("fsb", v);
         }
     }
 }

@@ -29,8 +29,4 @@ public enum Queue {
         int pos = other.ordinal() < ordinal() ? other.ordinal() : other.ordinal() - 1;
         return 1 << (ALL.length - 2 - pos);
     }
-
-    static Queue of(int ordinal) {
-        return ALL[ordinal];
-    }
 }

@@ -38,10 +38,6 @@ public record QueueSet(int bits) {
         return bits == 0;
     }
 
-    public QueueSet with(Queue q) {
-        return new QueueSet(bits | 1 << q.ordinal());
-    }
-
     public Set<Queue> toSet() {
         EnumSet<Queue> s = EnumSet.noneOf(Queue.class);
         for (Queue q : Queue.values()) {

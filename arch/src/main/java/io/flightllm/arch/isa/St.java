@@ -34,7 +34,7 @@ public record St(
     }
 
     /** Builds a {@link St}; see {@link InstructionBuilder}. */
-    public static final class Builder extends InstructionBuilder<St, Builder> {
+    public static final class Builder extends TransferBuilder<St, Builder> {
         Builder() {
             super(Queue.ST);
         }
@@ -47,44 +47,12 @@ public record St(
             return set("src", v);
         }
 
-        public Builder buf(int v) {
-            return set("buf", v);
-        }
-
-        public Builder mem(Mem v) {
-            return set("mem", v);
-        }
-
-        public Builder channel(int v) {
-            return set("channel", v);
-        }
-
-        public Builder addr(long v) {
-            return set("addr", v);
-        }
-
-        public Builder param(Param v) {
-            return set("param", v);
-        }
-
-        public Builder pstride(int v) {
-            return set("pstride", v);
-        }
-
-        public Builder len(int v) {
-            return set("len", v);
-        }
-
         public Builder n(int v) {
             return set("n", v);
         }
 
         public Builder stride(long v) {
             return set("stride", v);
-        }
-
-        public Builder fp16(boolean v) {
-            return set("fp16", v);
         }
     }
 }

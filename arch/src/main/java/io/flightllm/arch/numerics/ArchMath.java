@@ -66,17 +66,13 @@ public final class ArchMath {
         p = p.mul(r).add(C2);
         p = p.mul(r).add(1.0f);
         p = p.mul(r).add(1.0f);
-        IntVector ki = (IntVector) k.convertShape(VectorOperators.F2I, intSpecies(fs), 0);
+        // convert (same shape) rather than convertShape to a looked-up species: keeps the call intrinsic when inlined
+        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
         IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
         IntVector k2 = ki.sub(k1);
         FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorSpecies<Integer> intSpecies(VectorSpecies<Float> fs) {
-        return (VectorSpecies<Integer>) fs.withLanes(int.class);
     }
 
     /** silu(a) = a * (1 / (1 + exp(-a))), in that order. */

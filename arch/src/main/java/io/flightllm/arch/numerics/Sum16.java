@@ -21,13 +21,26 @@ public final class Sum16 {
     }
 
 
-    /** The pairwise tree over 16 partials: p[j] += p[j + w] for w = 8, 4, 2, 1; returns p[0]. Overwrites p. */
+    /**
+     * The pairwise tree over 16 partials: p[j] = p[j] + p[j + w] for j &lt; w, w = 8, 4, 2, 1; returns p[0]. Written
+     * out in registers (the same additions in the same pairing): the looped form through the array was a hot spot of
+     * the twin's decode, once per output row. Leaves p unchanged.
+     */
     public static float reduce(float[] p) {
-        for (int w = 8; w >= 1; w >>= 1) {
-            for (int j = 0; j < w; j++) {
-                p[j] = p[j] + p[j + w];
-            }
-        }
-        return p[0];
+        float s0 = p[0] + p[8];
+        float s1 = p[1] + p[9];
+        float s2 = p[2] + p[10];
+        float s3 = p[3] + p[11];
+        float s4 = p[4] + p[12];
+        float s5 = p[5] + p[13];
+        float s6 = p[6] + p[14];
+        float s7 = p[7] + p[15];
+        float t0 = s0 + s4;
+        float t1 = s1 + s5;
+        float t2 = s2 + s6;
+        float t3 = s3 + s7;
+        float u0 = t0 + t2;
+        float u1 = t1 + t3;
+        return u0 + u1;
     }
 }

@@ -115,7 +115,7 @@ class IsaTest {
     void randomInstructionsRoundTripThroughWordsRecordsAndText() {
         SplittableRandom r = new SplittableRandom(7);
         for (Format f : Isa.formats()) {
-            for (int i = 0; i < 3000; i++) {
+            for (int i = 0; i < 1500; i++) {
                 int[] w = RandomInstructions.words(f, r);
                 Instruction inst = Isa.decodeOne(w, 0, 0);
                 assertThat(inst.queue()).isEqualTo(f.queue());

@@ -396,9 +396,10 @@ public final class StepEmitter {
             for (WeightTile.Stripe st : wt.stripes()) {
                 if (st.positions() > 0) {
                     add(Ld.builder().target(Buffer.META).buf((int) mLine).mem(Mem.HBM).channel(st.channel())
-                            .addr(st.positionsAddress()).len((int) st.positionBytes()), Queue.LD, Res.NONE,
+                            .addr(st.positionsAddress()).len((int) st.indexBytes(wt.indexEncoding())), Queue.LD,
+                            Res.NONE,
                             r(Res.M0 + sl));
-                    mLine += st.positionBytes() / 16;
+                    mLine += st.indexBytes(wt.indexEncoding()) / 16;
                 }
             }
             add(Ld.builder().target(Buffer.FSB).buf(at.fsb[sl]).mem(Mem.HBM).channel(wt.channel())
@@ -439,7 +440,7 @@ public final class StepEmitter {
                     .wscale(wscale)
                     .wstride(wstride).group(group).ascale(ascale).astride(astride);
             if (sparse) {
-                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MM, reads, writes, density);
@@ -448,11 +449,16 @@ public final class StepEmitter {
                     .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
                     .ascale(ascale);
             if (sparse) {
-                b2.sparse(true).idxEnc(IndexEncoding.POS4).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MV, reads, writes, density);
         }
+    }
+
+    private static IndexEncoding isaEncoding(WeightTile wt) {
+        return wt.indexEncoding() == io.flightllm.arch.numerics.IndexEncoding.MASK16 ? IndexEncoding.MASK16
+                : IndexEncoding.POS4;
     }
 
     private int slot(int bAddr) {

@@ -13,13 +13,14 @@ import java.util.List;
  * One core's instruction stream in program order, with dependency tokens inserted from declared resource use. Every
  * instruction names the resources (small integer ids, see {@link Res}) it reads and writes; a read depends on the last
  * writer, a write on the last writer and every reader since. A dependency on an instruction of another queue becomes a
- * release on the producer and a wait on the consumer, unless the consumer is already ordered after the producer:
- * each instruction carries a vector clock (per queue, the latest instruction of that queue it is known to follow,
- * directly or through other tokens and the in-order queues), so a dependency that an earlier wait already implies
- * costs no token. That matters for liveness, not only for size: a release nobody needs soon (a KV store that the next
- * layer's quantization overwrites after a barrier) would hold a counter slot for a whole layer, and a layer with more
- * of them than the counter depth deadlocks. Queues run in order and the k-th wait on a queue pair takes the k-th
- * release, so tokens pair up one to one. Dependencies inside one queue need no token.
+ * release on the producer and a wait on the consumer, unless an earlier instruction of the consumer's queue already
+ * synchronised with that producer or a later one (queues run in order, and the k-th wait on a queue pair takes the
+ * k-th release, so tokens pair up one to one). Dependencies inside one queue need no token.
+ *
+ * <p>Dependencies already implied by earlier tokens are dropped: every instruction carries what it knows has
+ * completed (per queue, the highest index), learned from the producers it waits for and from its own queue's
+ * predecessor, so a barrier that waited for everything orders all later consumers without further tokens. Fewer
+ * tokens keep each queue pair's counter far below its depth of 8, where surplus releases would block.
  *
  * <p>Instructions are kept encoded (without tokens) and the token masks are patched into word 0 at the end
  * ([27:23] wait, [22:18] release), so encoded instructions can be reused across programs.
@@ -38,17 +39,20 @@ public final class StreamBuilder {
     private final int[] lastWriter;
     private final int[][] readers;
     private final int[] readerCount;
-    /** Per instruction, [queue]: the latest instruction of that queue it is ordered after (-1: none). */
-    private int[] clocks = new int[1024 * QUEUES];
-    /** Per queue, the producer the instruction being added waits on (-1: none). */
-    private final int[] waitOn = new int[QUEUES];
+    /** [producer queue][consumer queue]: the latest producer index the consumer queue has synchronised with. */
+    private final int[][] synced = new int[QUEUES][QUEUES];
     private final int[] lastOfQueue = new int[QUEUES];
+    /** [instruction * QUEUES + queue]: the highest index of that queue known complete when the instruction starts. */
+    private int[] known = new int[1024 * QUEUES];
 
     public StreamBuilder(int resources) {
         lastWriter = new int[resources];
         Arrays.fill(lastWriter, -1);
         readers = new int[resources][];
         readerCount = new int[resources];
+        for (int[] row : synced) {
+            Arrays.fill(row, -1);
+        }
         Arrays.fill(lastOfQueue, -1);
     }
 
@@ -74,16 +78,16 @@ public final class StreamBuilder {
             waits = Arrays.copyOf(waits, 2 * self);
             releases = Arrays.copyOf(releases, 2 * self);
             densities = Arrays.copyOf(densities, 2 * self);
-            clocks = Arrays.copyOf(clocks, 2 * self * QUEUES);
+            known = Arrays.copyOf(known, 2 * self * QUEUES);
         }
-        // an instruction follows everything its queue's previous instruction follows
-        if (lastOfQueue[q] >= 0) {
-            System.arraycopy(clocks, lastOfQueue[q] * QUEUES, clocks, self * QUEUES, QUEUES);
-        } else {
-            Arrays.fill(clocks, self * QUEUES, self * QUEUES + QUEUES, -1);
+        // an in-order queue knows what its predecessor knew, and that the predecessor completed
+        int prev = lastOfQueue[q];
+        for (int k = 0; k < QUEUES; k++) {
+            known[self * QUEUES + k] = prev >= 0 ? known[prev * QUEUES + k] : -1;
         }
-        clocks[self * QUEUES + q] = self;
-        Arrays.fill(waitOn, -1);
+        if (prev >= 0) {
+            known[self * QUEUES + q] = Math.max(known[self * QUEUES + q], prev);
+        }
         words[self] = encoded;
         densities[self] = density;
         totalWords += encoded.length;
@@ -129,20 +133,22 @@ public final class StreamBuilder {
     private void depend(int consumer, int producer) {
         int c = queues[consumer];
         int p = queues[producer];
-        if (c == p || clocks[consumer * QUEUES + p] >= producer) {
-            return; // in-order queue, or already ordered by an earlier token
+        if (c == p || synced[p][c] >= producer || known[consumer * QUEUES + p] >= producer) {
+            return; // in-order queue, or already ordered by an earlier wait (direct or transitive)
         }
         // the consumer can wait only once per producer queue: keep the latest producer it needs
-        if (waitOn[p] >= 0) {
-            releases[waitOn[p]] &= (byte) ~(1 << c);
+        if ((waits[consumer] & (1 << p)) != 0) {
+            int previous = synced[p][c];
+            releases[previous] &= (byte) ~(1 << c);
         }
-        waitOn[p] = producer;
+        synced[p][c] = producer;
         releases[producer] |= (byte) (1 << c);
         waits[consumer] |= (byte) (1 << p);
-        // the consumer now follows everything the producer follows
-        for (int r = 0; r < QUEUES; r++) {
-            clocks[consumer * QUEUES + r] = Math.max(clocks[consumer * QUEUES + r], clocks[producer * QUEUES + r]);
+        for (int k = 0; k < QUEUES; k++) {
+            int at = consumer * QUEUES + k;
+            known[at] = Math.max(known[at], known[producer * QUEUES + k]);
         }
+        known[consumer * QUEUES + p] = Math.max(known[consumer * QUEUES + p], producer);
     }
 
     /** The stream's words with the token masks in place. */

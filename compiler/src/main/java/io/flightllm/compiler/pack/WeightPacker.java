@@ -1,5 +1,6 @@
 package io.flightllm.compiler.pack;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.numerics.Sparsity;
 import io.flightllm.compiler.plan.RowTile;
 import io.flightllm.compiler.plan.WeightTile;
@@ -16,6 +17,7 @@ import java.nio.ByteOrder;
  */
 public final class WeightPacker {
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -73,6 +75,7 @@ public final class WeightPacker {
         int nibAcc = 0;
         boolean highNibble = false;
         long pa = st.positionsAddress();
+        boolean masks = k.indexEncoding() == IndexEncoding.MASK16;
         for (int rb = st.rowBlock0(); rb < st.rowBlock0() + st.rowBlocks(); rb++) {
             for (int r = rb * Sparsity.BLOCK; r < (rb + 1) * Sparsity.BLOCK; r++) {
                 for (int cb = k.colBlock0(); cb < k.colBlock0() + k.colBlocks(); cb++) {
@@ -88,7 +91,11 @@ public final class WeightPacker {
                             accBits -= 32;
                         }
                     }
-                    if (n > 0 && n < Sparsity.BLOCK) {
+                    if (n > 0 && n < Sparsity.BLOCK && masks) {
+                        int po = (int) (w.positionOffset(r) + w.blockPositionOffset(rb, cb));
+                        ch.set(I16, pa, (short) IndexEncoding.mask(positions, po, n));
+                        pa += 2;
+                    } else if (n > 0 && n < Sparsity.BLOCK) {
                         int po = (int) (w.positionOffset(r) + w.blockPositionOffset(rb, cb));
                         for (int i = 0; i < n; i++) {
                             int p = positions[po + i] & 0xf;

@@ -45,8 +45,9 @@ public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int
         int hsp = m.paddedHeadSize();
         int layers = m.layerCount();
         regions.add(new Region("params", -1, "DDR", 0, PARAMS_ADDRESS, 12, "i32", new long[]{3}));
-        regions.add(new Region("rope", -1, "DDR", 0, ROPE_ADDRESS, 4L * maxContext * hsp, "f32",
-                new long[]{maxContext, hsp}));
+        // as many rows as KV positions: a prefill chunk at the last position reads the rows after it
+        regions.add(new Region("rope", -1, "DDR", 0, ROPE_ADDRESS, 4L * kvPositions * hsp, "f32",
+                new long[]{kvPositions, hsp}));
         long inputBytes = 4L * inputRows * dim;
         regions.add(new Region("input", -1, "HBM", 0, alloc.allocate(0, inputBytes, "input rows"), inputBytes, "f32",
                 new long[]{inputRows, dim}));

@@ -67,30 +67,38 @@ public final class WeightLayout {
                     List<WeightTile.Stripe> stripes = new ArrayList<>();
                     long kept = 0;
                     long pos = 0;
+                    long segments = 0;
                     for (int j = 0; j < parts; j++) {
                         int sb0 = rb + j * nrb / parts;
                         int sb1 = rb + (j + 1) * nrb / parts;
                         int ch = channels[rotation[c]++ % channels.length];
                         long sk = 0;
                         long sp = 0;
+                        long ss = 0;
                         for (int r = sb0; r < sb1; r++) {
                             for (int b = cb; b < cb + ncb; b++) {
                                 int n = s.density(r, b);
                                 sk += (long) Sparsity.BLOCK * n;
                                 sp += n < Sparsity.BLOCK ? (long) Sparsity.BLOCK * n : 0;
+                                ss += n > 0 && n < Sparsity.BLOCK ? Sparsity.BLOCK : 0;
                             }
                         }
                         String part = what + " rows " + sb0 * 16 + "..";
-                        long va = alloc.allocate(ch, (sk * s.bits() + 7) / 8, part + " values");
-                        long pa = sp == 0 ? -1 : alloc.allocate(ch, sp / 2, part + " positions");
-                        stripes.add(new WeightTile.Stripe(sb0, sb1 - sb0, ch, sk, sp, va, pa));
+                        WeightTile.Stripe st = new WeightTile.Stripe(sb0, sb1 - sb0, ch, sk, sp, ss,
+                                alloc.allocate(ch, (sk * s.bits() + 7) / 8, part + " values"), -1);
+                        if (sp > 0) {
+                            st = new WeightTile.Stripe(sb0, sb1 - sb0, ch, sk, sp, ss, st.valuesAddress(),
+                                    alloc.allocate(ch, st.indexBytes(s.indexEncoding()), part + " indices"));
+                        }
+                        stripes.add(st);
                         kept += sk;
                         pos += sp;
+                        segments += ss;
                     }
                     int home = stripes.getFirst().channel();
                     long da = alloc.allocate(home, (long) nrb * ncb, what + " densities");
-                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, home, da,
-                            stripes));
+                    kTiles.add(new WeightTile(layer, s.kind(), c, rb, nrb, cb, ncb, s.bits(), kept, pos, segments,
+                            s.indexEncoding(), home, da, stripes));
                 }
                 String what = s.name() + " rows " + rb * 16 + "..";
                 long ba = s.bias() ? alloc.allocate(firstChannel, 4L * nrb * 16, what + " bias") : -1;

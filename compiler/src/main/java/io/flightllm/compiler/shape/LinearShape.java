@@ -1,5 +1,6 @@
 package io.flightllm.compiler.shape;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.numerics.Sparsity;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.LinearKind;
@@ -9,14 +10,15 @@ import io.flightllm.compress.flm.FlmLayout;
  * What the compiler needs to know of one linear layer: its padded shape, bit width, scale groups, per-block densities
  * and whether it has a bias. Built from a {@link CompressedLinear} or, for {@code --shapes-only}, from a profile.
  *
- * @param blockN per 16x16 block N, [rowBlocks][colBlocks] row-major
+ * @param blockN        per 16x16 block N, [rowBlocks][colBlocks] row-major
+ * @param indexEncoding how the kept columns of sparse segments are stored (4-bit positions or a 16-bit mask)
  */
 public record LinearShape(String name, LinearKind kind, int rows, int cols, int bits, int groupSize, byte[] blockN,
-                          boolean bias) {
+                          boolean bias, IndexEncoding indexEncoding) {
 
     public static LinearShape of(CompressedLinear l, LinearKind kind) {
         return new LinearShape(l.name(), kind, l.rows(), l.cols(), l.bits(), l.groupSize(), l.blockDensities(),
-                l.bias() != null);
+                l.bias() != null, l.indexEncoding());
     }
 
     public int paddedRows() {

@@ -71,7 +71,10 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
                                      boolean bias) {
         DensityPlan plan = p.densityFor(k);
         byte[] blockN = plan.densitiesWithoutWeights(rows, cols);
-        return new LinearShape(name, k, rows, cols, bits, p.groupFor(cols), blockN, bias);
+        int rb = CompressedLinear.ceil16(rows) / 16;
+        int cb = CompressedLinear.ceil16(cols) / 16;
+        return new LinearShape(name, k, rows, cols, bits, p.groupFor(cols), blockN, bias,
+                p.index().pick(blockN, rb, cb));
     }
 
     public int layerCount() {

@@ -1,5 +1,6 @@
 package io.flightllm.compress.flm;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.CompressedLinear;
 
 /**
@@ -9,7 +10,10 @@ import io.flightllm.compress.CompressedLinear;
 public final class FlmLayout {
     /** "FLM1" in file order. */
     public static final byte[] MAGIC = {'F', 'L', 'M', '1'};
-    public static final int VERSION = 1;
+    /** The version this build writes: 2 added the per-linear {@code index_encoding}. */
+    public static final int VERSION = 2;
+    /** Versions this build reads (1: every index payload is 4-bit positions). */
+    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2);
     public static final int HEADER_BYTES = 64;
     public static final int ALIGN = 64;
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */
@@ -67,13 +71,26 @@ public final class FlmLayout {
         return s;
     }
 
+    /**
+     * Bytes of the index payload in {@code encoding}: {@link IndexEncoding#segmentBits} per row segment of every block
+     * (N is even, so every row is byte aligned in both encodings).
+     */
+    public static long indexBytes(IndexEncoding encoding, byte[] densities, int rowBlocks, int colBlocks) {
+        long bits = 0;
+        for (byte n : densities) {
+            bits += 16L * encoding.segmentBits(n);
+        }
+        return bits / 8;
+    }
+
+    /** Bytes of {@code l}'s index payload in its own encoding. */
+    public static long indexBytes(CompressedLinear l) {
+        return indexBytes(l.indexEncoding(), l.blockDensities(), l.rowBlocks(), l.colBlocks());
+    }
+
     public static long valuesBytes(CompressedLinear l) {
         byte[] d = l.blockDensities();
         return valuesBytes(valuesPerRow(d, l.rowBlocks(), l.colBlocks()), l.bits());
-    }
-
-    public static long positionsBytes(CompressedLinear l) {
-        return l.positions().length / 2;
     }
 
     public static long densitiesBytes(CompressedLinear l) {

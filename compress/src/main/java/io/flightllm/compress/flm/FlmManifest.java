@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.ModelFormatException;
@@ -38,9 +39,13 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         }
     }
 
-    /** One compressed linear; {@code positions} is null when no block is sparse, {@code bias} when there is none. */
+    /**
+     * One compressed linear; {@code positions} (the index payload, in {@code indexEncoding}) is null when no block is
+     * sparse, {@code bias} when there is none.
+     */
     public record LinearEntry(String name, LinearKind kind, int rows, int cols, int bits, int groupSize,
-                              String values, String positions, String densities, String scales, String bias) {
+                              String values, String positions, IndexEncoding indexEncoding, String densities,
+                              String scales, String bias) {
     }
 
     // ---------------------------------------------------------------- writing
@@ -84,6 +89,7 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         o.put("group_size", l.groupSize());
         o.put("values", l.values());
         o.put("positions", l.positions());
+        o.put("index_encoding", l.indexEncoding().id());
         o.put("densities", l.densities());
         o.put("scales", l.scales());
         o.put("bias", l.bias());
@@ -129,8 +135,8 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             throw f.bad("format", format, "\"" + FORMAT + "\"");
         }
         int version = f.integer(root, "", "format_version", 1, Integer.MAX_VALUE);
-        if (version != FlmLayout.VERSION) {
-            throw f.bad("format_version", version, Integer.toString(FlmLayout.VERSION));
+        if (!FlmLayout.READABLE_VERSIONS.contains(version)) {
+            throw f.bad("format_version", version, "one of " + FlmLayout.READABLE_VERSIONS);
         }
         ModelConfig config = parseConfig(f, f.object(root.get("config"), "config"));
         int phs = f.integer(root, "", "padded_head_size", 1, ModelConfig.MAX_DIM);
@@ -151,11 +157,11 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             }
             List<LinearEntry> linears = new ArrayList<>();
             for (int j = 0; j < lin.size(); j++) {
-                linears.add(parseLinear(f, lin.get(j), at + "linears[" + j + "]"));
+                linears.add(parseLinear(f, lin.get(j), at + "linears[" + j + "]", version));
             }
             layers.add(new LayerEntry(f.text(l, at, "attn_norm"), f.text(l, at, "ffn_norm"), linears));
         }
-        LinearEntry classifier = parseLinear(f, root.get("classifier"), "classifier");
+        LinearEntry classifier = parseLinear(f, root.get("classifier"), "classifier", version);
         JsonNode ps = root.get("payloads");
         if (ps == null || !ps.isArray()) {
             throw f.bad("payloads", ps, "an array");
@@ -175,9 +181,21 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         return new FlmManifest(version, config, phs, recipe, emb, fin, layers, classifier, payloads);
     }
 
-    private static LinearEntry parseLinear(Fields f, JsonNode n, String path) {
+    private static LinearEntry parseLinear(Fields f, JsonNode n, String path, int version) {
         f.object(n, path);
         String at = path + ".";
+        IndexEncoding encoding = IndexEncoding.POSITIONS4; // version 1 has no other
+        if (version >= 2) {
+            String id = f.text(n, at, "index_encoding");
+            try {
+                encoding = IndexEncoding.fromId(id);
+            } catch (IllegalArgumentException e) {
+                throw f.bad(at + "index_encoding", "\"" + id + "\"", "one of " + Arrays.stream(IndexEncoding.values())
+                        .map(IndexEncoding::id).toList());
+            }
+        } else if (n.has("index_encoding")) {
+            throw f.bad(at + "index_encoding", n.get("index_encoding"), "absent in format_version 1");
+        }
         String kindId = f.text(n, at, "kind");
         LinearKind kind;
         try {
@@ -189,7 +207,7 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         return new LinearEntry(f.text(n, at, "name"), kind,
                 f.integer(n, at, "rows", 1, ModelConfig.MAX_DIM), f.integer(n, at, "cols", 1, ModelConfig.MAX_DIM),
                 f.integer(n, at, "bits", 1, 64), f.integer(n, at, "group_size", 1, Integer.MAX_VALUE),
-                f.text(n, at, "values"), f.optionalText(n, at, "positions"), f.text(n, at, "densities"),
+                f.text(n, at, "values"), f.optionalText(n, at, "positions"), encoding, f.text(n, at, "densities"),
                 f.text(n, at, "scales"), f.optionalText(n, at, "bias"));
     }
 

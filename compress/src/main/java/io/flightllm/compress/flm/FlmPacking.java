@@ -1,5 +1,6 @@
 package io.flightllm.compress.flm;
 
+import io.flightllm.arch.numerics.IndexEncoding;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -7,7 +8,8 @@ import java.nio.ByteOrder;
 /**
  * Bit packing of the {@code .flm} payloads. Values: b-bit two's complement, little-endian bit order (value i of a row
  * occupies bits [i*b, i*b + b) of the row's bit stream; stream bit k is bit k%8 of byte k/8), each padded row
- * starting on a byte boundary. Positions: 4-bit nibbles, the first of each pair in the low nibble.
+ * starting on a byte boundary. Positions: 4-bit nibbles, the first of each pair in the low nibble; or, in the
+ * {@code mask16} encoding, one little-endian u16 mask per sparse segment (bit k = column k kept).
  */
 public final class FlmPacking {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -82,6 +84,59 @@ public final class FlmPacking {
             int b = packed.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
             out[2 * i] = (byte) (b & 0xF);
             out[2 * i + 1] = (byte) (b >>> 4);
+        }
+        return out;
+    }
+
+    /**
+     * The masks of every sparse segment (0 &lt; N &lt; 16), row by row and block by block, from the logical positions
+     * (stored in the same order, N per segment).
+     */
+    public static byte[] packMasks(byte[] positions, byte[] densities, int rowBlocks, int colBlocks) {
+        long segments = FlmLayout.indexBytes(IndexEncoding.MASK16, densities, rowBlocks, colBlocks) / 2;
+        byte[] out = new byte[Math.toIntExact(2 * segments)];
+        int p = 0;
+        int o = 0;
+        for (int rb = 0; rb < rowBlocks; rb++) {
+            for (int r = 0; r < 16; r++) {
+                for (int cb = 0; cb < colBlocks; cb++) {
+                    int n = densities[rb * colBlocks + cb];
+                    if (n > 0 && n < 16) {
+                        int m = IndexEncoding.mask(positions, p, n);
+                        out[o++] = (byte) m;
+                        out[o++] = (byte) (m >>> 8);
+                        p += n;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The inverse of {@link #packMasks}: the MMU's expansion of each mask into ascending positions. A mask whose bit
+     * count is not its block's N is refused, naming the row and block.
+     */
+    public static byte[] unpackMasks(MemorySegment packed, byte[] densities, int rowBlocks, int colBlocks, int total) {
+        byte[] out = new byte[total];
+        int p = 0;
+        long o = 0;
+        for (int rb = 0; rb < rowBlocks; rb++) {
+            for (int r = 0; r < 16; r++) {
+                for (int cb = 0; cb < colBlocks; cb++) {
+                    int n = densities[rb * colBlocks + cb];
+                    if (n > 0 && n < 16) {
+                        int m = packed.get(I16, o) & 0xFFFF;
+                        o += 2;
+                        if (Integer.bitCount(m) != n) {
+                            throw new IllegalArgumentException("row " + (rb * 16 + r) + " block " + cb + ": mask 0x"
+                                    + Integer.toHexString(m) + " has " + Integer.bitCount(m) + " bits set; expected "
+                                    + n + " (the block's N)");
+                        }
+                        p += IndexEncoding.expand(m, out, p);
+                    }
+                }
+            }
         }
         return out;
     }

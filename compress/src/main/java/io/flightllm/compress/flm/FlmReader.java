@@ -3,6 +3,7 @@ package io.flightllm.compress.flm;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.numerics.WeightQuantizer;
 import io.flightllm.compress.BlockDensity;
 import io.flightllm.compress.CompressedLayer;
@@ -54,9 +55,9 @@ public final class FlmReader {
             throw ModelFormatException.field(file, "magic", hex(magic), "46 4c 4d 31 (\"FLM1\"): not a .flm file");
         }
         int version = mf.i32(4, "format version");
-        if (version != FlmLayout.VERSION) {
+        if (!FlmLayout.READABLE_VERSIONS.contains(version)) {
             throw ModelFormatException.field(file, "format version", Integer.toUnsignedString(version),
-                    FlmLayout.VERSION + " (the only version this build reads)");
+                    "one of " + FlmLayout.READABLE_VERSIONS + " (the versions this build reads)");
         }
         manifestOffset = mf.i64(8, "manifest offset");
         long manifestLength = mf.i64(16, "manifest length");
@@ -96,6 +97,10 @@ public final class FlmReader {
             throw new ModelFormatException(file + ": cannot parse the manifest: " + e.getMessage(), e);
         }
         manifest = FlmManifest.parse(root, file);
+        if (manifest.formatVersion() != version) {
+            throw ModelFormatException.field(file, "manifest field format_version", manifest.formatVersion(),
+                    version + " (the header's format version)");
+        }
         checkPayloadTable();
         checkStructure();
     }
@@ -304,6 +309,7 @@ public final class FlmReader {
         }
         int[] vRow = FlmLayout.valuesPerRow(d, rb, cb);
         int[] pRow = FlmLayout.positionsPerRow(d, rb, cb);
+        IndexEncoding enc = e.indexEncoding();
         long nValues = 0;
         long nPositions = 0;
         for (int i = 0; i < rb; i++) {
@@ -317,20 +323,31 @@ public final class FlmReader {
         MemorySegment pos = MemorySegment.NULL;
         if (nPositions > 0 && e.positions() == null) {
             throw ModelFormatException.field(file, "manifest field " + e.name() + ".positions", "null",
-                    "a payload of " + nPositions / 2 + " bytes (the densities have sparse blocks)");
+                    "a payload of " + FlmLayout.indexBytes(enc, d, rb, cb) + " bytes (the densities have sparse "
+                    + "blocks)");
         }
         if (e.positions() != null) {
-            expectLength(e.positions(), FlmLayout.positionsBytes(pRow));
+            expectLength(e.positions(), FlmLayout.indexBytes(enc, d, rb, cb));
             pos = segment(e.positions());
         }
         byte[] values = FlmPacking.unpackValues(segment(e.values()), vRow, e.bits(), (int) nValues);
-        byte[] positions = FlmPacking.unpackNibbles(pos, (int) nPositions);
+        byte[] positions;
+        if (enc == IndexEncoding.MASK16) {
+            try {
+                positions = FlmPacking.unpackMasks(pos, d, rb, cb, (int) nPositions);
+            } catch (IllegalArgumentException ex) {
+                throw ModelFormatException.field(file, "payload " + e.positions() + " (mask16)", ex.getMessage(),
+                        "one 16-bit mask per sparse segment with exactly N bits set");
+            }
+        } else {
+            positions = FlmPacking.unpackNibbles(pos, (int) nPositions);
+        }
         int groups = (CompressedLinear.ceil16(e.cols()) + e.groupSize() - 1) / e.groupSize();
         short[] scales = FlmPacking.unpackShorts(segment(e.scales()), rb * 16 * groups);
         float[] bias = e.bias() == null ? null : floats(e.bias());
         try {
             return new CompressedLinear(e.name(), e.rows(), e.cols(), e.bits(), e.groupSize(), d, values, positions,
-                    scales, bias);
+                    scales, bias, enc);
         } catch (IllegalArgumentException ex) {
             throw new ModelFormatException(file + ": linear " + e.name() + " is inconsistent (" + ex.getMessage()
                     + "); expected the rules of docs/flm.md (values in range, unique ascending positions, zero "

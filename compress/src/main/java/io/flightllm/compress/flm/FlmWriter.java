@@ -1,6 +1,7 @@
 package io.flightllm.compress.flm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
@@ -128,12 +129,14 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
         String n = l.name();
         String values = bytes(n + ".values", FlmPacking.packValues(l.values(), perRow, l.bits()));
         String positions = l.positions().length == 0 ? null
+                : l.indexEncoding() == IndexEncoding.MASK16
+                ? bytes(n + ".masks", FlmPacking.packMasks(l.positions(), d, l.rowBlocks(), l.colBlocks()))
                 : bytes(n + ".positions", FlmPacking.packNibbles(l.positions()));
         String densities = bytes(n + ".densities", d);
         String scales = bytes(n + ".scales", FlmPacking.packShorts(l.scaleBits()));
         String bias = l.bias() == null ? null : floats(n + ".bias", l.bias());
         return new FlmManifest.LinearEntry(n, kind, l.rows(), l.cols(), l.bits(), l.groupSize(), values, positions,
-                densities, scales, bias);
+                l.indexEncoding(), densities, scales, bias);
     }
 
     private String floats(String name, float[] a) {

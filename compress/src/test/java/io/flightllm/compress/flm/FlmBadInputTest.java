@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.IndexChoice;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
@@ -36,7 +37,7 @@ class FlmBadInputTest {
     @BeforeEach
     void writeGoodFile() throws IOException {
         good = dir.resolve("good.flm");
-        FlmWriter.write(FlmTestFiles.tinyModel("w4s8"), good);
+        FlmWriter.write(FlmTestFiles.tinyModel("w4s8", IndexChoice.POSITIONS4), good);
         f = dir.resolve("bad.flm");
         Files.copy(good, f);
         FlmReader.read(good); // the original is valid
@@ -106,9 +107,9 @@ class FlmBadInputTest {
     void wrongVersionMagicAndReservedBytesAreRefused() throws IOException {
         byte[] b = Files.readAllBytes(f);
         byte[] v = b.clone();
-        v[4] = 2;
+        v[4] = 3;
         Files.write(f, v);
-        refused().hasMessageContaining("format version is 2; expected 1");
+        refused().hasMessageContaining("format version is 3; expected one of [1, 2]");
         byte[] m = b.clone();
         m[3] = '2';
         Files.write(f, m);
@@ -166,7 +167,17 @@ class FlmBadInputTest {
         refused().hasMessageContaining("layers[0].linears[2].kind is o; expected v");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> m.put("format_version", 7));
-        refused().hasMessageContaining("format_version is 7; expected 1");
+        refused().hasMessageContaining("format_version is 7; expected one of [1, 2]");
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        toVersionOneManifest(m -> { }); // a valid version 1 manifest, but the header still says 2
+        refused().hasMessageContaining("format_version is 1; expected 2 (the header's format version)");
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> linear(m, 0, 2).put("index_encoding", "bitmap"));
+        refused().hasMessageContaining("layers[0].linears[2].index_encoding is \"bitmap\"; expected one of "
+                + "[positions4, mask16]");
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> linear(m, 0, 2).remove("index_encoding"));
+        refused().hasMessageContaining("layers[0].linears[2].index_encoding is missing");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> m.remove("recipe"));
         refused().hasMessageContaining("manifest field recipe is missing; expected present");
@@ -309,5 +320,50 @@ class FlmBadInputTest {
             }
         }).hasMessageContaining("norm biases");
         assertThat(dir.toFile().list()).containsExactlyInAnyOrder("good.flm", "bad.flm");
+    }
+    /** A version 1 file (no index_encoding: 4-bit positions throughout) still loads, and equals its version 2 twin. */
+    @Test
+    void versionOneFilesStillLoad() throws IOException {
+        toVersionOne(m -> { });
+        FlmTestFiles.assertSameModel(FlmReader.read(good), FlmReader.read(f));
+        Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        toVersionOne(m -> linear(m, 0, 1).put("index_encoding", "positions4"));
+        refused().hasMessageContaining("layers[0].linears[1].index_encoding is \"positions4\"; expected absent in "
+                + "format_version 1");
+    }
+
+    private void toVersionOne(Consumer<ObjectNode> extra) throws IOException {
+        toVersionOneManifest(extra);
+        byte[] b = Files.readAllBytes(f);
+        b[4] = 1; // the header's version (not covered by the manifest CRC)
+        Files.write(f, b);
+    }
+
+    private void toVersionOneManifest(Consumer<ObjectNode> extra) throws IOException {
+        edit(m -> {
+            m.put("format_version", 1);
+            for (var layer : m.get("layers")) {
+                for (var l : layer.get("linears")) {
+                    ((ObjectNode) l).remove("index_encoding");
+                }
+            }
+            ((ObjectNode) m.get("classifier")).remove("index_encoding");
+            extra.accept(m);
+        });
+    }
+
+    /** A mask with another bit count than its block's N, and a mask payload of the wrong length. */
+    @Test
+    void badMasksAreRefused() throws IOException {
+        Path masks = dir.resolve("masks.flm");
+        FlmWriter.write(FlmTestFiles.tinyModel("w4s8", IndexChoice.MASK16), masks);
+        FlmReader.read(masks);
+        Files.copy(masks, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        FlmTestFiles.patchPayload(f, "layers.0.w3.masks", 0, (byte) 0xFF, (byte) 0x01); // 9 bits set, N = 8
+        refused().hasMessageContaining("payload layers.0.w3.masks (mask16) is row 0 block 0: mask 0x1ff has 9 bits "
+                + "set; expected 8");
+        Files.copy(masks, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> linear(m, 0, 6).put("index_encoding", "positions4")); // w3: the mask bytes read as positions
+        refused().hasMessageContaining("payload layers.0.w3.masks length").hasMessageContaining("expected");
     }
 }

@@ -2,6 +2,7 @@ package io.flightllm.compress.flm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flightllm.arch.mpe.Dequantizer;
 import io.flightllm.arch.numerics.WeightQuantizer;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -38,6 +39,26 @@ class FlmPackingTest {
         assertThat(pack(3, (byte) 3, (byte) 3)).hasSize(16).startsWith(0x1B);
         // positions: first of a pair in the low nibble
         assertThat(FlmPacking.packNibbles(new byte[] {3, 12, 0, 15})).containsExactly(0xC3, 0xF0);
+    }
+
+    @Test
+    void theRtlDequantizerReadsFlmRows() {
+        // The MMU's dequantizer model (arch.mpe, checked against the generated RTL) takes a .flm row as it is stored.
+        SplittableRandom r = new SplittableRandom(5);
+        for (int bits : WeightQuantizer.BITS) {
+            int qmax = WeightQuantizer.qmax(bits);
+            byte[] v = new byte[16 * 16];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (byte) (r.nextInt(2 * qmax + 1) - qmax);
+            }
+            byte[] packed = FlmPacking.packValues(v, new int[] {16}, bits);
+            int rowBytes = (int) FlmLayout.rowValueBytes(16, bits);
+            for (int row = 0; row < 16; row++) {
+                byte[] line = Arrays.copyOf(Arrays.copyOfRange(packed, row * rowBytes, (row + 1) * rowBytes), 16);
+                assertThat(Dequantizer.unpack(line, bits, 16)).as("b=%d row %d", bits, row)
+                        .containsExactly(Arrays.copyOfRange(v, row * 16, row * 16 + 16));
+            }
+        }
     }
 
     @Test

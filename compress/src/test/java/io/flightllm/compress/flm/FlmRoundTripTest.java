@@ -6,6 +6,7 @@ import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
 import io.flightllm.compress.DensityPlan;
+import io.flightllm.compress.IndexChoice;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelWeightSource;
@@ -65,7 +66,8 @@ class FlmRoundTripTest {
             }
         }
         assertThat(bySuffix.get("values")).isEqualTo(counted.values());
-        assertThat(bySuffix.getOrDefault("positions", 0L)).isEqualTo(counted.indices());
+        assertThat(bySuffix.getOrDefault("positions", 0L) + bySuffix.getOrDefault("masks", 0L))
+                .isEqualTo(counted.indices());
         assertThat(bySuffix.get("densities")).isEqualTo(counted.densities());
         assertThat(bySuffix.get("scales")).isEqualTo(counted.scales());
         assertThat(man.config()).isEqualTo(inMemory.config());
@@ -84,13 +86,45 @@ class FlmRoundTripTest {
     @Test
     void emptyBlocksAndLowMixedDensitiesRoundTrip() {
         for (DensityPlan plan : List.of(new DensityPlan.Uniform(0),
-                new DensityPlan.Uniform(2), new DensityPlan.Mixed(0.3, 16))) {
-            CompressedModel m = new ModelCompressor(CompressionProfile.named("w3").withDecoderDensity(plan),
-                    LinearCompressor.roundToNearest(), "rtn").toModel(
-                    new RandomWeightSource(FlmTestFiles.TINY, 9), null, (l, k, d, t) -> { });
-            Path f = dir.resolve("e.flm");
-            FlmWriter.write(m, f);
-            FlmTestFiles.assertSameModel(m, FlmReader.read(f));
+                new DensityPlan.Uniform(2), new DensityPlan.Uniform(4), new DensityPlan.Mixed(0.3, 16))) {
+            for (IndexChoice index : IndexChoice.values()) {
+                CompressedModel m = new ModelCompressor(CompressionProfile.named("w3").withDecoderDensity(plan)
+                        .withIndex(index), LinearCompressor.roundToNearest(), "rtn").toModel(
+                        new RandomWeightSource(FlmTestFiles.TINY, 9), null, (l, k, d, t) -> { });
+                Path f = dir.resolve("e.flm");
+                FlmWriter.write(m, f);
+                FlmTestFiles.assertSameModel(m, FlmReader.read(f));
+            }
         }
+    }
+
+    /** Both index encodings store the same positions; masks take half the index bytes at 8:16. */
+    @Test
+    void masksAndPositionsStoreTheSamePositions() throws Exception {
+        CompressedModel pos = FlmTestFiles.tinyModel("w4s8", IndexChoice.POSITIONS4);
+        CompressedModel mask = FlmTestFiles.tinyModel("w4s8", IndexChoice.MASK16);
+        Path fp = dir.resolve("p.flm");
+        Path fm = dir.resolve("m.flm");
+        FlmWriter.write(pos, fp);
+        FlmWriter.write(mask, fm);
+        CompressedModel back = FlmReader.read(fm);
+        FlmTestFiles.assertSameModel(mask, back);
+        FlmTestFiles.assertSameModel(pos, FlmReader.read(fp));
+        long posBytes = 0;
+        long maskBytes = 0;
+        for (int i = 0; i < pos.linears().size(); i++) {
+            CompressedLinear p = pos.linears().get(i);
+            CompressedLinear q = back.linears().get(i);
+            assertThat(q.positions()).as(p.name()).isEqualTo(p.positions());
+            if (p.positions().length > 0) {
+                assertThat(q.indexEncoding()).isEqualTo(io.flightllm.arch.numerics.IndexEncoding.MASK16);
+            }
+            posBytes += FlmLayout.indexBytes(p);
+            maskBytes += FlmLayout.indexBytes(q);
+        }
+        assertThat(posBytes).isPositive().isEqualTo(2 * maskBytes);
+        assertThat(Files.size(fm)).isLessThan(Files.size(fp));
+        assertThat(FlmReader.inspect(fm).manifest().payloads().stream().map(FlmManifest.Payload::name))
+                .anyMatch(n -> n.endsWith(".masks")).noneMatch(n -> n.endsWith(".positions"));
     }
 }

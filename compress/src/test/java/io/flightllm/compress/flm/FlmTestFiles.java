@@ -6,6 +6,7 @@ import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.IndexChoice;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.RandomWeightSource;
@@ -28,7 +29,12 @@ public final class FlmTestFiles {
     }
 
     public static CompressedModel tinyModel(String profile) {
-        return new ModelCompressor(CompressionProfile.named(profile), LinearCompressor.roundToNearest(), "rtn")
+        return tinyModel(profile, IndexChoice.AUTO);
+    }
+
+    public static CompressedModel tinyModel(String profile, IndexChoice index) {
+        return new ModelCompressor(CompressionProfile.named(profile).withIndex(index),
+                LinearCompressor.roundToNearest(), "rtn")
                 .toModel(new RandomWeightSource(TINY, 5), null, (l, k, d, t) -> { });
     }
 
@@ -118,6 +124,7 @@ public final class FlmTestFiles {
         Assertions.assertThat(y.blockDensities()).as(x.name()).isEqualTo(x.blockDensities());
         Assertions.assertThat(y.values()).as(x.name()).isEqualTo(x.values());
         Assertions.assertThat(y.positions()).as(x.name()).isEqualTo(x.positions());
+        Assertions.assertThat(y.indexEncoding()).as(x.name()).isEqualTo(x.indexEncoding());
         Assertions.assertThat(y.scaleBits()).as(x.name()).isEqualTo(x.scaleBits());
         Assertions.assertThat(y.bias()).as(x.name()).isEqualTo(x.bias());
     }

@@ -1,7 +1,7 @@
 package io.flightllm.sim.report;
 
 import io.flightllm.arch.hw.HardwareConfig;
-import io.flightllm.sim.SimOptions;
+import io.flightllm.arch.isa.Isa;
 import io.flightllm.sim.timing.CostModel;
 import io.flightllm.sim.timing.LaunchTiming;
 import io.flightllm.sim.timing.TimingEngine;
@@ -55,7 +55,7 @@ public final class ProgramTimer {
         Map<Integer, LaunchTiming> d = new TreeMap<>();
         Map<Integer, LaunchTiming> p = new TreeMap<>();
         ThreadLocal<TimingEngine> engines = ThreadLocal.withInitial(
-                () -> new TimingEngine(new CostModel(hw), SimOptions.DEFAULT_TOKEN_DEPTH));
+                () -> new TimingEngine(new CostModel(hw), Isa.TOKEN_DEPTH));
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads));
         AtomicInteger done = new AtomicInteger();
         try {

@@ -278,15 +278,15 @@ public final class CostModel {
 
     /**
      * SFU cycles: each pass streams every row through {@code sfu.lanes} elements per cycle and pays the pipeline fill
-     * once. Passes are the operation's data dependencies (MiscOp), or the configured norm and softmax passes when more.
+     * once. The SFU config owns the pass counts: {@code sfu.softmaxPasses} for softmax, {@code sfu.normPasses} for the
+     * norms and for the row quantization (both a statistics pass, then a scaling pass), one for element-wise work.
      */
     private double sfuCycles(Misc x) {
-        int passes = x.op().passes();
-        if (x.op() == MiscOp.SOFTMAX) {
-            passes = Math.max(passes, hw.sfu().softmaxPasses());
-        } else if (x.op() == MiscOp.RMSNORM || x.op() == MiscOp.LAYERNORM) {
-            passes = Math.max(passes, hw.sfu().normPasses());
-        }
+        int passes = switch (x.op()) {
+            case SOFTMAX -> hw.sfu().softmaxPasses();
+            case RMSNORM, LAYERNORM, QUANT -> hw.sfu().normPasses();
+            case ADD, MUL, SILU, ROPE, SCALE, MASK -> 1;
+        };
         long perPass = (long) x.rows() * ceilDiv(x.n(), hw.sfu().lanes());
         return passes * ((double) perPass + hw.timing().sfuFillCycles());
     }

@@ -187,12 +187,20 @@ class TimingEngineTest {
 
     @Test
     void sfuCyclesArePassesTimesElementsOverLanes() {
-        // RMSNorm: max(2 data passes, sfu.normPasses 2) x (2 rows x 64/16 + 3 fill) = 2 x 11 = 22
+        // RMSNorm: sfu.normPasses 2 x (2 rows x 64/16 + 3 fill) = 2 x 11 = 22
         Misc norm = Misc.builder().op(MiscOp.RMSNORM).rows(2).n(64).build();
         assertThat(time(List.of(List.of(norm))).cycles()).isEqualTo(22.0);
-        // softmax: 3 passes (MiscOp) over 1 row of 40 elements: 3 x (3 + 3) = 18
+        // softmax: sfu.softmaxPasses 2 over 1 row of 40 elements: 2 x (3 + 3) = 12; with 3 passes configured, 18
         Misc sm = Misc.builder().op(MiscOp.SOFTMAX).rows(1).n(40).build();
-        assertThat(time(List.of(List.of(sm))).cycles()).isEqualTo(18.0);
+        assertThat(time(List.of(List.of(sm))).cycles()).isEqualTo(12.0);
+        HardwareConfig three = HardwareConfigs.withOverrides(HW, Map.of("sfu.softmaxPasses", "3"));
+        assertThat(new TimingEngine(new CostModel(three), 8).run(Launch.of(List.of(words(List.of(sm)))), null)
+                .cycles()).isEqualTo(18.0);
+        // quantization: the norm passes (statistics, then scale); element-wise: one
+        assertThat(time(List.of(List.of(Misc.builder().op(MiscOp.QUANT).rows(1).n(32).build()))).cycles())
+                .isEqualTo(2 * (2 + 3.0));
+        assertThat(time(List.of(List.of(Misc.builder().op(MiscOp.SILU).rows(1).n(32).build()))).cycles())
+                .isEqualTo(2 + 3.0);
     }
 
     @Test

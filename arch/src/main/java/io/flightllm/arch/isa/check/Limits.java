@@ -1,6 +1,9 @@
 package io.flightllm.arch.isa.check;
 
+import io.flightllm.arch.hw.Buffers;
+import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.isa.Buffer;
+import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.Param;
 import java.util.EnumMap;
 import java.util.Map;
@@ -16,7 +19,7 @@ import java.util.Map;
  * @param ddrBytes      bytes of DDR (one channel, number 0)
  * @param params        inclusive range of each parameter over all launches of the program
  * @param cores         cores of the device (a program has at most this many streams)
- * @param tokenDepth    capacity of each token counter (DESIGN.md: 8)
+ * @param tokenDepth    capacity of each token counter ({@link Isa#TOKEN_DEPTH}; tests vary it)
  * @param dispatchDepth instructions a queue can hold before the core's dispatcher stalls; 0 = unbounded
  */
 public record Limits(Map<Buffer, Long> bufferBytes, int hbmChannels, long hbmChannelBytes, long ddrBytes,
@@ -63,7 +66,25 @@ public record Limits(Map<Buffer, Long> bufferBytes, int hbmChannels, long hbmCha
         return params.get(p);
     }
 
-    /** The decode-step ranges for programs serving contexts up to {@code maxCtx} with {@code bucketRows} rows. */
+    /**
+     * The limits of a hardware configuration: its buffers, HBM channels, cores and {@link Isa#TOKEN_DEPTH}, with
+     * unbounded dispatch queues.
+     */
+    public static Limits of(HardwareConfig hw, long ddrBytes, Map<Param, Range> params) {
+        Buffers b = hw.buffers();
+        Map<Buffer, Long> bytes = new EnumMap<>(Buffer.class);
+        bytes.put(Buffer.A, b.aBytes());
+        bytes.put(Buffer.B, b.bBytes());
+        bytes.put(Buffer.GLOBAL, b.globalBytes());
+        bytes.put(Buffer.META, b.metaBytes());
+        bytes.put(Buffer.FSB, b.fsbBytes());
+        bytes.put(Buffer.BIAS, b.biasBytes());
+        bytes.put(Buffer.SCALE, b.scaleBytes());
+        return new Limits(bytes, hw.hbm().channels(), hw.hbm().channelBytes(), ddrBytes, params, hw.cores(),
+                Isa.TOKEN_DEPTH, 0);
+    }
+
+    /** The parameter ranges of programs serving contexts up to {@code maxCtx} with up to {@code bucketRows} rows. */
     public static Map<Param, Range> ranges(long maxCtx, long bucketRows) {
         return Map.of(Param.POS, new Range(0, maxCtx - 1), Param.CTX_LEN, new Range(1, maxCtx),
                 Param.N_VALID_ROWS, new Range(1, bucketRows));

@@ -164,5 +164,9 @@ public final class Rules {
         if (x.op() == MiscOp.ROPE && x.seg() == 0 && x.n() % 2 != 0) {
             p.add("op=rope over a whole row needs an even n (pairs), got n=" + x.n());
         }
+        if (x.op() == MiscOp.ROPE && x.seg() != 0 && x.n() % (16 * x.seg()) != 0) {
+            p.add("op=rope needs n to be a multiple of the head width 16 x seg = " + 16 * x.seg() + ", got n="
+                    + x.n());
+        }
     }
 }

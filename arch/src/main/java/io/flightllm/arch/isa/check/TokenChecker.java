@@ -4,6 +4,7 @@ import io.flightllm.arch.isa.Asm;
 import io.flightllm.arch.isa.CoreStreams;
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.Queue;
+import io.flightllm.arch.isa.QueueSplit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -46,7 +47,7 @@ public final class TokenChecker {
         this.depth = depth;
         this.dispatchDepth = dispatchDepth;
         this.cores = p.coreCount();
-        idx = new int[cores][Q][];
+        idx = new int[cores][][];
         dp = new int[cores];
         dispatched = new int[cores][Q];
         done = new int[cores][Q];
@@ -56,19 +57,7 @@ public final class TokenChecker {
         taken = new int[cores][Q][Q];
         barrierOf = new int[cores];
         for (int c = 0; c < cores; c++) {
-            List<Instruction> s = p.core(c);
-            int[] n = new int[Q];
-            for (Instruction i : s) {
-                n[i.queue().ordinal()]++;
-            }
-            for (int q = 0; q < Q; q++) {
-                idx[c][q] = new int[n[q]];
-                n[q] = 0;
-            }
-            for (int k = 0; k < s.size(); k++) {
-                int q = s.get(k).queue().ordinal();
-                idx[c][q][n[q]++] = k;
-            }
+            idx[c] = QueueSplit.of(p.core(c));
         }
     }
 

@@ -1,0 +1,5 @@
+package io.flightllm.rtl;
+
+/** One generated Verilog file. */
+public record RtlFile(String name, String text) {
+}

@@ -1,0 +1,336 @@
+package io.flightllm.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flightllm.runtime.ChatTemplate;
+import io.flightllm.runtime.Completion;
+import io.flightllm.runtime.ContextLengthException;
+import io.flightllm.runtime.Engine;
+import io.flightllm.runtime.GenerationRequest;
+import io.flightllm.runtime.InputException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OpenAI-compatible routes on Jetty's core handler API. Every answer, errors included, is JSON with an
+ * OpenAI-style error body; a handler runs on its own virtual thread, so a request that waits for a worker or streams
+ * tokens holds no platform thread.
+ */
+final class ApiHandler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
+    /** Status recorded for a client that went away before its answer was complete (nginx's convention). */
+    static final int CLIENT_CLOSED = 499;
+    /** OpenAI's legacy default for /v1/completions. */
+    static final int DEFAULT_COMPLETION_TOKENS = 16;
+    private static final Map<String, String> ROUTES = Map.of(
+            "/v1/completions", "POST", "/v1/chat/completions", "POST", "/v1/models", "GET", "/health", "GET",
+            "/metrics", "GET");
+
+    private final Engine engine;
+    private final ChatTemplate template;
+    private final ServerConfig config;
+    private final ServerMetrics metrics;
+    private final long created = System.currentTimeMillis() / 1000;
+
+    ApiHandler(Engine engine, ChatTemplate template, ServerConfig config, ServerMetrics metrics) {
+        this.engine = engine;
+        this.template = template;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long t0 = System.nanoTime();
+        String path = Request.getPathInContext(request);
+        String modelPath = "/v1/models/";
+        String route = path.startsWith(modelPath) ? modelPath : path;
+        String endpoint = ROUTES.containsKey(route) || route.equals(modelPath) ? route : "other";
+        int status;
+        try {
+            status = route(request, response, callback, route, path, t0);
+        } catch (ApiException e) {
+            status = sendError(response, callback, e);
+        } catch (Throwable t) {
+            LOG.warn("internal error on {} {}", request.getMethod(), path, t);
+            status = sendError(response, callback, new ApiException(500, "server_error", null, "internal_error",
+                    "internal error: " + t));
+        }
+        metrics.request(endpoint, status, System.nanoTime() - t0);
+        return true;
+    }
+
+    private int route(Request request, Response response, Callback callback, String route, String path, long t0)
+            throws Exception {
+        String method = request.getMethod();
+        String allowed = route.equals("/v1/models/") ? "GET" : ROUTES.get(route);
+        if (allowed == null) {
+            throw new ApiException(404, "invalid_request_error", null, "unknown_url", "unknown URL " + method + " "
+                    + path + "; the routes are POST /v1/completions, POST /v1/chat/completions, GET /v1/models, "
+                    + "GET /health, GET /metrics");
+        }
+        if (!allowed.equals(method)) {
+            response.getHeaders().put(HttpHeader.ALLOW, allowed);
+            throw new ApiException(405, "invalid_request_error", null, "method_not_allowed", method + " " + path
+                    + " is not allowed; use " + allowed);
+        }
+        return switch (route) {
+            case "/v1/completions" -> generate(request, response, callback, false, t0);
+            case "/v1/chat/completions" -> generate(request, response, callback, true, t0);
+            case "/v1/models" -> sendJson(response, callback, 200, modelList());
+            case "/v1/models/" -> {
+                String id = path.substring(route.length());
+                if (!id.equals(config.modelId())) {
+                    throw unknownModel(id);
+                }
+                yield sendJson(response, callback, 200, modelObject());
+            }
+            case "/health" -> sendJson(response, callback, 200, health());
+            case "/metrics" -> send(response, callback, 200, metrics.contentType(), metrics.scrape());
+            default -> throw new IllegalStateException(route);
+        };
+    }
+
+    // ---- generation ----
+
+    private int generate(Request request, Response response, Callback callback, boolean chat, long t0)
+            throws IOException, InterruptedException {
+        JsonNode body = RequestBody.parseObject(RequestBody.read(request, config.maxBodyBytes()));
+        GenerationParams p = chat ? GenerationParams.chat(body, engine.contextLength())
+                : GenerationParams.completion(body, engine.contextLength());
+        if (!p.model().equals(config.modelId())) {
+            throw unknownModel(p.model());
+        }
+        int[] prompt;
+        try {
+            prompt = chat ? template.encode(p.messages(), engine.tokenizer())
+                    : engine.tokenizer().encode(p.prompt(), true, false);
+        } catch (InputException e) {
+            throw ApiException.invalid(chat ? "messages" : "prompt", "invalid_value", e.getMessage());
+        }
+        int fits = engine.maxNewTokens(prompt.length);
+        int maxTokens = p.maxTokens() != null ? p.maxTokens()
+                : chat ? fits : Math.min(DEFAULT_COMPLETION_TOKENS, fits);
+        if (maxTokens < 1) {
+            throw ApiException.invalid(chat ? "messages" : "prompt", "context_length_exceeded", "the prompt is "
+                    + prompt.length + " tokens (with BOS) but the context holds " + engine.contextLength()
+                    + " positions; no token can be generated");
+        }
+        long seed = p.seed() == null ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
+                : GenerationRequest.seedOrClock(p.seed());
+        GenerationRequest g = new GenerationRequest(prompt, !chat, maxTokens, p.temperature(), p.topP(), seed,
+                p.stop(), t0 + config.requestTimeout().toNanos());
+        Reply reply = new Reply(chat, "%s-%s".formatted(chat ? "chatcmpl" : "cmpl",
+                UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000);
+        return p.stream() ? stream(request, response, callback, g, p, reply, t0) : whole(request, response, callback, g,
+                reply);
+    }
+
+    private Engine.Handle submit(GenerationRequest g, java.util.function.Consumer<String> onText) {
+        try {
+            return engine.submit(g, onText);
+        } catch (ContextLengthException e) {
+            throw ApiException.invalid("max_tokens", "context_length_exceeded", e.getMessage());
+        } catch (Engine.QueueFullException e) {
+            throw new ApiException(429, "rate_limit_error", null, "queue_full", e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new ApiException(503, "server_error", null, "shutting_down", e.getMessage());
+        }
+    }
+
+    /** A non-streaming answer: the whole completion as one JSON object. */
+    private int whole(Request request, Response response, Callback callback, GenerationRequest g, Reply reply)
+            throws InterruptedException {
+        Engine.Handle h = submit(g, text -> { });
+        request.addFailureListener(t -> h.cancel());
+        DisconnectProbe probe = DisconnectProbe.watch(request, h::cancel);
+        Completion c;
+        try {
+            c = h.result().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("generation failed", e.getCause());
+        } catch (InterruptedException e) {
+            h.cancel();
+            throw e;
+        } finally {
+            if (probe.disarm()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
+        }
+        account(c);
+        return switch (c.finishReason()) {
+            case TIMEOUT -> throw timeout();
+            case CANCELLED -> {
+                callback.failed(new IOException("the client closed the connection; generation cancelled"));
+                yield CLIENT_CLOSED;
+            }
+            default -> sendJson(response, callback, 200, reply.whole(c, config.modelId()));
+        };
+    }
+
+    /** A streaming answer: server-sent events, one chunk per text delta, a final chunk, then {@code data: [DONE]}. */
+    private int stream(Request request, Response response, Callback callback, GenerationRequest g,
+                       GenerationParams p, Reply reply, long t0) {
+        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        Engine.Handle h = submit(g, events::add); // 429 here, before anything is committed
+        h.result().whenComplete((c, t) -> events.add(c != null ? c : t));
+        request.addFailureListener(t -> h.cancel());
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        try {
+            if (reply.chat()) {
+                event(response, reply.chunk(config.modelId(), "", true, null));
+            }
+            boolean first = true;
+            while (true) {
+                Object e = events.take();
+                if (e instanceof String text) {
+                    if (first) {
+                        metrics.firstToken(System.nanoTime() - t0);
+                        first = false;
+                    }
+                    event(response, reply.chunk(config.modelId(), text, false, null));
+                } else if (e instanceof Completion c) {
+                    account(c);
+                    switch (c.finishReason()) {
+                        case TIMEOUT -> event(response, errorBody(timeout()));
+                        case CANCELLED -> {
+                            h.cancel();
+                            callback.failed(new IOException("generation cancelled"));
+                            return CLIENT_CLOSED;
+                        }
+                        default -> {
+                            event(response, reply.chunk(config.modelId(), "", false, c));
+                            if (p.includeUsage()) {
+                                event(response, reply.usageChunk(config.modelId(), c));
+                            }
+                        }
+                    }
+                    break;
+                } else {
+                    LOG.warn("generation failed", (Throwable) e);
+                    event(response, errorBody(new ApiException(500, "server_error", null, "internal_error",
+                            "internal error: " + e)));
+                    break;
+                }
+            }
+            Content.Sink.write(response, true, ByteBuffer.wrap("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8)));
+            callback.succeeded();
+            return 200;
+        } catch (IOException | InterruptedException e) {
+            h.cancel(); // the client went away: stop generating for it
+            callback.failed(e);
+            return CLIENT_CLOSED;
+        }
+    }
+
+    private static void event(Response response, ObjectNode data) throws IOException {
+        byte[] json = RequestBody.JSON.writeValueAsBytes(data);
+        ByteBuffer buf = ByteBuffer.allocate(json.length + 8);
+        buf.put("data: ".getBytes(StandardCharsets.US_ASCII)).put(json).put((byte) '\n').put((byte) '\n').flip();
+        Content.Sink.write(response, false, buf);
+    }
+
+    private void account(Completion c) {
+        metrics.tokens(c.promptTokens(), c.completionTokens());
+        metrics.queueWait(c.queueNanos());
+    }
+
+    private ApiException timeout() {
+        return new ApiException(503, "server_error", null, "timeout", "the request did not finish within "
+                + config.requestTimeout().toSeconds() + " s (--request-timeout); retry later or ask for fewer tokens");
+    }
+
+    private ApiException unknownModel(String id) {
+        return new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + id
+                + "' does not exist; this server serves '" + config.modelId() + "'");
+    }
+
+    // ---- simple routes ----
+
+    private ObjectNode modelObject() {
+        ObjectNode m = RequestBody.JSON.createObjectNode();
+        m.put("id", config.modelId());
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "flightllm");
+        return m;
+    }
+
+    private ObjectNode modelList() {
+        ObjectNode list = RequestBody.JSON.createObjectNode();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        data.add(modelObject());
+        return list;
+    }
+
+    private ObjectNode health() {
+        ObjectNode h = RequestBody.JSON.createObjectNode();
+        h.put("status", "ok");
+        h.put("model", config.modelId());
+        h.put("workers", engine.workers());
+        h.put("running", engine.running());
+        h.put("queued", engine.queued());
+        return h;
+    }
+
+    // ---- writing ----
+
+    static ObjectNode errorBody(ApiException e) {
+        ObjectNode root = RequestBody.JSON.createObjectNode();
+        ObjectNode err = root.putObject("error");
+        err.put("message", e.getMessage());
+        err.put("type", e.type);
+        err.put("param", e.param);
+        err.put("code", e.code);
+        return root;
+    }
+
+    private static int sendError(Response response, Callback callback, ApiException e) {
+        if (response.isCommitted()) {
+            callback.failed(e);
+            return e.status;
+        }
+        return sendJson(response, callback, e.status, errorBody(e));
+    }
+
+    private static int sendJson(Response response, Callback callback, int status, ObjectNode body) {
+        try {
+            return send(response, callback, status, "application/json", RequestBody.JSON.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int send(Response response, Callback callback, int status, String type, byte[] body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        try {
+            Content.Sink.write(response, true, ByteBuffer.wrap(body));
+            callback.succeeded();
+            return status;
+        } catch (IOException e) {
+            callback.failed(e);
+            return CLIENT_CLOSED;
+        }
+    }
+}

@@ -175,7 +175,13 @@ class BadRequestTest {
     @Test
     void aGoodRequestStillWorksAfterTheBadOnes() {
         for (Case c : cases()) {
-            c.send().get();
+            try {
+                c.send().get();
+            } catch (java.io.UncheckedIOException e) {
+                // an oversize body may be answered with 413 and the connection closed while the client still
+                // writes; the client then sees a reset instead of the answer. What matters here is what follows.
+                assertThat(c.name()).startsWith("oversize");
+            }
         }
         Http.Reply r = http.post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": \"Once\", "
                 + "\"max_tokens\": 5, \"temperature\": 0}");

@@ -7,8 +7,15 @@ package io.flightllm.compress;
  * @param tokens      n, the number of rows seen
  * @param columnSumSq per column j: sum over tokens of X_tj^2 (Wanda's ||X_j||_2 is its square root)
  * @param hessian     H = 2 X^T X / n, [cols][cols] row-major, or null when only column norms were collected
+ * @param columnAbsMax per column j: max over tokens of |X_tj| (SmoothQuant's activation range), or null when not
+ *                    collected
  */
-public record CalibrationStats(int cols, long tokens, double[] columnSumSq, double[] hessian) {
+public record CalibrationStats(int cols, long tokens, double[] columnSumSq, double[] hessian, double[] columnAbsMax) {
+
+    /** Statistics without the per-column maxima. */
+    public CalibrationStats(int cols, long tokens, double[] columnSumSq, double[] hessian) {
+        this(cols, tokens, columnSumSq, hessian, null);
+    }
 
     public CalibrationStats {
         if (cols <= 0 || tokens < 0) {
@@ -23,6 +30,19 @@ public record CalibrationStats(int cols, long tokens, double[] columnSumSq, doub
             throw new IllegalArgumentException("calibration stats: Hessian of " + hessian.length
                     + " entries; expected " + cols + " x " + cols);
         }
+        if (columnAbsMax != null && columnAbsMax.length != cols) {
+            throw new IllegalArgumentException("calibration stats: " + columnAbsMax.length
+                    + " column maxima; expected " + cols);
+        }
+    }
+
+    /** max |X_j| per column, or an exception naming what is missing (SmoothQuant needs it). */
+    public double[] requireAbsMax(String method) {
+        if (columnAbsMax == null) {
+            throw new IllegalArgumentException(method + " needs the per-column maxima max |X_j| of the calibration "
+                    + "inputs; these stats (" + cols + " columns, " + tokens + " tokens) do not hold them");
+        }
+        return columnAbsMax;
     }
 
     public boolean hasHessian() {

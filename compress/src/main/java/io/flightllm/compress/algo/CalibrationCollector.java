@@ -4,11 +4,12 @@ import io.flightllm.compress.CalibrationStats;
 
 /**
  * Accumulates, row by row, the calibration statistics of one linear layer's inputs: per-column sums of squares and,
- * optionally, X^T X (upper triangle, double), from which {@link #stats()} forms H = 2 X^T X / n.
+ * per-column maxima of |x| and, optionally, X^T X (upper triangle, double), from which {@link #stats()} forms H = 2 X^T X / n.
  */
 public final class CalibrationCollector {
     private final int cols;
     private final double[] sumSq;
+    private final double[] absMax;
     private final double[] xtx; // upper triangle used, [cols][cols]
     private final double[] row;
     private long tokens;
@@ -23,6 +24,7 @@ public final class CalibrationCollector {
         }
         this.cols = cols;
         this.sumSq = new double[cols];
+        this.absMax = new double[cols];
         this.xtx = withHessian ? new double[cols * cols] : null;
         this.row = new double[cols];
     }
@@ -50,6 +52,7 @@ public final class CalibrationCollector {
             double v = x[offset + j];
             row[j] = v;
             sumSq[j] += v * v;
+            absMax[j] = Math.max(absMax[j], Math.abs(v));
         }
         if (xtx != null) {
             for (int i = 0; i < cols; i++) {
@@ -87,6 +90,6 @@ public final class CalibrationCollector {
                 }
             }
         }
-        return new CalibrationStats(cols, tokens, sumSq.clone(), h);
+        return new CalibrationStats(cols, tokens, sumSq.clone(), h, absMax.clone());
     }
 }

@@ -5,7 +5,10 @@ import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.RoundToNearest;
 import io.flightllm.compress.CalibrationStats;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.WeightSource;
 import io.flightllm.compress.algo.GptqCompressor;
+import io.flightllm.compress.algo.SmoothQuant;
 import io.flightllm.compress.algo.MixedPrecisionAllocator;
 import io.flightllm.compress.algo.SparseGptCompressor;
 import io.flightllm.compress.algo.WandaCompressor;
@@ -158,6 +161,31 @@ public final class AccuracyTable {
     static ModelCompression.LinearMethod rtn(int bits, int group, int n) {
         return (l, st) -> RoundToNearest.compress(l.name(), l.w(), l.rows(), l.cols(), bits, g(group, l),
                 dense(l, n), null, null);
+    }
+
+    /**
+     * 8-bit weights with one FP16 scale per row (G = K16), every linear dense: {@code method} rtn or gptq, on the
+     * FP32 weights smoothed by {@code smooth} first when it is not null (GPTQ then sees the smoothed inputs' Hessians).
+     */
+    static CompressedModel w8a8(Model model, Map<String, CalibrationStats> stats, String method,
+                                SmoothQuant.Options smooth) {
+        WeightSource source = new ModelWeightSource(model);
+        Map<String, CalibrationStats> st = stats;
+        String label = "W8A8 " + method;
+        if (smooth != null) {
+            SmoothQuant sq = ModelCompression.fitSmoothing(model, stats, smooth);
+            source = sq.apply(source);
+            st = ModelCompression.smoothed(sq, stats);
+            label += ", " + smooth.describe();
+        }
+        ModelCompression.LinearMethod m = switch (method) {
+            case "rtn" -> rtn(8, 0, 16);
+            case "gptq" -> (l, s) -> GptqCompressor.DEFAULT.compress(l.name(), 8, g(0, l), dense(l, 16), l.w(),
+                    l.rows(), l.cols(), s);
+            default -> throw new IllegalArgumentException("W8A8 weights: method '" + method
+                    + "' is unknown; expected rtn or gptq");
+        };
+        return ModelCompression.compress(source, st, m, label);
     }
 
     static ModelCompression.LinearMethod sparseGpt(int bits) {

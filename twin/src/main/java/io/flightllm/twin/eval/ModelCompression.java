@@ -5,7 +5,11 @@ import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.HeadPadding;
 import io.flightllm.compress.CalibrationStats;
-import io.flightllm.model.LayerWeights;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.WeightSource;
+import io.flightllm.compress.algo.SmoothQuant;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import java.util.ArrayList;
@@ -35,27 +39,31 @@ public final class ModelCompression {
 
     /** Every linear of {@code model}, in CompressedModel order: per layer wq, wk, wv, wo, w1, w2, w3; classifier. */
     public static List<Linear> linears(Model model) {
-        ModelConfig c = model.config();
+        return linears(new ModelWeightSource(model));
+    }
+
+    /** Every linear of {@code source} (e.g. a smoothed model), in CompressedModel order. */
+    public static List<Linear> linears(WeightSource source) {
+        ModelConfig c = source.config();
         requireLlama(c);
         int hs = c.headSize();
         int hsp = CompressedLinear.ceil16(hs);
         List<Linear> out = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = model.weights().layers().get(l);
             String p = name(l, "");
-            out.add(new Linear(p + "wq", HeadPadding.padRows(lw.wq().toFloatArray(), c.nHeads(), hs, hsp, c.dim()),
-                    c.nHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wk", HeadPadding.padRows(lw.wk().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
-                    c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wv", HeadPadding.padRows(lw.wv().toFloatArray(), c.nKvHeads(), hs, hsp, c.dim()),
-                    c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wo", HeadPadding.padColumns(lw.wo().toFloatArray(), c.dim(), c.nHeads(), hs, hsp),
-                    c.dim(), c.nHeads() * hsp));
-            out.add(new Linear(p + "w1", lw.w1().toFloatArray(), c.hiddenDim(), c.dim()));
-            out.add(new Linear(p + "w2", lw.w2().toFloatArray(), c.dim(), c.hiddenDim()));
-            out.add(new Linear(p + "w3", lw.w3().toFloatArray(), c.hiddenDim(), c.dim()));
+            out.add(new Linear(p + "wq", HeadPadding.padRows(source.matrix(l, LinearKind.Q), c.nHeads(), hs, hsp,
+                    c.dim()), c.nHeads() * hsp, c.dim()));
+            out.add(new Linear(p + "wk", HeadPadding.padRows(source.matrix(l, LinearKind.K), c.nKvHeads(), hs, hsp,
+                    c.dim()), c.nKvHeads() * hsp, c.dim()));
+            out.add(new Linear(p + "wv", HeadPadding.padRows(source.matrix(l, LinearKind.V), c.nKvHeads(), hs, hsp,
+                    c.dim()), c.nKvHeads() * hsp, c.dim()));
+            out.add(new Linear(p + "wo", HeadPadding.padColumns(source.matrix(l, LinearKind.O), c.dim(), c.nHeads(),
+                    hs, hsp), c.dim(), c.nHeads() * hsp));
+            out.add(new Linear(p + "w1", source.matrix(l, LinearKind.W1), c.hiddenDim(), c.dim()));
+            out.add(new Linear(p + "w2", source.matrix(l, LinearKind.W2), c.dim(), c.hiddenDim()));
+            out.add(new Linear(p + "w3", source.matrix(l, LinearKind.W3), c.hiddenDim(), c.dim()));
         }
-        out.add(new Linear("classifier", model.weights().classifier().toFloatArray(), c.vocabSize(), c.dim()));
+        out.add(new Linear("classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()));
         return out;
     }
 
@@ -64,22 +72,52 @@ public final class ModelCompression {
      */
     public static CompressedModel compress(Model model, Map<String, CalibrationStats> calibration,
                                            LinearMethod method, String recipe) {
+        return compress(new ModelWeightSource(model), calibration, method, recipe);
+    }
+
+    /** As {@link #compress(Model, Map, LinearMethod, String)} from any FP32 weights (e.g. a smoothed model). */
+    public static CompressedModel compress(WeightSource source, Map<String, CalibrationStats> calibration,
+                                           LinearMethod method, String recipe) {
         Map<String, CompressedLinear> done = new LinkedHashMap<>();
-        for (Linear l : linears(model)) {
+        for (Linear l : linears(source)) {
             CalibrationStats s = calibration == null ? null : calibration.get(l.name());
             done.put(l.name(), method.compress(l, s));
         }
-        ModelConfig c = model.config();
+        ModelConfig c = source.config();
         List<CompressedLayer> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = model.weights().layers().get(l);
             String p = name(l, "");
-            layers.add(new CompressedLayer(lw.attnNorm().toFloatArray(), null, done.get(p + "wq"), done.get(p + "wk"),
-                    done.get(p + "wv"), done.get(p + "wo"), lw.ffnNorm().toFloatArray(), null, done.get(p + "w1"),
+            layers.add(new CompressedLayer(source.attnNorm(l), null, done.get(p + "wq"), done.get(p + "wk"),
+                    done.get(p + "wv"), done.get(p + "wo"), source.ffnNorm(l), null, done.get(p + "w1"),
                     done.get(p + "w2"), done.get(p + "w3")));
         }
-        return new CompressedModel(c, model.weights().tokenEmbedding().toFloatArray(), layers,
-                model.weights().finalNorm().toFloatArray(), null, done.get("classifier"), recipe);
+        return new CompressedModel(c, source.tokenEmbedding(), layers, source.finalNorm(), null,
+                done.get("classifier"), recipe);
+    }
+
+    /** A SmoothQuant fit on {@code model} with its calibration statistics (which must hold the column maxima). */
+    public static SmoothQuant fitSmoothing(Model model, Map<String, CalibrationStats> calibration,
+                                           SmoothQuant.Options options) {
+        return SmoothQuant.fit(new ModelWeightSource(model), source(calibration), options);
+    }
+
+    /** The statistics of the smoothed inputs, per linear name. */
+    public static Map<String, CalibrationStats> smoothed(SmoothQuant sq, Map<String, CalibrationStats> calibration) {
+        Map<String, CalibrationStats> out = new LinkedHashMap<>();
+        ModelCompressor.CalibrationSource smoothed = sq.apply(source(calibration));
+        int layers = calibration.size() / LinearKind.LAYER_KINDS.size();
+        for (int l = 0; l < layers; l++) {
+            for (LinearKind k : LinearKind.LAYER_KINDS) {
+                out.put(k.tensorName(l), smoothed.stats(l, k));
+            }
+        }
+        out.put("classifier", smoothed.stats(-1, LinearKind.CLASSIFIER));
+        return out;
+    }
+
+    /** A name-keyed map as the pipeline's calibration source. */
+    public static ModelCompressor.CalibrationSource source(Map<String, CalibrationStats> calibration) {
+        return (layer, kind) -> calibration.get(kind.tensorName(layer));
     }
 
     static String name(int layer, String kind) {

@@ -3,6 +3,8 @@ package io.flightllm.twin.eval;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.WeightSource;
 import io.flightllm.model.DType;
 import io.flightllm.model.LayerWeights;
 import io.flightllm.model.ModelConfig;
@@ -59,6 +61,31 @@ public final class WeightOnlyModel {
         Weights w = new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
         MatVec mv = quantizeInputs ? new FakeQuantInputs(new ScalarMatVec()) : new ScalarMatVec();
         return LogitModel.of(new LlamaForward(c, w, mv, contextLength), label);
+    }
+
+    /**
+     * The FP32 reference forward pass (scalar kernels) over FP32 weights from a source, e.g. a smoothed model: with
+     * exact smoothing its logits equal the original model's up to float rounding.
+     */
+    public static LogitModel ofSource(WeightSource source, int contextLength, String label) {
+        ModelConfig c = source.config();
+        Arena arena = Arena.ofAuto();
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers.add(LayerWeights.llama(vector(arena, "attn_norm", source.attnNorm(l)),
+                    matrix(arena, "wq", source.matrix(l, LinearKind.Q), c.qDim(), c.dim()),
+                    matrix(arena, "wk", source.matrix(l, LinearKind.K), c.kvDim(), c.dim()),
+                    matrix(arena, "wv", source.matrix(l, LinearKind.V), c.kvDim(), c.dim()),
+                    matrix(arena, "wo", source.matrix(l, LinearKind.O), c.dim(), c.qDim()),
+                    vector(arena, "ffn_norm", source.ffnNorm(l)),
+                    matrix(arena, "w1", source.matrix(l, LinearKind.W1), c.hiddenDim(), c.dim()),
+                    matrix(arena, "w2", source.matrix(l, LinearKind.W2), c.dim(), c.hiddenDim()),
+                    matrix(arena, "w3", source.matrix(l, LinearKind.W3), c.hiddenDim(), c.dim())));
+        }
+        Weights w = new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
+                null, layers, vector(arena, "final_norm", source.finalNorm()), null,
+                matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()));
+        return LogitModel.of(new LlamaForward(c, w, new ScalarMatVec(), contextLength), label);
     }
 
     /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */

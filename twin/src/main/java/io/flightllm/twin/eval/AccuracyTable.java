@@ -29,9 +29,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Builds docs/accuracy.md: for stories260K and aidreams260K, dense FP32, W8A8, W4 RTN vs GPTQ, 8:16 magnitude vs
- * Wanda vs SparseGPT at W8, and mixed precision (3.5 bits per kept value) with 8:16, each run by the CPU twin and
- * scored against the FP32 reference on the default sampled corpus plus the llama2.c reference texts.
+ * Builds docs/accuracy.md: for stories260K and aidreams260K, dense FP32, W8A8 (smoothed GPTQ), W4 RTN vs GPTQ,
+ * 8:16 magnitude vs Wanda vs SparseGPT at W8, and mixed precision (3.5 bits per kept value) with 8:16, each run by the
+ * CPU twin and scored against the FP32 reference on the default sampled corpus plus the llama2.c reference texts.
  *
  * <p>Usage: {@code AccuracyTable <shared-dir> <output.md>} (see docs/accuracy.md for the full command). Only the part
  * between the generated-section markers of an existing output file is replaced, so hand-written notes survive.
@@ -43,6 +43,9 @@ public final class AccuracyTable {
     static final int GROUP = 32;
     static final int CALIBRATION_SEQUENCES = 32;
     static final int[] PROMPT_TOKENS = {16, 48, 96};
+    /** The W8A8 recipe, chosen with {@link SmoothingSweep} on calibration data (docs/accuracy.md). */
+    static final String W8A8_METHOD = "gptq";
+    static final SmoothQuant.Options W8A8_SMOOTHING = SmoothQuant.Options.of(0.5);
 
     private AccuracyTable() {
     }
@@ -91,7 +94,9 @@ public final class AccuracyTable {
             List<Row> rows = new ArrayList<>();
             rows.add(new Row("dense FP32", "the reference itself (sanity: KL 0, top-1 1)",
                     ev.evaluate(reference(model, ctx, "dense fp32"), 32.0)));
-            rows.add(twin(ev, model, stats, ctx, "W8A8", "RTN, one scale per row (G = K16)", rtn(8, 0, 16)));
+            CompressedModel w8a8 = w8a8(model, stats, W8A8_METHOD, W8A8_SMOOTHING);
+            rows.add(evaluated(ev, ctx, "W8A8", "GPTQ, one scale per row (G = K16), " + W8A8_SMOOTHING.describe(),
+                    w8a8));
             CompressedModel w8 = ModelCompression.compress(model, stats, rtn(8, 0, 16), "W8 G=K16");
             rows.add(twin(ev, model, stats, ctx, "W4 RTN G32", "", rtn(4, GROUP, 16)));
             rows.add(twin(ev, model, stats, ctx, "W4 GPTQ G32", "", (l, st) -> GptqCompressor.DEFAULT.compress(
@@ -104,11 +109,20 @@ public final class AccuracyTable {
             rows.add(twin(ev, model, stats, ctx, "8:16 mixed 3.5-bit", "SparseGPT (joint), G32; bits per linear "
                     + histogram(bits), (l, st) -> sparseGpt(bits.get(l.name())).compress(l, st)));
             List<Row> diag = new ArrayList<>();
-            diag.add(new Row("W8 weights only (FP32 activations)", "the W8A8 weights in the FP32 forward pass",
+            diag.add(evaluated(ev, ctx, "W8A8 RTN", "the previous W8A8 recipe: RTN, one scale per row (G = K16)",
+                    w8));
+            diag.add(evaluated(ev, ctx, "W8A8 GPTQ", "GPTQ, G = K16, no smoothing",
+                    w8a8(model, stats, "gptq", null)));
+            diag.add(evaluated(ev, ctx, "W8A8 RTN + smoothing", "RTN, G = K16, " + W8A8_SMOOTHING.describe(),
+                    w8a8(model, stats, "rtn", W8A8_SMOOTHING)));
+            diag.add(new Row("W8 weights only (FP32 activations)", "the W8A8 RTN weights in the FP32 forward pass",
                     ev.evaluate(WeightOnlyModel.of(w8, ctx, "W8 weight-only"), BitsPerWeight.of(w8))));
-            diag.add(new Row("W8 + INT8 linear inputs (FP32 attention)", "the W8A8 weights; FP32 forward pass with "
-                    + "each linear's input row fake-quantized; KV cache, q and attention probabilities FP32",
+            diag.add(new Row("W8 + INT8 linear inputs (FP32 attention)", "the W8A8 RTN weights; FP32 forward pass "
+                    + "with each linear's input row fake-quantized; KV cache, q and attention probabilities FP32",
                     ev.evaluate(WeightOnlyModel.of(w8, ctx, "W8 + int8 inputs", true), BitsPerWeight.of(w8))));
+            diag.add(new Row("W8A8 weights + INT8 linear inputs (FP32 attention)", "as the row above with the W8A8 "
+                    + "recipe's (smoothed GPTQ) weights", ev.evaluate(WeightOnlyModel.of(w8a8, ctx,
+                    "W8A8 + int8 inputs", true), BitsPerWeight.of(w8a8))));
             diag.add(twin(ev, model, stats, ctx, "W8A8 G32", "RTN, 32-column groups", rtn(8, GROUP, 16)));
             diag.add(twin(ev, model, stats, ctx, "8:16 W8 SparseGPT, classifier dense", "G32; classifier W8 G = K16",
                     (l, st) -> l.name().equals("classifier") ? rtn(8, 0, 16).compress(l, st)
@@ -117,13 +131,15 @@ public final class AccuracyTable {
             diag.add(new Row("W4 RTN G32 weights only (FP32 activations)", "",
                     ev.evaluate(WeightOnlyModel.of(w4, ctx, "W4 weight-only"), BitsPerWeight.of(w4))));
             String misses;
-            try (LogitModel t = LogitModel.of(new FastTwin(w8, 1, ctx), "W8A8");
+            try (LogitModel t = LogitModel.of(new FastTwin(w8a8, 1, ctx), "W8A8");
+                 LogitModel rtnTwin = LogitModel.of(new FastTwin(w8, 1, ctx), "W8A8 RTN");
                  LogitModel wo = WeightOnlyModel.of(w8, ctx, "W8 weight-only");
                  LogitModel wi = WeightOnlyModel.of(w8, ctx, "W8 + int8 inputs", true)) {
-                misses = "W8A8 greedy mismatches (continuation:position, reference logit gap to the model's choice): "
-                        + "twin " + describe(ev.greedyMismatches(t)) + "; W8 + INT8 linear inputs "
-                        + describe(ev.greedyMismatches(wi)) + "; W8 weights only " + describe(ev.greedyMismatches(wo))
-                        + ".\n";
+                misses = "Greedy mismatches (continuation:position, reference logit gap to the model's choice): "
+                        + "W8A8 " + describe(ev.greedyMismatches(t)) + "; W8A8 RTN "
+                        + describe(ev.greedyMismatches(rtnTwin)) + "; W8 RTN + INT8 linear inputs "
+                        + describe(ev.greedyMismatches(wi)) + "; W8 RTN weights only "
+                        + describe(ev.greedyMismatches(wo)) + ".\n";
             }
             return render(s, model, corpus, calib, ev, rows, diag) + "\n" + misses;
         }
@@ -147,8 +163,11 @@ public final class AccuracyTable {
 
     static Row twin(Evaluator ev, Model model, Map<String, CalibrationStats> stats, int ctx, String label, String note,
                     ModelCompression.LinearMethod method) {
+        return evaluated(ev, ctx, label, note, ModelCompression.compress(model, stats, method, label));
+    }
+
+    static Row evaluated(Evaluator ev, int ctx, String label, String note, CompressedModel cm) {
         long t = System.nanoTime();
-        CompressedModel cm = ModelCompression.compress(model, stats, method, label);
         try (LogitModel m = LogitModel.of(new FastTwin(cm, 1, ctx), label)) {
             EvalReport r = ev.evaluate(m, BitsPerWeight.of(cm));
             log(String.format(Locale.ROOT, "  %-22s top-1 %.4f KL %.5f ppl %.3f greedy %.4f bpw %.2f (%.1f s)",

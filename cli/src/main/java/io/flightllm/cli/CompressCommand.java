@@ -22,11 +22,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import io.flightllm.compress.CalibrationStats;
+import io.flightllm.compress.WeightSource;
 import io.flightllm.compress.algo.GptqCompressor;
+import io.flightllm.compress.algo.SmoothQuant;
 import io.flightllm.compress.algo.SparseGptCompressor;
 import io.flightllm.compress.algo.WandaCompressor;
 import io.flightllm.twin.eval.Calibration;
 import io.flightllm.twin.eval.Corpus;
+import io.flightllm.twin.eval.ModelCompression;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -84,6 +87,17 @@ final class CompressCommand implements Callable<Integer> {
                     + "calibrate on sequences sampled from the model")
     String method;
 
+    @Option(names = "--smooth", paramLabel = "ALPHA",
+            description = "SmoothQuant before compressing: per input channel s = max|X|^ALPHA / max|W|^(1-ALPHA), "
+                    + "folded into the RMSNorm weights and w3 rows (exact in FP32); ALPHA in [0, 1], 0.5 is the W8A8 "
+                    + "recipe's; calibrates like gptq")
+    Double smooth;
+
+    @Option(names = "--smooth-sites", paramLabel = "S,...", defaultValue = "qkv,gate_up,down,classifier",
+            description = "where to smooth: qkv, gate_up, down, out (through wv rows), classifier "
+                    + "(default: qkv,gate_up,down,classifier)")
+    String smoothSites;
+
     @Option(names = "--calibration-sequences", paramLabel = "N", defaultValue = "32",
             description = "calibration sequences sampled with seeds 1000.. (default: 32)")
     int calibrationSequences;
@@ -109,9 +123,9 @@ final class CompressCommand implements Callable<Integer> {
         };
     }
 
-    /** Input statistics of every linear from the fp32 model over sampled sequences, or null for rtn. */
-    private ModelCompressor.CalibrationSource calibration(Model m) {
-        if (method.equals("rtn")) {
+    /** Input statistics of every linear from the fp32 model over sampled sequences, or null for rtn unsmoothed. */
+    private Map<String, CalibrationStats> calibration(Model m) {
+        if (method.equals("rtn") && smooth == null) {
             return null;
         }
         if (calibrationSequences < 1 || calibrationLength < 2) {
@@ -121,14 +135,27 @@ final class CompressCommand implements Callable<Integer> {
                 calibrationSequences, Math.min(calibrationLength, m.config().seqLen()));
         Corpus calib = Corpus.sample(m, calibrationSequences, calibrationLength, Corpus.CALIBRATION_SEED_BASE, 1.0f,
                 1.0f);
-        Map<String, CalibrationStats> stats = Calibration.collect(m, calib, !method.equals("wanda"));
-        return (layer, kind) -> stats.get(kind.tensorName(layer));
+        return Calibration.collect(m, calib, !method.equals("wanda") && !method.equals("rtn"));
+    }
+
+    /** The smoothing options, or null without --smooth. */
+    SmoothQuant.Options smoothing() {
+        if (smooth == null) {
+            return null;
+        }
+        try {
+            return new SmoothQuant.Options(smooth, SmoothQuant.parseSites(smoothSites));
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException("--smooth " + smooth + " --smooth-sites " + smoothSites + ": "
+                    + e.getMessage());
+        }
     }
 
     @Override
     public Integer call() throws Exception {
         CompressionProfile p = profile();
         LinearCompressor compressor = compressor(method);
+        SmoothQuant.Options smoothing = smoothing();
         Path parent = out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             throw new Main.UserInputException(out + ": the output directory does not exist");
@@ -142,7 +169,15 @@ final class CompressCommand implements Callable<Integer> {
                     .setStyle(ProgressBarStyle.ASCII).setUnit(" matrices", 1).continuousUpdate()
                     .setConsumer(new ConsoleProgressBarConsumer(console.err())).build();
                  FlmWriter w = FlmWriter.create(out)) {
-                bytes = mc.run(new ModelWeightSource(m), calibration(m), w, (layer, kind, done, n) -> {
+                WeightSource source = new ModelWeightSource(m);
+                Map<String, CalibrationStats> stats = calibration(m);
+                ModelCompressor.CalibrationSource cal = stats == null ? null : ModelCompression.source(stats);
+                if (smoothing != null) {
+                    SmoothQuant sq = SmoothQuant.fit(source, cal, smoothing);
+                    source = sq.apply(source);
+                    cal = sq.apply(cal);
+                }
+                bytes = mc.run(source, cal, w, (layer, kind, done, n) -> {
                     bar.stepTo(done);
                     bar.setExtraMessage(layer < 0 ? "classifier" : "layer " + (layer + 1) + "/"
                             + m.config().nLayers());
@@ -157,6 +192,7 @@ final class CompressCommand implements Callable<Integer> {
             j.put("file", out.toString());
             j.put("profile", p.describe());
             j.put("method", method);
+            j.put("smoothing", smoothing == null ? null : smoothing.describe());
             j.put("values_bytes", bytes.values());
             j.put("indices_bytes", bytes.indices());
             j.put("densities_bytes", bytes.densities());
@@ -171,7 +207,8 @@ final class CompressCommand implements Callable<Integer> {
             return 0;
         }
         o.printf(Locale.ROOT, "wrote %s (%,d bytes) in %.1f s%n", out, fileBytes, seconds);
-        o.printf(Locale.ROOT, "profile     %s; method %s%n", p.describe(), method);
+        o.printf(Locale.ROOT, "profile     %s; method %s%s%n", p.describe(), method,
+                smoothing == null ? "" : "; " + smoothing.describe());
         o.printf(Locale.ROOT, "values      %,15d bytes%n", bytes.values());
         o.printf(Locale.ROOT, "indices     %,15d bytes (4-bit positions)%n", bytes.indices());
         o.printf(Locale.ROOT, "densities   %,15d bytes (one per 16x16 block)%n", bytes.densities());

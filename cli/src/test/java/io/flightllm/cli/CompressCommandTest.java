@@ -72,6 +72,31 @@ class CompressCommandTest {
     }
 
     @Test
+    void smoothingFoldsIntoTheStoredNormsAndIsRecorded() {
+        String model = SharedData.model("stories260K.bin").toString();
+        Path plain = dir.resolve("plain.flm");
+        Path smoothed = dir.resolve("smoothed.flm");
+        assertThat(run("compress", "--model", model, "--out", plain.toString(), "--profile", "w8",
+                "--calibration-sequences", "2").code()).isZero();
+        Result r = run("compress", "--model", model, "--out", smoothed.toString(), "--profile", "w8", "--smooth",
+                "0.5", "--calibration-sequences", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("SmoothQuant alpha 0.50 at qkv,gate_up,down,classifier");
+        CompressedModel a = FlmReader.read(plain);
+        CompressedModel b = FlmReader.read(smoothed);
+        assertThat(b.recipe()).contains("SmoothQuant alpha 0.50");
+        assertThat(b.layers().getFirst().attnNorm()).isNotEqualTo(a.layers().getFirst().attnNorm());
+        assertThat(b.finalNorm()).isNotEqualTo(a.finalNorm());
+        Result bad = run("compress", "--model", model, "--out", smoothed.toString(), "--smooth", "1.2");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("smoothing alpha 1.2 is outside [0, 1]");
+        Result site = run("compress", "--model", model, "--out", smoothed.toString(), "--smooth", "0.5",
+                "--smooth-sites", "qkv,attn");
+        assertThat(site.code()).isNotZero();
+        assertThat(site.err()).contains("smoothing site 'attn' is unknown");
+    }
+
+    @Test
     void invalidChoicesAreRefusedListingTheValidOnes() {
         String model = SharedData.model("stories260K.bin").toString();
         String out = dir.resolve("x.flm").toString();

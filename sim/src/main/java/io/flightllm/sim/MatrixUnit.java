@@ -3,7 +3,7 @@ package io.flightllm.sim;
 import io.flightllm.arch.hw.Mpe;
 import io.flightllm.arch.isa.BLayout;
 import io.flightllm.arch.isa.Buffer;
-import io.flightllm.arch.isa.IndexEncoding;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.MatrixOp;
 import io.flightllm.arch.isa.OutputStage;
@@ -173,7 +173,7 @@ final class MatrixUnit {
             throw new SimException(SimException.Kind.OPERAND, core.core(), -1, "the FSB densities need " + values
                     + " kept values, b_lines = " + x.bLines() + " hold " + 16L * x.bLines());
         }
-        long idxBytes = x.idxEnc() == IndexEncoding.POS4 ? (nibbles + 1) / 2 : 2 * segments;
+        long idxBytes = x.idxEnc() == IndexEncoding.POSITIONS4 ? (nibbles + 1) / 2 : 2 * segments;
         if (idxBytes > 16L * x.idxLines()) {
             throw new SimException(SimException.Kind.OPERAND, core.core(), -1, "the FSB densities need " + idxBytes
                     + " index bytes (" + x.idxEnc() + "), idx_lines = " + x.idxLines() + " hold "
@@ -200,7 +200,7 @@ final class MatrixUnit {
                 if (n == 0 || n == BLOCK) {
                     continue;
                 }
-                if (x.idxEnc() == IndexEncoding.POS4) {
+                if (x.idxEnc() == IndexEncoding.POSITIONS4) {
                     for (int i = 0; i < n; i++, pos++) {
                         int byt = ma[meta.offset() + (pos >> 1)];
                         positions[pos] = (byte) ((pos & 1) == 0 ? byt & 0xf : byt >> 4 & 0xf);

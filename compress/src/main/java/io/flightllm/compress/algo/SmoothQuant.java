@@ -49,7 +49,8 @@ public final class SmoothQuant {
             if (!(alpha >= 0 && alpha <= 1)) {
                 throw new IllegalArgumentException("smoothing alpha " + alpha + " is outside [0, 1]");
             }
-            sites = sites.isEmpty() ? EnumSet.noneOf(Site.class) : EnumSet.copyOf(sites);
+            sites = java.util.Collections.unmodifiableSet(sites.isEmpty() ? EnumSet.noneOf(Site.class)
+                    : EnumSet.copyOf(sites));
         }
 
         public static Options of(double alpha) {

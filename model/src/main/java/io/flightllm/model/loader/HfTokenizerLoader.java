@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.flightllm.model.ModelFormatException;
 import io.flightllm.model.hf.Json;
 import io.flightllm.model.tokenizer.BpeTokenizer;
+import io.flightllm.model.tokenizer.ByteLevel;
 import io.flightllm.model.tokenizer.BpeTokenizer.Prepend;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,9 +15,11 @@ import java.util.Map;
 /**
  * Hugging Face {@code tokenizer.json} for LLaMA's SentencePiece-BPE: model type "BPE" (vocab, merges as "a b" strings
  * or [a, b] pairs, byte_fallback, unk_token), the "▁" normalizer (Prepend + Replace) or the newer Metaspace
- * pre-tokenizer, added tokens, and a SentencePiece-style decoder. Anything whose meaning would differ (byte-level BPE,
- * other normalizers, dropout, subword prefixes) is refused with a message naming the field, never half-supported.
- * The post_processor is ignored: LLaMA-family models always start with BOS ({@code <s>}).
+ * pre-tokenizer, added tokens, and a SentencePiece-style decoder; or GPT-2's byte-level BPE (OPT): a "ByteLevel"
+ * pre-tokenizer and decoder, no normalizer. Anything whose meaning would differ (other normalizers or pre-tokenizers,
+ * dropout, subword prefixes) is refused with a message naming the field, never half-supported.
+ * The post_processor is ignored: LLaMA-family models always start with BOS ({@code <s>}), byte-level (OPT) ones with
+ * {@code </s>}, which is also their EOS.
  */
 public final class HfTokenizerLoader {
     private static final long MAX_BYTES = 512L << 20;
@@ -47,10 +50,15 @@ public final class HfTokenizerLoader {
         List<String[]> merges = merges(path, model);
         String unk = Json.optionalString(path, model, "unk_token", null);
         int unkId = unk == null ? -1 : idOf(path, pieces, added, unk, "model.unk_token");
-        int bos = idOf(path, pieces, added, "<s>", "the BOS token \"<s>\"");
-        int eos = idOf(path, pieces, added, "</s>", "the EOS token \"</s>\"");
         BpeTokenizer.Pretokenizer pre = pretokenizer(path, root);
-        checkDecoder(path, root.get("decoder"));
+        boolean byteLevel = pre.byteLevel() != null;
+        int bos = byteLevel ? idOf(path, pieces, added, "</s>", "the BOS/EOS token \"</s>\" of OPT")
+                : idOf(path, pieces, added, "<s>", "the BOS token \"<s>\"");
+        int eos = idOf(path, pieces, added, "</s>", "the EOS token \"</s>\"");
+        checkDecoder(path, root.get("decoder"), byteLevel);
+        if (byteLevel && Json.optionalBoolean(path, model, "byte_fallback", false)) {
+            throw ModelFormatException.field(path, "model.byte_fallback", true, "false (byte-level BPE spells bytes)");
+        }
         BpeTokenizer.Options opts = new BpeTokenizer.Options(
                 Json.optionalBoolean(path, model, "byte_fallback", false),
                 Json.optionalBoolean(path, model, "fuse_unk", false),
@@ -192,11 +200,22 @@ public final class HfTokenizerLoader {
         }
         Prepend metaspace = null;
         boolean split = false;
-        for (JsonNode n : flatten(path, "pre_tokenizer", root.get("pre_tokenizer"), "pretokenizers")) {
+        List<JsonNode> pres = flatten(path, "pre_tokenizer", root.get("pre_tokenizer"), "pretokenizers");
+        if (pres.size() == 1 && pres.get(0).path("type").asText().equals("ByteLevel")) {
+            if (prepend || replace) {
+                throw ModelFormatException.field(path, "normalizer", Json.describe(root.get("normalizer")),
+                        "null with a ByteLevel pre-tokenizer (GPT-2 byte-level BPE)");
+            }
+            JsonNode n = pres.get(0);
+            return BpeTokenizer.Pretokenizer.byteLevel(new ByteLevel(
+                    Json.optionalBoolean(path, n, "add_prefix_space", true),
+                    Json.optionalBoolean(path, n, "use_regex", true)));
+        }
+        for (JsonNode n : pres) {
             String type = n.path("type").asText();
             if (!type.equals("Metaspace") || metaspace != null) {
                 throw ModelFormatException.field(path, "pre_tokenizer type", '"' + type + '"',
-                        "one Metaspace pre-tokenizer or none (byte-level BPE is not supported)");
+                        "one Metaspace pre-tokenizer, one ByteLevel pre-tokenizer, or none");
             }
             expectText(path, "pre_tokenizer Metaspace.replacement", n.get("replacement"), BpeTokenizer.METASPACE);
             String scheme = Json.optionalString(path, n, "prepend_scheme", null);
@@ -215,10 +234,20 @@ public final class HfTokenizerLoader {
         return new BpeTokenizer.Pretokenizer(prepend, replace, metaspace, split);
     }
 
-    /** The decoder must undo "▁" and byte fallback the way our decode does; anything else is refused. */
-    private static void checkDecoder(Path path, JsonNode decoder) {
+    /**
+     * The decoder must undo "▁" and byte fallback (or the byte alphabet) the way our decode does; anything else is
+     * refused.
+     */
+    private static void checkDecoder(Path path, JsonNode decoder, boolean byteLevel) {
         for (JsonNode n : flatten(path, "decoder", decoder, "decoders")) {
             String type = n.path("type").asText();
+            if (byteLevel) {
+                if (!type.equals("ByteLevel")) {
+                    throw ModelFormatException.field(path, "decoder type", '"' + type + '"',
+                            "\"ByteLevel\" (with a ByteLevel pre-tokenizer)");
+                }
+                continue;
+            }
             switch (type) {
                 case "Replace" -> {
                     expectText(path, "decoder Replace.pattern.String", n.path("pattern").get("String"),

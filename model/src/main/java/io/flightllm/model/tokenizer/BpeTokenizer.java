@@ -148,6 +148,11 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     @Override
+    public boolean byteLevel() {
+        return pre.byteLevel() != null;
+    }
+
+    @Override
     public String piece(int token) {
         return pieces[token];
     }

@@ -70,6 +70,59 @@ public final class HfTokenizerLoader {
         }
     }
 
+    /** The special tokens GPT-2-style vocabularies carry; those present are split out of the text as HF does. */
+    private static final List<String> BYTE_LEVEL_SPECIALS = List.of("<s>", "<pad>", "</s>", "<unk>", "<|endoftext|>");
+
+    /**
+     * The slow-tokenizer files of a GPT-2-style checkpoint (OPT on the Hub ships these without a tokenizer.json):
+     * {@code vocab.json} (piece -> id) and {@code merges.txt} (one "left right" merge per line in rank order, after an
+     * optional "#version" line), read as byte-level BPE without a prefix space (GPT2Tokenizer's default); the special
+     * tokens of the vocabulary are split out of the text, and {@code </s>} is BOS and EOS.
+     */
+    public static BpeTokenizer loadVocabMerges(Path vocabFile, Path mergesFile) {
+        JsonNode vocab = Json.object(vocabFile, "top level", Json.read(vocabFile, MAX_BYTES));
+        com.fasterxml.jackson.databind.node.ObjectNode model =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        model.set("vocab", vocab);
+        String[] pieces = vocabulary(vocabFile, model, null);
+        Map<String, Integer> added = new LinkedHashMap<>();
+        for (String sp : BYTE_LEVEL_SPECIALS) {
+            if (vocab.has(sp)) {
+                added.put(sp, vocab.get(sp).intValue());
+            }
+        }
+        List<String> lines;
+        try {
+            if (java.nio.file.Files.size(mergesFile) > MAX_BYTES) {
+                throw ModelFormatException.field(mergesFile, "size", java.nio.file.Files.size(mergesFile),
+                        "at most " + MAX_BYTES + " bytes");
+            }
+            lines = java.nio.file.Files.readAllLines(mergesFile, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new ModelFormatException(mergesFile + ": cannot read: " + e.getMessage(), e);
+        }
+        List<String[]> merges = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isEmpty() || (i == 0 && line.startsWith("#version"))) {
+                continue;
+            }
+            String[] pair = line.split(" ", -1);
+            if (pair.length != 2 || pair[0].isEmpty() || pair[1].isEmpty()) {
+                throw ModelFormatException.field(mergesFile, "line " + (i + 1), '"' + line + '"', "\"left right\"");
+            }
+            merges.add(pair);
+        }
+        int eos = idOf(vocabFile, pieces, added, "</s>", "the BOS/EOS token \"</s>\" of OPT");
+        try {
+            return new BpeTokenizer(pieces, merges, added, -1, eos, eos,
+                    BpeTokenizer.Pretokenizer.byteLevel(new ByteLevel(false, true)),
+                    new BpeTokenizer.Options(false, false, false));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(mergesFile + ": " + e.getMessage());
+        }
+    }
+
     /** model.vocab plus added tokens, as a dense array by id. */
     private static String[] vocabulary(Path path, JsonNode model, JsonNode addedTokens) {
         JsonNode vocab = Json.object(path, "model.vocab", model.get("vocab"));

@@ -22,10 +22,11 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Hugging Face LLaMA and OPT directories ({@link OptTensors} names OPT's tensors): {@code config.json}, then either {@code model.safetensors} or the shards listed in
- * {@code model.safetensors.index.json}, all memory-mapped (F32, F16 or BF16), plus {@code tokenizer.json} when present.
- * q_proj/k_proj are exposed through a row-order view that undoes HF's RoPE permutation (see {@link RopePermutation}),
- * so the weights are never copied.
+ * Hugging Face LLaMA and OPT directories ({@link OptTensors} names OPT's tensors): {@code config.json}, then either
+ * {@code model.safetensors} or the shards listed in {@code model.safetensors.index.json}, all memory-mapped (F32, F16
+ * or BF16), plus {@code tokenizer.json} when present (for OPT, else {@code vocab.json} with {@code merges.txt}).
+ * LLaMA's q_proj/k_proj are exposed through a row-order view that undoes HF's RoPE permutation (see
+ * {@link RopePermutation}), so the weights are never copied.
  */
 public final class SafetensorsLoader {
     public static final String CONFIG = "config.json";
@@ -98,6 +99,12 @@ public final class SafetensorsLoader {
     private static Model finish(Path dir, Loader l, Loaded m, Arena arena) {
         Path tokFile = dir.resolve(TOKENIZER);
         Tokenizer tok = Files.isRegularFile(tokFile) ? HfTokenizerLoader.load(tokFile) : null;
+        Path vocab = dir.resolve("vocab.json");
+        Path merges = dir.resolve("merges.txt");
+        if (tok == null && m.config().family() == ModelConfig.Family.OPT && Files.isRegularFile(vocab)
+                && Files.isRegularFile(merges)) {
+            tok = HfTokenizerLoader.loadVocabMerges(vocab, merges);
+        }
         long files = l.source.byName().values().stream().distinct().count();
         String format = "Hugging Face safetensors (" + String.join(", ", l.dtypes)
                 + (files > 1 ? ", " + files + " shards" : "") + ")";

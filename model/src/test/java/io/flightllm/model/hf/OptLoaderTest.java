@@ -142,6 +142,25 @@ class OptLoaderTest {
     }
 
     @Test
+    void withoutTokenizerJsonTheSlowTokenizerFilesAreRead() throws Exception {
+        Spec s = Spec.preLn();
+        Path dir = write("slow", s);
+        Files.delete(dir.resolve("tokenizer.json"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = (Map<String, Object>) OptWriter.tokenizerJson(s.merges()).get("model");
+        Files.writeString(dir.resolve("vocab.json"), JSON.writeValueAsString(model.get("vocab")));
+        @SuppressWarnings("unchecked")
+        List<String> merges = (List<String>) model.get("merges");
+        Files.write(dir.resolve("merges.txt"), merges);
+        try (Model m = ModelLoader.load(dir)) {
+            Tokenizer tok = ModelLoader.tokenizer(m, null);
+            assertThat(tok.byteLevel()).isTrue();
+            assertThat(tok.vocabSize()).isEqualTo(s.tokenizerVocab());
+            assertThat(tok.encode("Once upon", true, false)[0]).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aTokenizerLargerThanTheModelIsRefused() throws Exception {
         Spec s = Spec.preLn();
         Path dir = write("bigtok", s);

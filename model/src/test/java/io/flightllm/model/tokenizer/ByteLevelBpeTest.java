@@ -164,6 +164,33 @@ class ByteLevelBpeTest {
         assertThat(tokens).isGreaterThan(2000);
     }
 
+    /** The Hub's slow-tokenizer files (vocab.json, merges.txt with its #version line) give the same tokenizer. */
+    @Test
+    void vocabJsonAndMergesTxtEncodeAsTokenizerJson() throws Exception {
+        Map<String, Object> json = OptWriter.tokenizerJson(MERGES);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = (Map<String, Object>) json.get("model");
+        Path vocab = tmp.resolve("vocab.json");
+        Path merges = tmp.resolve("merges.txt");
+        Files.writeString(vocab, new ObjectMapper().writeValueAsString(model.get("vocab")));
+        @SuppressWarnings("unchecked")
+        List<String> lines = new ArrayList<>((List<String>) model.get("merges"));
+        lines.addFirst("#version: 0.2");
+        Files.write(merges, lines);
+        BpeTokenizer slow = HfTokenizerLoader.loadVocabMerges(vocab, merges);
+        assertThat(slow.vocabSize()).isEqualTo(tok.vocabSize());
+        assertThat(slow.bosId()).isEqualTo(2);
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int i = 0; i < 300; i++) {
+            String text = i == 0 ? OptWriter.CORPUS : randomText(rnd);
+            assertThat(slow.encode(text, true, false)).as(text).isEqualTo(tok.encode(text, true, false));
+        }
+        Files.writeString(merges, "#version: 0.2\nĠ t\nbad line here\n");
+        assertThatThrownBy(() -> HfTokenizerLoader.loadVocabMerges(vocab, merges))
+                .isInstanceOf(ModelFormatException.class).hasMessageContaining("merges.txt")
+                .hasMessageContaining("line 3");
+    }
+
     /** Test of the test: a vocabulary with two byte pieces swapped is caught by the same round-trip check. */
     @Test
     void roundTripCheckCatchesACorruptedVocabulary() throws Exception {

@@ -164,6 +164,37 @@ public abstract sealed class DecoderForward implements Forward permits LlamaForw
         }
     }
 
+    /**
+     * Activations of one position or a prefill chunk, one row per position: the residual stream x, scratch rows of
+     * the model width, q/k/v, the MLP's hidden rows (hb2 for SwiGLU's up projection only), the embedding-width row
+     * for models that project in and out, and one position-embedding row for learned positions.
+     */
+    static final class Rows {
+        final float[][] x;
+        final float[][] xb;
+        final float[][] xb2;
+        final float[][] q;
+        final float[][] k;
+        final float[][] v;
+        final float[][] hb;
+        final float[][] hb2;
+        final float[][] e;
+        final float[] pe;
+
+        Rows(ModelConfig c, int capacity) {
+            x = new float[capacity][c.dim()];
+            xb = new float[capacity][Math.max(c.dim(), c.qDim())];
+            xb2 = new float[capacity][c.dim()];
+            q = new float[capacity][c.qDim()];
+            k = new float[capacity][c.kvDim()];
+            v = new float[capacity][c.kvDim()];
+            hb = new float[capacity][c.hiddenDim()];
+            hb2 = c.mlp() == ModelConfig.MlpKind.SWIGLU ? new float[capacity][c.hiddenDim()] : null;
+            e = c.projects() ? new float[capacity][c.embedDim()] : null;
+            pe = c.positions() == ModelConfig.PositionKind.LEARNED ? new float[c.dim()] : null;
+        }
+    }
+
     protected static void residual(float[] x, float[] delta, int n) {
         for (int i = 0; i < n; i++) {
             x[i] += delta[i];

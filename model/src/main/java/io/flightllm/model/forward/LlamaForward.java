@@ -33,7 +33,7 @@ public final class LlamaForward extends DecoderForward {
     private final float[] ropeCos;
     private final float[] ropeSin;
     /** Prefill activations, allocated on the first {@link #prefill}. */
-    private Batch batch;
+    private Rows batch;
 
     /**
      * @param contextLength positions to allocate in the KV cache (at most the model's seq_len)
@@ -107,9 +107,9 @@ public final class LlamaForward extends DecoderForward {
     @Override
     float[] prefillChunk(int[] tokens, int offset, int pos0, int n, int capacity) {
         if (batch == null) {
-            batch = new Batch(c, capacity);
+            batch = new Rows(c, capacity);
         }
-        Batch bt = batch;
+        Rows bt = batch;
         int dim = c.dim();
         float sqrtHeadSize = CMath.sqrtf(c.headSize());
         for (int b = 0; b < n; b++) {
@@ -145,29 +145,6 @@ public final class LlamaForward extends DecoderForward {
             }
         }
         return bt.x[n - 1];
-    }
-
-    /** Activations of a prefill chunk: one row per position. */
-    private static final class Batch {
-        final float[][] x;
-        final float[][] xb;
-        final float[][] xb2;
-        final float[][] q;
-        final float[][] k;
-        final float[][] v;
-        final float[][] hb;
-        final float[][] hb2;
-
-        Batch(ModelConfig c, int capacity) {
-            x = new float[capacity][c.dim()];
-            xb = new float[capacity][Math.max(c.dim(), c.qDim())];
-            xb2 = new float[capacity][c.dim()];
-            q = new float[capacity][c.qDim()];
-            k = new float[capacity][c.kvDim()];
-            v = new float[capacity][c.kvDim()];
-            hb = new float[capacity][c.hiddenDim()];
-            hb2 = new float[capacity][c.hiddenDim()];
-        }
     }
 
     /** RoPE on q and k for position {@code pos} (run.c's loop), then k and v into the cache. */

@@ -223,29 +223,4 @@ public final class OptForward extends DecoderForward {
             out[j] = ((x[j] - mean) * rstd) * weight[j] + bias[j];
         }
     }
-
-    /** Activations of one position or a prefill chunk: one row per position. */
-    private static final class Rows {
-        final float[][] x;
-        final float[][] xb;
-        final float[][] xb2;
-        final float[][] q;
-        final float[][] k;
-        final float[][] v;
-        final float[][] hb;
-        final float[][] e;
-        final float[] pe;
-
-        Rows(ModelConfig c, int capacity) {
-            x = new float[capacity][c.dim()];
-            xb = new float[capacity][Math.max(c.dim(), c.qDim())];
-            xb2 = new float[capacity][c.dim()];
-            q = new float[capacity][c.qDim()];
-            k = new float[capacity][c.kvDim()];
-            v = new float[capacity][c.kvDim()];
-            hb = new float[capacity][c.hiddenDim()];
-            e = c.projects() ? new float[capacity][c.embedDim()] : null;
-            pe = new float[c.dim()];
-        }
-    }
 }

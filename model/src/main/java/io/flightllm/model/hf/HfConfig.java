@@ -150,7 +150,7 @@ public final class HfConfig {
     private static void checkArchitecture(Path file, JsonNode root) {
         String type = Json.optionalString(file, root, "model_type", null);
         if (type != null && !type.equals("llama")) {
-            throw ModelFormatException.field(file, "model_type", '"' + type + '"', "\"llama\"");
+            throw ModelFormatException.field(file, "model_type", '"' + type + '"', "\"llama\" or \"opt\"");
         }
         JsonNode arch = root.get("architectures");
         boolean llamaArch = false;

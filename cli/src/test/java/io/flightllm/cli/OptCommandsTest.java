@@ -48,6 +48,25 @@ class OptCommandsTest {
     }
 
     @Test
+    void inspectShowsTheOptVariationPoints() {
+        CliRunner.Result r = CliRunner.run("inspect", opt("inspect", Spec.preLn().postLn().embedDim(20)).toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.outText()).contains("family:      OPT")
+                .contains("layers:      post-norm, final norm no, biases yes, embed dim 20 (project_in/out)")
+                .contains("model.decoder.project_in.weight");
+    }
+
+    @Test
+    void compressRefusesOptWithAMessageNotACrash() {
+        Path dir = opt("compress", Spec.preLn());
+        CliRunner.Result r = CliRunner.run("compress", "--model", dir.toString(), "--out",
+                tmp.resolve("o.flm").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("an OPT checkpoint; compress handles LLaMA-family models only");
+        assertThat(tmp.resolve("o.flm")).doesNotExist();
+    }
+
+    @Test
     void benchReportsTheOptWeightBytes() throws Exception {
         Spec s = Spec.preLn().embedDim(20).untied();
         Path dir = opt("bench", s);

@@ -1,6 +1,7 @@
 package io.flightllm.model.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -129,6 +131,29 @@ class OptForwardTest {
             assertThat(maxLogit).as("logits are not degenerate").isGreaterThan(0.5f);
             // the per-product bound above is the real check; this only shows no error was amplified past 1e-3
             assertThat(maxErr).isLessThan(1e-3f);
+        }
+    }
+
+    /** Test of the test: a kernel whose products drift by more than the rounding bound fails the checked pass. */
+    @Test
+    void theBoundCheckCatchesAWrongProduct() {
+        try (Model m = load("drift", Spec.preLn())) {
+            MatVec drifting = new MatVec() {
+                final ScalarMatVec golden = new ScalarMatVec();
+
+                @Override
+                public void apply(Tensor w, float[] x, float[] out) {
+                    golden.apply(w, x, out);
+                    out[0] += 1e-3f; // far above 2 n 2^-24 sum |w_j x_j| for these O(1) rows
+                }
+
+                @Override
+                public String name() {
+                    return "drifting";
+                }
+            };
+            DecoderForward f = DecoderForward.create(m.config(), m.weights(), new BoundChecked(drifting), 4);
+            assertThatThrownBy(() -> f.forward(2, 0)).isInstanceOf(AssertionError.class).hasMessageContaining("row 0");
         }
     }
 

@@ -160,6 +160,36 @@ class OptLoaderTest {
         }
     }
 
+    /** enable_bias false: no bias tensors are read, and the pass equals the same model with all biases zero. */
+    @Test
+    void withoutBiasesThePassEqualsZeroBiases() throws Exception {
+        Spec s = Spec.preLn();
+        java.util.function.Predicate<HfWriter.Entry> isBias = e -> e.name().endsWith("_proj.bias")
+                || e.name().endsWith("fc1.bias") || e.name().endsWith("fc2.bias");
+        Path zero = write("zero", s);
+        List<HfWriter.Entry> zeroed = OptWriter.entries(s).stream().map(e -> isBias.test(e)
+                ? new HfWriter.Entry(e.name(), e.dtype(), e.shape(), new byte[e.data().length]) : e).toList();
+        HfWriter.writeSafetensors(zero.resolve("model.safetensors"), zeroed, Map.of());
+        Path none = write("none", s);
+        HfWriter.writeSafetensors(none.resolve("model.safetensors"),
+                OptWriter.entries(s).stream().filter(isBias.negate()).toList(), Map.of());
+        Map<String, Object> config = OptWriter.config(s);
+        config.put("enable_bias", false);
+        Files.writeString(none.resolve("config.json"), JSON.writeValueAsString(config));
+        try (Model a = ModelLoader.load(zero); Model b = ModelLoader.load(none)) {
+            assertThat(b.config().attentionBias()).isFalse();
+            assertThat(b.weights().layers().get(0).bq()).isNull();
+            var fa = io.flightllm.model.forward.DecoderForward.create(a.config(), a.weights(),
+                    new io.flightllm.model.forward.ScalarMatVec(), 8);
+            var fb = io.flightllm.model.forward.DecoderForward.create(b.config(), b.weights(),
+                    new io.flightllm.model.forward.ScalarMatVec(), 8);
+            for (int pos = 0; pos < 8; pos++) {
+                int token = 2 + 37 * pos;
+                assertThat(fb.forward(token, pos)).as("position %d", pos).isEqualTo(fa.forward(token, pos));
+            }
+        }
+    }
+
     @Test
     void aTokenizerLargerThanTheModelIsRefused() throws Exception {
         Spec s = Spec.preLn();

@@ -30,7 +30,7 @@ final class OptTensors {
         Tensor emb = l.get(d + "embed_tokens.weight", c.vocabSize(), c.embedDim(), "vocab_size, word_embed_proj_dim");
         Tensor pos = l.get(d + "embed_positions.weight", c.seqLen() + POSITION_OFFSET, dim,
                 "max_position_embeddings + 2, hidden_size");
-        pos = pos.rowSlice(pos.name(), POSITION_OFFSET, c.seqLen());
+        pos = pos.rowSlice(pos.name() + "[" + POSITION_OFFSET + ":]", POSITION_OFFSET, c.seqLen());
         List<LayerWeights> layers = new ArrayList<>(c.nLayers());
         for (int i = 0; i < c.nLayers(); i++) {
             String p = d + "layers." + i + ".";

@@ -64,6 +64,7 @@ class OptLoaderTest {
             // position p is row p + 2 of the stored table
             Tensor pos = m.weights().positionEmbedding();
             assertThat(pos.rows()).isEqualTo(s.seqLen());
+            assertThat(pos.name()).isEqualTo("model.decoder.embed_positions.weight[2:]");
             float[] stored = OptWriter.floats(OptWriter.entries(s)).get("model.decoder.embed_positions.weight");
             for (int p : new int[] {0, 5, s.seqLen() - 1}) {
                 for (int j = 0; j < c.dim(); j++) {

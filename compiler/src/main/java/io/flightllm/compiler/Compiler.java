@@ -156,6 +156,11 @@ public final class Compiler {
         return layout;
     }
 
+    /** The HBM and DDR regions of the ABI (for tests and reports). */
+    public MemoryPlan memoryPlan() {
+        return memory;
+    }
+
     public int prefillChunkRows() {
         return prefillRows;
     }

@@ -24,23 +24,44 @@ final class RequestBody {
     private RequestBody() {
     }
 
+    /**
+     * Oversize bodies up to this many bytes are read and discarded before the 413, so a client that is still writing
+     * finishes and then reads the answer (answering early and closing can reach it as a connection reset instead);
+     * larger ones are refused at once and the connection is closed.
+     */
+    static final long DRAIN_LIMIT = 16L << 20;
+
     /** The body bytes; 413 when the declared or actual length exceeds {@code limit}. */
     static byte[] read(Request request, long limit) {
         long declared = request.getLength();
-        if (declared > limit) {
-            throw tooLarge(declared + " bytes", limit);
-        }
         byte[] bytes;
         try (InputStream in = Request.asInputStream(request)) {
+            if (declared > limit) {
+                if (declared <= DRAIN_LIMIT) {
+                    drain(in, declared);
+                }
+                throw tooLarge(declared + " bytes", limit);
+            }
             bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > limit) {
+                drain(in, DRAIN_LIMIT - bytes.length);
+                throw tooLarge("more than " + limit + " bytes", limit);
+            }
         } catch (IOException e) {
             throw new ApiException(400, "invalid_request_error", null, "incomplete_body", "the request body could "
                     + "not be read: " + e.getMessage());
         }
-        if (bytes.length > limit) {
-            throw tooLarge("more than " + limit + " bytes", limit);
-        }
         return bytes;
+    }
+
+    /** Reads and discards at most {@code max} bytes (the rest of an oversize body, for a clean 413). */
+    private static void drain(InputStream in, long max) throws IOException {
+        byte[] sink = new byte[64 << 10];
+        long left = max;
+        int n;
+        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) >= 0) {
+            left -= n;
+        }
     }
 
     private static ApiException tooLarge(String size, long limit) {

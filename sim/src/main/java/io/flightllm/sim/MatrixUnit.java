@@ -3,12 +3,13 @@ package io.flightllm.sim;
 import io.flightllm.arch.hw.Mpe;
 import io.flightllm.arch.isa.BLayout;
 import io.flightllm.arch.isa.Buffer;
-import io.flightllm.arch.isa.IndexEncoding;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.MatrixOp;
+import io.flightllm.arch.isa.OutputStage;
 import io.flightllm.arch.isa.Queue;
+import io.flightllm.arch.numerics.IntDot;
 import io.flightllm.arch.numerics.Sparsity;
-import io.flightllm.arch.numerics.Sum16;
 
 /**
  * The MPE of one core executing MM and MV (docs/isa.md "MM and MV"): the sparse DSP chain's semantics (per-block N from
@@ -19,14 +20,13 @@ import io.flightllm.arch.numerics.Sum16;
  */
 final class MatrixUnit {
     private static final int BLOCK = Sparsity.BLOCK;
-    private static final int LANES = Isa.LANES;
 
     private final CoreState core;
     private final Mpe mpe;
     /** supported[n]: the sparse MUX handles N = n (Mpe.supportsN, looked up once: it is asked per block). */
     private final boolean[] supported = new boolean[BLOCK + 1];
     private final Counters.Core count;
-    private final float[] p = new float[LANES];
+    private final OutputStage stage = new OutputStage();
     private int[] valueStart = new int[0];
     private int[] posStart = new int[0];
     private byte[] positions = new byte[0];
@@ -62,15 +62,12 @@ final class MatrixUnit {
             int aOff = a.offset() + t * x.aStride() * 16;
             float as = Bytes.f32(sc, 4 * (x.ascale() + t * x.astride()));
             for (int r = 0; r < rows; r++) {
-                int acc;
                 Span rec = null;
                 if (x.first()) {
-                    java.util.Arrays.fill(p, 0.0f);
-                    acc = 0;
+                    stage.reset();
                 } else {
                     rec = record(x, t, r);
-                    Bytes.readF32(rec.array(), rec.offset(), p, 0, LANES);
-                    acc = Bytes.i32(rec.array(), rec.offset() + 4 * LANES);
+                    stage.load(rec.array(), rec.offset());
                 }
                 if (x.sparse()) {
                     cursorValue = b.offset() + valueStart[r];
@@ -81,13 +78,13 @@ final class MatrixUnit {
                     int blk = x.k0() + j;
                     int end = g == 0 ? k : Math.min(k, j + (g - blk % g));
                     if (x.sparse()) {
-                        acc += sparseDot(b, nb, r, k, j, end, a.array(), aOff);
+                        stage.add(sparseDot(b, nb, r, k, j, end, a.array(), aOff));
                     } else if (x.bLayout() == BLayout.ROW) {
-                        acc += Dot.dense(b.array(), b.offset() + (r * k + j) * BLOCK, a.array(), aOff + j * BLOCK,
-                                (end - j) * BLOCK);
+                        stage.add(IntDot.dot(b.array(), b.offset() + (r * k + j) * BLOCK, a.array(),
+                                aOff + j * BLOCK, (end - j) * BLOCK));
                     } else {
-                        acc += Dot.column(b.array(), b.offset() + j * BLOCK * rows + r, rows, a.array(),
-                                aOff + j * BLOCK, (end - j) * BLOCK);
+                        stage.add(IntDot.strided(b.array(), b.offset() + j * BLOCK * rows + r, rows, a.array(),
+                                aOff + j * BLOCK, (end - j) * BLOCK));
                     }
                     j = end;
                     boolean groupEnds = g > 0 && (x.k0() + end) % g == 0;
@@ -95,30 +92,22 @@ final class MatrixUnit {
                         int group = g == 0 ? 0 : (x.k0() + end - 1) / g;
                         int touched = g == 0 ? 0 : group - x.k0() / g;
                         float ws = x.ws() ? Bytes.f32(sc, 4 * (x.wscale() + r * x.wstride() + touched)) : 1.0f;
-                        int lane = group & (LANES - 1);
-                        p[lane] = p[lane] + ((ws * as) * (float) acc);
-                        acc = 0;
+                        stage.close(group, ws, as);
                     }
                 }
                 if (!x.last()) {
                     if (rec == null) {
                         rec = record(x, t, r);
                     }
-                    Bytes.writeF32(rec.array(), rec.offset(), p, 0, LANES);
-                    Bytes.i32(rec.array(), rec.offset() + 4 * LANES, acc);
-                    java.util.Arrays.fill(rec.array(), rec.offset() + 4 * LANES + 4, rec.offset() + Isa.PSUM_BYTES,
-                            (byte) 0);
+                    stage.store(rec.array(), rec.offset());
                 } else {
-                    float y = Sum16.reduce(p);
+                    float bias = 0.0f;
                     if (x.bias()) {
-                        Span bias = core.span(Buffer.BIAS, 16L * x.biasAddr() + 4L * r, 4);
-                        y = y + Bytes.f32(bias.array(), bias.offset());
-                    }
-                    if (x.relu()) {
-                        y = Math.max(y, 0.0f);
+                        Span bs = core.span(Buffer.BIAS, 16L * x.biasAddr() + 4L * r, 4);
+                        bias = Bytes.f32(bs.array(), bs.offset());
                     }
                     Span out = core.span(Buffer.GLOBAL, 16L * x.out() + 16L * t * x.outStride() + 4L * r, 4);
-                    Bytes.f32(out.array(), out.offset(), y);
+                    Bytes.f32(out.array(), out.offset(), stage.finish(x.bias(), bias, x.relu()));
                 }
             }
             kept += x.sparse() ? keptPerToken(nb) : (long) rows * k * BLOCK;
@@ -184,7 +173,7 @@ final class MatrixUnit {
             throw new SimException(SimException.Kind.OPERAND, core.core(), -1, "the FSB densities need " + values
                     + " kept values, b_lines = " + x.bLines() + " hold " + 16L * x.bLines());
         }
-        long idxBytes = x.idxEnc() == IndexEncoding.POS4 ? (nibbles + 1) / 2 : 2 * segments;
+        long idxBytes = x.idxEnc() == IndexEncoding.POSITIONS4 ? (nibbles + 1) / 2 : 2 * segments;
         if (idxBytes > 16L * x.idxLines()) {
             throw new SimException(SimException.Kind.OPERAND, core.core(), -1, "the FSB densities need " + idxBytes
                     + " index bytes (" + x.idxEnc() + "), idx_lines = " + x.idxLines() + " hold "
@@ -211,7 +200,7 @@ final class MatrixUnit {
                 if (n == 0 || n == BLOCK) {
                     continue;
                 }
-                if (x.idxEnc() == IndexEncoding.POS4) {
+                if (x.idxEnc() == IndexEncoding.POSITIONS4) {
                     for (int i = 0; i < n; i++, pos++) {
                         int byt = ma[meta.offset() + (pos >> 1)];
                         positions[pos] = (byte) ((pos & 1) == 0 ? byt & 0xf : byt >> 4 & 0xf);
@@ -249,7 +238,7 @@ final class MatrixUnit {
             int n = nb[row + j];
             int col = aOff + j * BLOCK;
             if (n == BLOCK) {
-                acc += Dot.dense(w, v, a, col, BLOCK);
+                acc += IntDot.dot(w, v, a, col, BLOCK);
             } else {
                 for (int i = 0; i < n; i++) {
                     acc += w[v + i] * a[col + positions[pos + i]];

@@ -2,7 +2,7 @@ package io.flightllm.sim;
 
 import io.flightllm.arch.isa.BLayout;
 import io.flightllm.arch.isa.Buffer;
-import io.flightllm.arch.isa.IndexEncoding;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.isa.InstructionBuilder;
 import io.flightllm.arch.isa.Mm;
 import io.flightllm.arch.isa.Mv;
@@ -140,7 +140,7 @@ class MatrixUnitTest {
                         if (kept) {
                             values.write(l.w[row][16 * j + c]);
                             mask |= 1 << c;
-                            if (sparse && n > 0 && n < 16 && enc == IndexEncoding.POS4) {
+                            if (sparse && n > 0 && n < 16 && enc == IndexEncoding.POSITIONS4) {
                                 if (nibble < 0) {
                                     nibble = c;
                                 } else {
@@ -222,12 +222,13 @@ class MatrixUnitTest {
         Layer l = new Layer(new SplittableRandom(g * 31L + cuts.length()), 32, 7, g, 1, false);
         Rig r = new Rig(1);
         runTiles(r, l, Arrays.stream(cuts.split(" ")).mapToInt(Integer::parseInt).toArray(), false,
-                IndexEncoding.POS4, BLayout.ROW, true, false);
+                IndexEncoding.POSITIONS4, BLayout.ROW, true, false);
         check(r, l, true, "dense MV");
     }
 
     @ParameterizedTest(name = "{0} G={1} cuts={2}")
-    @CsvSource({"POS4, 0, 0 6", "POS4, 2, 0 3 6", "MASK16, 0, 0 6", "MASK16, 3, 0 1 5 6", "POS4, 1, 0 2 4 6"})
+    @CsvSource({"POSITIONS4, 0, 0 6", "POSITIONS4, 2, 0 3 6", "MASK16, 0, 0 6", "MASK16, 3, 0 1 5 6",
+        "POSITIONS4, 1, 0 2 4 6"})
     void sparseMvSelectsTheKeptColumnsOfEveryN(IndexEncoding enc, int g, String cuts) {
         Layer l = new Layer(new SplittableRandom(7 + g), 48, 6, g, 1, true);
         boolean[] seen = new boolean[17];
@@ -257,11 +258,11 @@ class MatrixUnitTest {
     void mmRunsEveryTokenRowWithItsOwnScaleAndOutputRow() {
         Layer l = new Layer(new SplittableRandom(3), 32, 5, 2, 3, true);
         Rig r = new Rig(1);
-        runTiles(r, l, new int[] {0, 2, 5}, true, IndexEncoding.POS4, BLayout.ROW, true, true);
+        runTiles(r, l, new int[] {0, 2, 5}, true, IndexEncoding.POSITIONS4, BLayout.ROW, true, true);
         check(r, l, true, "sparse MM");
         Layer d = new Layer(new SplittableRandom(4), 16, 3, 0, 2, false);
         Rig r2 = new Rig(1);
-        runTiles(r2, d, new int[] {0, 3}, false, IndexEncoding.POS4, BLayout.ROW, true, true);
+        runTiles(r2, d, new int[] {0, 3}, false, IndexEncoding.POSITIONS4, BLayout.ROW, true, true);
         check(r2, d, true, "dense MM");
         assertThat(r2.m.counters().mmMacs()).isEqualTo(2L * 16 * 48);
     }
@@ -270,7 +271,7 @@ class MatrixUnitTest {
     void colLayoutWithoutWeightScalesIsPvOverTiles() {
         Layer l = new Layer(new SplittableRandom(5), 16, 6, 0, 1, false);
         Rig r = new Rig(1);
-        runTiles(r, l, new int[] {0, 2, 6}, false, IndexEncoding.POS4, BLayout.COL, false, false);
+        runTiles(r, l, new int[] {0, 2, 6}, false, IndexEncoding.POSITIONS4, BLayout.COL, false, false);
         check(r, l, false, "COL MV, ws=0");
     }
 
@@ -283,7 +284,7 @@ class MatrixUnitTest {
             bias[i] = (i - 8) * 0.75f;
         }
         r.putF32(0, Buffer.BIAS, 32, bias);
-        r.run(((Mv.Builder) tile(r, l, 0, 2, false, IndexEncoding.POS4, BLayout.ROW, true, false, true, true))
+        r.run(((Mv.Builder) tile(r, l, 0, 2, false, IndexEncoding.POSITIONS4, BLayout.ROW, true, false, true, true))
                 .bias(true).biasAddr(2).relu(true));
         float[] y = l.expected(0, true);
         for (int i = 0; i < 16; i++) {

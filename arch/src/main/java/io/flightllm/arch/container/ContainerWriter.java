@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.zip.CRC32C;
@@ -75,6 +76,27 @@ public final class ContainerWriter implements AutoCloseable {
         return payload(name, ByteBuffer.wrap(bytes));
     }
 
+    /** One payload of little-endian FP32 values, written in chunks so a large array is never copied whole. */
+    public String floats(String name, float[] values) {
+        if (!names.add(name)) {
+            throw new IllegalArgumentException("payload '" + name + "' written twice");
+        }
+        long offset = ContainerLayout.align(position);
+        pad(offset);
+        CRC32C crc = new CRC32C();
+        int chunk = 1 << 20;
+        for (int i = 0; i < values.length; i += chunk) {
+            int n = Math.min(chunk, values.length - i);
+            ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(values, i, n);
+            crc.update(b.duplicate());
+            write(b);
+        }
+        ObjectNode e = payloads.addObject();
+        e.put("name", name).put("offset", offset).put("length", 4L * values.length).put("crc32c", crc.getValue());
+        return name;
+    }
+
     /** One payload of little-endian 32-bit words. */
     public String words(String name, int[] words) {
         ByteBuffer b = ByteBuffer.allocate(4 * words.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -82,7 +104,10 @@ public final class ContainerWriter implements AutoCloseable {
         return payload(name, b);
     }
 
-    /** Writes {@code manifest} (plus the payload table under "payloads") and the header, and commits the file. */
+    /**
+     * Writes {@code manifest} (plus the payload table under "payloads", which replaces any "payloads" entry in place) and
+     * the header, and commits the file.
+     */
     public void finish(ObjectNode manifest) {
         try {
             manifest.set("payloads", payloads);
@@ -106,6 +131,7 @@ public final class ContainerWriter implements AutoCloseable {
             }
             ch.force(true);
             ch.close();
+            readableByAll(temp);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -114,6 +140,13 @@ public final class ContainerWriter implements AutoCloseable {
             committed = true;
         } catch (IOException e) {
             throw new UncheckedIOException(target + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** A temporary file is created owner-only; the finished file gets the usual rw-r--r-- where POSIX allows. */
+    private static void readableByAll(Path file) throws IOException {
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         }
     }
 

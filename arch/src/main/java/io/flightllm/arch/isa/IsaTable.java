@@ -1,5 +1,7 @@
 package io.flightllm.arch.isa;
 
+import io.flightllm.arch.numerics.IndexEncoding;
+
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package io.flightllm.arch.isa;
 
+import io.flightllm.arch.numerics.IndexEncoding;
+
 /**
  * The setters MM and MV share (see {@link MatrixOp}).
  *

@@ -1,5 +1,7 @@
 package io.flightllm.arch.isa;
 
+import io.flightllm.arch.numerics.IndexEncoding;
+
 /**
  * MM and MV in one view: an MV is an MM with one token row (m = 1, no token strides). The checker, the simulator
  * and the timing model read matrix instructions through this so both classes share one code path.

@@ -1,5 +1,7 @@
 package io.flightllm.arch.isa;
 
+import io.flightllm.arch.numerics.IndexEncoding;
+
 /**
  * A matrix-vector tile (decode): one activation row times rows weight rows of B over k blocks, with the output stage of docs/isa.md (scales, sum16 partials across tiles, bias, relu). Field meanings and bit positions: docs/isa.md (generated from {@link IsaTable}).
  */

@@ -7,8 +7,9 @@ import java.util.Arrays;
 
 /**
  * The golden MM/MV output stage of one (token, row), exactly as docs/isa.md writes it: 16 FP32 partials and one INT32
- * open-group sum carried across K tiles in an 80-byte partial-sum record. The simulator runs this per row; the test
- * proves that every tiling of K gives the bits of {@link io.flightllm.arch.numerics.Sfu#linearOutput}.
+ * open-group sum carried across K tiles in an 80-byte partial-sum record. The simulator runs this per row (one reused
+ * instance: {@link #reset}, {@link #load}, {@link #add}, {@link #close}, {@link #store}); the test proves that every
+ * tiling of K gives the bits of {@link io.flightllm.arch.numerics.Sfu#linearOutput}.
  */
 public final class OutputStage {
     /** Scale of the j-th group a tile touches (j = 0: the group holding block k0). */
@@ -22,6 +23,31 @@ public final class OutputStage {
 
     /** The state of a first tile: partials +0.0, open sum 0. */
     public OutputStage() {
+    }
+
+    /** Back to a first tile's state: partials +0.0, open sum 0. */
+    public void reset() {
+        Arrays.fill(p, 0.0f);
+        acc = 0;
+    }
+
+    /** The state of the partial-sum record at {@code record[offset..offset + 80)} (little-endian). */
+    public void load(byte[] record, int offset) {
+        ByteBuffer b = ByteBuffer.wrap(record, offset, Isa.PSUM_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < Isa.LANES; i++) {
+            p[i] = b.getFloat(4 * i);
+        }
+        acc = b.getInt(4 * Isa.LANES);
+    }
+
+    /** Writes the partial-sum record at {@code record[offset..offset + 80)}: partials, open sum, zeros. */
+    public void store(byte[] record, int offset) {
+        write(ByteBuffer.wrap(record, offset, Isa.PSUM_BYTES));
+    }
+
+    /** Adds an exact INT32 sum of activation x weight products to the open group. */
+    public void add(int sum) {
+        acc += sum;
     }
 
     /** The state read from a partial-sum record at the buffer's position (80 bytes, little-endian). */
@@ -68,14 +94,15 @@ public final class OutputStage {
         }
     }
 
-    private void close(int g, float ws, float as) {
+    /** Closes group {@code g}: its open sum, scaled by weight scale x activation scale, joins partial g mod 16. */
+    public void close(int g, float ws, float as) {
         p[g & (Isa.LANES - 1)] += (ws * as) * (float) acc;
         acc = 0;
     }
 
     /** The row's FP32 result: sum16's tree over the partials (before bias and relu). */
     public float result() {
-        return Sum16.reduce(Arrays.copyOf(p, Isa.LANES));
+        return Sum16.reduce(p); // reads the partials without changing them
     }
 
     /** The result after the optional bias and relu of a last tile. */

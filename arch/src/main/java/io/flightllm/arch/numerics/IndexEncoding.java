@@ -14,8 +14,8 @@ import java.util.Arrays;
  * </ul>
  * At N = 8 a mask costs half the bytes of positions, at N = 4 the same, at N = 2 twice as much.
  *
- * <p>The ISA's {@code idx_enc} field ({@code arch.isa.IndexEncoding}: POS4, MASK16, in this order) selects between
- * the same two encodings for the META buffer.
+ * <p>The ISA's MM/MV {@code idx_enc} field takes this enum (its ordinal is the field value) to select the encoding of
+ * the META buffer.
  */
 public enum IndexEncoding {
     POSITIONS4("positions4"),

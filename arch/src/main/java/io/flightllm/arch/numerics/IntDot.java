@@ -18,6 +18,15 @@ public final class IntDot {
         return s;
     }
 
+    /** sum of w[wo + i x stride] x a[ao + i] for i < len, exact (a column of a column-major tile). */
+    public static int strided(byte[] w, int wo, int stride, byte[] a, int ao, int len) {
+        int s = 0;
+        for (int i = 0; i < len; i++) {
+            s += w[wo + i * stride] * a[ao + i];
+        }
+        return s;
+    }
+
     /**
      * One N:16 row segment: sum over k < n of values[off + k] x block[blockOff + positions[off + k]], the kept weights
      * of the segment against the 16 activations of its block (positions in 0..15, as {@link Sparsity} stores them).

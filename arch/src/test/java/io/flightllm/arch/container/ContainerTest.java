@@ -27,6 +27,7 @@ class ContainerTest {
         try (ContainerWriter w = ContainerWriter.create(LAYOUT, f)) {
             w.payload("a", new byte[]{1, 2, 3});
             w.words("b", new int[]{7, -1});
+            w.floats("c", new float[]{1.5f, -0.0f, Float.NaN});
             ObjectNode m = new ObjectMapper().createObjectNode().put("hello", "world");
             w.finish(m);
         }
@@ -44,7 +45,23 @@ class ContainerTest {
             var b = r.payload("b", 8, "test").asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
             assertThat(b.get(0)).isEqualTo(7);
             assertThat(b.get(1)).isEqualTo(-1);
+            var c = r.payload("c", 12, "test").asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            assertThat(Float.floatToRawIntBits(c.get(1))).isEqualTo(Float.floatToRawIntBits(-0.0f));
+            assertThat(c.get(0)).isEqualTo(1.5f);
+            assertThat(c.get(2)).isNaN();
             assertThat(r.payloads().values()).allMatch(p -> p.offset() % 64 == 0);
+        }
+    }
+
+    @Test
+    void theFinishedFileIsReadableByAllAndNoTemporaryFileIsLeft(@TempDir Path dir) throws IOException {
+        Path f = write(dir);
+        if (f.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+                    .isEqualTo("rw-r--r--");
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("x.tst");
         }
     }
 

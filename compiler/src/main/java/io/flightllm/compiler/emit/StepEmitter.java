@@ -3,7 +3,6 @@ package io.flightllm.compiler.emit;
 import io.flightllm.arch.hw.HardwareConfig;
 import io.flightllm.arch.isa.BLayout;
 import io.flightllm.arch.isa.Buffer;
-import io.flightllm.arch.isa.IndexEncoding;
 import io.flightllm.arch.isa.InstructionBuilder;
 import io.flightllm.arch.isa.Isa;
 import io.flightllm.arch.isa.Ld;
@@ -545,7 +544,7 @@ public final class StepEmitter {
                     .wscale(wscale)
                     .wstride(wstride).group(group).ascale(ascale).astride(astride);
             if (sparse) {
-                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(wt.indexEncoding()).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MM, reads, writes, density);
@@ -554,16 +553,11 @@ public final class StepEmitter {
                     .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
                     .ascale(ascale);
             if (sparse) {
-                b2.sparse(true).idxEnc(isaEncoding(wt)).bLines((int) ((wt.keptValues() + 15) / 16))
+                b2.sparse(true).idxEnc(wt.indexEncoding()).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
             }
             add(b2, Queue.MV, reads, writes, density);
         }
-    }
-
-    private static IndexEncoding isaEncoding(WeightTile wt) {
-        return wt.indexEncoding() == io.flightllm.arch.numerics.IndexEncoding.MASK16 ? IndexEncoding.MASK16
-                : IndexEncoding.POS4;
     }
 
     private int slot(int bAddr) {

@@ -1,5 +1,6 @@
 package io.flightllm.compress.flm;
 
+import io.flightllm.arch.container.ContainerLayout;
 import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.CompressedLinear;
 
@@ -14,16 +15,18 @@ public final class FlmLayout {
     public static final int VERSION = 2;
     /** Versions this build reads (1: every index payload is 4-bit positions). */
     public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2);
-    public static final int HEADER_BYTES = 64;
-    public static final int ALIGN = 64;
+    public static final int HEADER_BYTES = ContainerLayout.HEADER_BYTES;
+    public static final int ALIGN = ContainerLayout.ALIGN;
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */
     public static final long MAX_MANIFEST_BYTES = 64L << 20;
+    /** The shared container framing (docs/containers.md) with this format's magic and version. */
+    public static final ContainerLayout CONTAINER = new ContainerLayout(MAGIC, VERSION, MAX_MANIFEST_BYTES);
 
     private FlmLayout() {
     }
 
     public static long align(long offset) {
-        return (offset + ALIGN - 1) / ALIGN * ALIGN;
+        return ContainerLayout.align(offset);
     }
 
     /** Bytes of one padded row holding {@code count} b-bit values (rows start on a byte boundary). */

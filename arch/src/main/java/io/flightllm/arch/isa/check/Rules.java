@@ -2,7 +2,7 @@ package io.flightllm.arch.isa.check;
 
 import io.flightllm.arch.isa.BLayout;
 import io.flightllm.arch.isa.Buffer;
-import io.flightllm.arch.isa.IndexEncoding;
+import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.Ld;
 import io.flightllm.arch.isa.MatrixOp;
@@ -111,7 +111,7 @@ public final class Rules {
             zero(p, "idx", x.idx(), why);
             zero(p, "idx_lines", x.idxLines(), why);
             zero(p, "fsb", x.fsb(), why);
-            zero(p, "idx_enc", x.idxEnc() == IndexEncoding.POS4 ? 0 : 1, why);
+            zero(p, "idx_enc", x.idxEnc() == IndexEncoding.POSITIONS4 ? 0 : 1, why);
         } else {
             if (x.bLayout() != BLayout.ROW) {
                 p.add("sparse=1 needs b_layout=row");

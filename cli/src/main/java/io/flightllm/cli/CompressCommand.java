@@ -9,6 +9,7 @@ import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelWeightSource;
 import io.flightllm.compress.WeightBytes;
+import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.compress.flm.FlmWriter;
 import io.flightllm.model.Model;
 import io.flightllm.model.loader.ModelLoader;
@@ -92,8 +93,25 @@ final class CompressCommand implements Callable<Integer> {
             description = "tokens per calibration sequence, capped by the context (default: 128)")
     int calibrationLength;
 
+    @Option(names = "--attention-mask", paramLabel = "B:S:L",
+            description = "block-sparse attention for prompt (prefill) rows: blocks of B positions (a multiple of 16), "
+                    + "S leading sink blocks, a band of L blocks; e.g. 64:1:4 as the paper (default: none, dense "
+                    + "causal attention; decode is always dense)")
+    String attentionMask;
+
     @Option(names = "--json", description = "print the summary as one JSON object")
     boolean json;
+
+    private AttentionMask mask() {
+        if (attentionMask == null || attentionMask.equals("none")) {
+            return null;
+        }
+        try {
+            return AttentionMask.parse(attentionMask);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserInputException("--attention-mask: " + e.getMessage());
+        }
+    }
 
     /** The method as a pipeline compressor; methods other than rtn need calibration statistics. */
     static LinearCompressor compressor(String method) {
@@ -128,6 +146,7 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CompressionProfile p = profile();
+        AttentionMask mask = mask();
         LinearCompressor compressor = compressor(method);
         Path parent = out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
@@ -142,6 +161,7 @@ final class CompressCommand implements Callable<Integer> {
                     .setStyle(ProgressBarStyle.ASCII).setUnit(" matrices", 1).continuousUpdate()
                     .setConsumer(new ConsoleProgressBarConsumer(console.err())).build();
                  FlmWriter w = FlmWriter.create(out)) {
+                w.attentionMask(mask);
                 bytes = mc.run(new ModelWeightSource(m), calibration(m), w, (layer, kind, done, n) -> {
                     bar.stepTo(done);
                     bar.setExtraMessage(layer < 0 ? "classifier" : "layer " + (layer + 1) + "/"
@@ -157,6 +177,7 @@ final class CompressCommand implements Callable<Integer> {
             j.put("file", out.toString());
             j.put("profile", p.describe());
             j.put("method", method);
+            j.put("attention_mask", mask == null ? null : mask.spec());
             j.put("values_bytes", bytes.values());
             j.put("indices_bytes", bytes.indices());
             j.put("densities_bytes", bytes.densities());
@@ -173,13 +194,16 @@ final class CompressCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "wrote %s (%,d bytes) in %.1f s%n", out, fileBytes, seconds);
         o.printf(Locale.ROOT, "profile     %s; method %s%n", p.describe(), method);
         o.printf(Locale.ROOT, "values      %,15d bytes%n", bytes.values());
-        o.printf(Locale.ROOT, "indices     %,15d bytes (4-bit positions)%n", bytes.indices());
+        o.printf(Locale.ROOT, "indices     %,15d bytes (positions or masks, --index-encoding %s)%n", bytes.indices(),
+                indexEncoding);
         o.printf(Locale.ROOT, "densities   %,15d bytes (one per 16x16 block)%n", bytes.densities());
         o.printf(Locale.ROOT, "scales      %,15d bytes (FP16)%n", bytes.scales());
         o.printf(Locale.ROOT, "bits/weight %15.4f (over %,d dense parameters of the linear layers)%n",
                 bytes.bitsPerWeight(), bytes.denseParams());
         o.printf(Locale.ROOT, "embedding   %,15d bytes, norms %,d bytes (FP32, not in bits/weight)%n",
                 bytes.embeddingBytes(), bytes.normBytes());
+        o.printf(Locale.ROOT, "attention   %s%n", mask == null ? "dense causal"
+                : "prompt rows block-sparse " + mask.spec() + " (block:sinks:band), decode dense");
         return 0;
     }
 

@@ -61,6 +61,7 @@ final class FlmInspect {
             o.put("config", c);
             o.put("padded_head_size", m.paddedHeadSize());
             o.put("recipe", m.recipe());
+            o.put("attention_mask", m.attentionMask() == null ? null : m.attentionMask().spec());
             o.put("linears", rows);
             o.put("linear_weight_bytes", weightBytes);
             o.put("bits_per_weight", bpw);
@@ -74,7 +75,9 @@ final class FlmInspect {
         out.printf(Locale.ROOT, "dim %d, hidden %d, layers %d, heads %d, kv heads %d, head size %d (padded %d), "
                         + "vocab %d, context %d%n", c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
                 c.headSize(), m.paddedHeadSize(), c.vocabSize(), c.seqLen());
-        out.printf(Locale.ROOT, "recipe:      %s%n%n", m.recipe());
+        out.printf(Locale.ROOT, "recipe:      %s%n", m.recipe());
+        out.printf(Locale.ROOT, "attention:   %s%n%n", m.attentionMask() == null ? "dense causal"
+                : "prompt rows block-sparse " + m.attentionMask().spec() + " (block:sinks:band), decode dense");
         out.printf(Locale.ROOT, "%-22s %-14s %4s %5s %8s %14s%n", "linear", "shape", "bits", "G", "density",
                 "bytes");
         for (Map<String, Object> r : rows) {

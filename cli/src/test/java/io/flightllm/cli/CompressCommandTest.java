@@ -54,10 +54,30 @@ class CompressCommandTest {
 
         Result i = run("inspect", f.toString());
         assertThat(i.code()).as(i.err()).isZero();
-        assertThat(i.out()).contains(".flm v2").contains("w4s8").contains("layers.4.w3").contains("classifier")
+        assertThat(i.out()).contains(".flm v3").contains("attention:   dense causal").contains("w4s8").contains("layers.4.w3").contains("classifier")
                 .contains("bits/weight");
         Result j = run("inspect", "--json", f.toString());
         assertThat(j.out()).contains("\"bits_per_weight\"").contains("\"padded_head_size\" : 16");
+    }
+
+    @Test
+    void anAttentionMaskIsWrittenInspectedAndRefusedByTheCompiler() {
+        Path f = dir.resolve("masked.flm");
+        String model = SharedData.model("stories260K.bin").toString();
+        Result r = run("compress", "--model", model, "--out", f.toString(), "--profile", "w8",
+                "--attention-mask", "64:1:4");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("prompt rows block-sparse 64:1:4");
+        assertThat(FlmReader.read(f).attentionMask()).isEqualTo(io.flightllm.compress.algo.AttentionMask.DEFAULT);
+        assertThat(run("inspect", f.toString()).out()).contains("attention:   prompt rows block-sparse 64:1:4");
+        Result bad = run("compress", "--model", model, "--out", dir.resolve("x.flm").toString(),
+                "--attention-mask", "40:1:4");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("--attention-mask").contains("block size 40").contains("multiple of 16");
+        assertThat(dir.resolve("x.flm")).doesNotExist();
+        Result c = run("compile", "--model", f.toString(), "-o", dir.resolve("m.flp").toString());
+        assertThat(c.code()).isNotZero();
+        assertThat(c.err()).contains("attention_mask 64:1:4").contains("expected a model without one");
     }
 
     @Test

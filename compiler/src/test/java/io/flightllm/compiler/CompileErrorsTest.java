@@ -59,4 +59,11 @@ class CompileErrorsTest {
         assertThatThrownBy(() -> new Compiler(s, new CompileOptions(U280, 512, 0, 16, true)))
                 .isInstanceOf(CompileException.class).hasMessageContaining("positive");
     }
+
+    @Test
+    void aModelWithABlockSparsePrefillMaskIsRefused() {
+        var cm = WeightImageTest.stories("w8").withAttentionMask(io.flightllm.compress.algo.AttentionMask.DEFAULT);
+        assertThatThrownBy(() -> ModelShape.of(cm)).isInstanceOf(CompileException.class)
+                .hasMessageContaining("attention_mask 64:1:4").hasMessageContaining("expected a model without one");
+    }
 }

@@ -1,5 +1,6 @@
 package io.flightllm.compress;
 
+import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.model.ModelConfig;
 import java.util.List;
 
@@ -18,12 +19,26 @@ import java.util.List;
  * @param finalNormBias FP32 [dim] or null
  * @param classifier    [vocab][dim] (always its own compressed tensor, also when the source shares it)
  * @param recipe        a human-readable description of the compression (method, bits, densities), for reports
+ * @param attentionMask block-sparse attention of prompt (prefill) rows, or null for dense causal attention; decode
+ *                      steps always attend densely
  */
 public record CompressedModel(ModelConfig config, float[] tokenEmbedding, List<CompressedLayer> layers,
-                              float[] finalNorm, float[] finalNormBias, CompressedLinear classifier, String recipe) {
+                              float[] finalNorm, float[] finalNormBias, CompressedLinear classifier, String recipe,
+                              AttentionMask attentionMask) {
 
     public CompressedModel {
         layers = List.copyOf(layers);
+    }
+
+    /** A model with dense causal attention (no prefill mask). */
+    public CompressedModel(ModelConfig config, float[] tokenEmbedding, List<CompressedLayer> layers, float[] finalNorm,
+                           float[] finalNormBias, CompressedLinear classifier, String recipe) {
+        this(config, tokenEmbedding, layers, finalNorm, finalNormBias, classifier, recipe, null);
+    }
+
+    /** The same model whose prompt (prefill) rows attend through {@code mask} (null: dense causal attention). */
+    public CompressedModel withAttentionMask(AttentionMask mask) {
+        return new CompressedModel(config, tokenEmbedding, layers, finalNorm, finalNormBias, classifier, recipe, mask);
     }
 
     /** The head size in the compressed layout: the real one rounded up to a multiple of 16. */

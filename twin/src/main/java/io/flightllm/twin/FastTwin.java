@@ -8,6 +8,7 @@ import io.flightllm.arch.numerics.Sum16;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.algo.AttentionMask;
 
 /**
  * The fast CPU twin: the arithmetic of {@link GoldenTwin} (docs/numerics.md), bit for bit, computed with the Vector
@@ -123,13 +124,23 @@ public final class FastTwin implements AutoCloseable {
         return threads;
     }
 
-    /** Runs one token at {@code pos} (decode) and returns its logits (a reused array of exactly vocab values). */
+    /**
+     * Runs one token at {@code pos} as a decode step (dense causal attention) and returns its logits (a reused array of
+     * exactly vocab values).
+     */
     public float[] forward(int token, int pos) {
-        return prefill(new int[] {token}, pos);
+        return run(new int[] {token}, pos, false);
     }
 
-    /** Runs tokens at positions startPos, startPos + 1, ... and returns the logits of the last (a reused array). */
+    /**
+     * Runs prompt tokens at positions startPos, startPos + 1, ... and returns the logits of the last (a reused array).
+     * Prompt rows attend through the model's block-sparse attention mask when it has one.
+     */
     public float[] prefill(int[] tokens, int startPos) {
+        return run(tokens, startPos, true);
+    }
+
+    private float[] run(int[] tokens, int startPos, boolean prompt) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("prefill needs at least one token");
         }
@@ -138,7 +149,7 @@ public final class FastTwin implements AutoCloseable {
         }
         for (int from = 0; from < tokens.length; from += MAX_BATCH) {
             int n = Math.min(MAX_BATCH, tokens.length - from);
-            layers(tokens, from, n, startPos + from);
+            layers(tokens, from, n, startPos + from, prompt);
         }
         // only the last row needs the classifier: it is still in x[n - 1] of the last chunk
         int last = (tokens.length - 1) % MAX_BATCH;
@@ -146,7 +157,10 @@ public final class FastTwin implements AutoCloseable {
         return logits;
     }
 
-    /** Every position's logits (for evaluation): the same arithmetic, one classifier pass per position. */
+    /**
+     * Every position's logits (for evaluation): each position run as a one-row prompt, so a masked model is evaluated
+     * as it processes prompts; one classifier pass per position.
+     */
     public float[][] prefillAll(int[] tokens, int startPos) {
         float[][] out = new float[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
@@ -155,7 +169,7 @@ public final class FastTwin implements AutoCloseable {
         return out;
     }
 
-    private void layers(int[] tokens, int from, int n, int pos0) {
+    private void layers(int[] tokens, int from, int n, int pos0, boolean prompt) {
         int dim = s.dim();
         int hsp = s.hsp();
         for (int b = 0; b < n; b++) {
@@ -185,7 +199,7 @@ public final class FastTwin implements AutoCloseable {
             }
             // every row's K/V is cached before any row attends (row b sees positions <= pos0 + b only)
             for (int b = 0; b < n; b++) {
-                attention(l, b, pos0 + b);
+                attention(l, b, pos0 + b, prompt);
             }
             for (int b = 0; b < n; b++) {
                 as[b] = quantize(att[b], s.qRows(), b, lw.wo().paddedCols());
@@ -254,20 +268,20 @@ public final class FastTwin implements AutoCloseable {
     }
 
     /** Attention of token row b (position pos) for every head, into att[b]; heads split over the pool. */
-    private void attention(int l, int b, int pos) {
+    private void attention(int l, int b, int pos, boolean prompt) {
         int heads = s.heads();
         // below a few thousand MACs per head-split the hand-off costs more than it saves
         long work = (long) heads * (pos + 1) * s.hsp();
         int parts = pool == null || work < PARALLEL_MACS ? 1 : Math.min(threads, heads);
         if (parts == 1) {
-            attendHeads(l, b, pos, 0, heads, 0);
+            attendHeads(l, b, pos, 0, heads, 0, prompt);
         } else {
-            pool.run(parts, p -> attendHeads(l, b, pos, heads * p / parts, heads * (p + 1) / parts, p));
+            pool.run(parts, p -> attendHeads(l, b, pos, heads * p / parts, heads * (p + 1) / parts, p, prompt));
         }
     }
 
-    /** Heads [h0, h1) of token row b, with worker w's scratch. */
-    private void attendHeads(int l, int b, int pos, int h0, int h1, int w) {
+    /** Heads [h0, h1) of token row b, with worker w's scratch; a masked prompt row skips the keys its mask hides. */
+    private void attendHeads(int l, int b, int pos, int h0, int h1, int w, boolean prompt) {
         int hsp = s.hsp();
         int kvh = s.kvHeads();
         int n = pos + 1;
@@ -279,6 +293,9 @@ public final class FastTwin implements AutoCloseable {
         float[] vs = vScale[l];
         byte[] kc = kCache[l];
         byte[] vc = vCache[l];
+        AttentionMask mask = prompt ? m.attentionMask() : null;
+        int m0 = mask == null ? n : mask.holeStart(pos);
+        int m1 = mask == null ? n : mask.holeEnd(pos);
         for (int h = h0; h < h1; h++) {
             qs[h] = Int8Quantizer.quantizeRow(q[b], h * hsp, hsp, qq, 0);
             for (int d = 0; d < hsp; d++) {
@@ -287,10 +304,18 @@ public final class FastTwin implements AutoCloseable {
             int kh = h / s.kvMul();
             float sq = qs[h];
             for (int t = 0; t < n; t++) {
+                if (t == m0 && m1 > m0) {
+                    t = m1 - 1; // masked keys: no score (the softmax skips them)
+                    continue;
+                }
                 int dot = VectorKernels.dot(kc, (t * kvh + kh) * hsp, qi, h * hsp, hsp);
                 sc[t] = ((sq * ks[t * kvh + kh]) * (float) dot) * invSqrtHd;
             }
-            VectorKernels.softmax(sc, n);
+            if (m1 > m0) {
+                VectorKernels.softmax(sc, n, m0, m1);
+            } else {
+                VectorKernels.softmax(sc, n);
+            }
             for (int t = 0; t < n; t++) {
                 sc[t] = sc[t] * vs[t * kvh + kh];
             }

@@ -8,6 +8,7 @@ import io.flightllm.arch.numerics.Sum16;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.algo.AttentionMask;
 
 /**
  * The golden CPU twin: a scalar forward pass over a {@link CompressedModel} that follows docs/numerics.md step by
@@ -40,8 +41,23 @@ public final class GoldenTwin {
         return s.ctx();
     }
 
-    /** Runs {@code token} at position {@code pos} (positions before it must have been run) and returns new logits. */
+    /**
+     * Runs {@code token} at position {@code pos} as a decode step (dense causal attention; positions before it must
+     * have been run) and returns new logits.
+     */
     public float[] forward(int token, int pos) {
+        return step(token, pos, false);
+    }
+
+    /**
+     * Runs {@code token} at {@code pos} as a prompt (prefill) row: the same as {@link #forward} except that the model's
+     * block-sparse attention mask, if it has one, hides the keys it masks.
+     */
+    public float[] prefillRow(int token, int pos) {
+        return step(token, pos, true);
+    }
+
+    private float[] step(int token, int pos, boolean prompt) {
         s.checkStep(token, pos);
         int dim = s.dim();
         int hsp = s.hsp();
@@ -77,7 +93,7 @@ public final class GoldenTwin {
             }
             float[] att = new float[s.qRows()];
             for (int h = 0; h < s.heads(); h++) {
-                attendHead(l, h, pos, qq, qs[h], att);
+                attendHead(l, h, pos, qq, qs[h], att, prompt);
             }
             byte[] aq = new byte[lw.wo().paddedCols()];
             float as = Int8Quantizer.quantizeRow(att, 0, s.qRows(), aq, 0);
@@ -107,13 +123,22 @@ public final class GoldenTwin {
         return linear(m.classifier(), cq, cs);
     }
 
-    /** One query head over the cached positions 0..pos; writes the padded head's output into att. */
-    private void attendHead(int l, int h, int pos, byte[] qq, float sq, float[] att) {
+    /**
+     * One query head over the cached positions 0..pos (for a prompt row of a masked model, those the mask keeps);
+     * writes the padded head's output into att.
+     */
+    private void attendHead(int l, int h, int pos, byte[] qq, float sq, float[] att, boolean prompt) {
         int hsp = s.hsp();
         int kh = h / s.kvMul();
         int n = pos + 1;
+        AttentionMask mask = prompt ? m.attentionMask() : null;
+        int h0 = mask == null ? n : mask.holeStart(pos);
+        int h1 = mask == null ? n : mask.holeEnd(pos);
         float[] sc = new float[n];
         for (int t = 0; t < n; t++) {
+            if (t >= h0 && t < h1) {
+                continue; // masked: no score
+            }
             int ko = (t * s.kvHeads() + kh) * hsp;
             int dot = 0;
             for (int d = 0; d < hsp; d++) {
@@ -122,7 +147,7 @@ public final class GoldenTwin {
             float sk = Float.float16ToFloat(kScale[l][t * s.kvHeads() + kh]);
             sc[t] = ((sq * sk) * (float) dot) * invSqrtHd;
         }
-        Sfu.softmax(sc, n);
+        Sfu.softmax(sc, n, h0, h1);
         for (int t = 0; t < n; t++) {
             sc[t] = sc[t] * Float.float16ToFloat(vScale[l][t * s.kvHeads() + kh]);
         }

@@ -477,6 +477,34 @@ final class VectorKernels {
         }
     }
 
+    /**
+     * {@link io.flightllm.arch.numerics.Sfu#softmax(float[], int, int, int)}: columns [h0, h1) masked (+0.0 out, out of
+     * the max and the sum), the sum16 lane of column t still t mod 16.
+     */
+    static void softmax(float[] s, int n, int h0, int h1) {
+        float mx = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < n; t++) {
+            if (t < h0 || t >= h1) {
+                mx = Math.max(mx, s[t]);
+            }
+        }
+        for (int t = 0; t < n; t += F) {
+            VectorMask<Float> m = FS.indexInRange(t, n);
+            ArchMath.exp(FloatVector.fromArray(FS, s, t, m).sub(mx)).intoArray(s, t, m);
+        }
+        java.util.Arrays.fill(s, Math.min(h0, n), Math.min(h1, n), 0.0f);
+        FloatVector lo = FloatVector.zero(FS);
+        FloatVector hi = FloatVector.zero(FS);
+        for (int t = 0; t < n; t += 2 * F) {
+            lo = lo.add(FloatVector.fromArray(FS, s, t, FS.indexInRange(t, n)));
+            hi = hi.add(FloatVector.fromArray(FS, s, t + F, FS.indexInRange(t + F, n)));
+        }
+        float sum = reduce(lo, hi);
+        for (int t = 0; t < n; t++) {
+            s[t] = s[t] / sum;
+        }
+    }
+
     /** a[i] = silu(a[i]) x b[i] with silu(a) = a x (1 / (1 + exp(-a))). */
     static void siluMul(float[] a, float[] b, int n) {
         int i = 0;

@@ -47,12 +47,26 @@ public final class Sfu {
      * t mod 16; p_t = e_t / sum.
      */
     public static void softmax(float[] s, int n) {
+        softmax(s, n, n, n);
+    }
+
+    /**
+     * {@link #softmax(float[], int)} with the columns [holeStart, holeEnd) masked (a block-sparse attention mask): they
+     * take no part in the max or the sum and come out as +0.0; the sum16 lane of every other column is still t mod 16.
+     */
+    public static void softmax(float[] s, int n, int holeStart, int holeEnd) {
         float mx = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < n; t++) {
-            mx = Math.max(mx, s[t]);
+            if (t < holeStart || t >= holeEnd) {
+                mx = Math.max(mx, s[t]);
+            }
         }
         float[] p = new float[Sum16.LANES];
         for (int t = 0; t < n; t++) {
+            if (t >= holeStart && t < holeEnd) {
+                s[t] = 0.0f;
+                continue;
+            }
             float e = ArchMath.exp(s[t] - mx);
             s[t] = e;
             p[t & 15] += e;

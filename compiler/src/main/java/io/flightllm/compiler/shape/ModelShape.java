@@ -25,6 +25,12 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
     }
 
     public static ModelShape of(CompressedModel m) {
+        if (m.attentionMask() != null) {
+            // the programs would attend densely where the twin masks: refuse rather than disagree
+            throw new io.flightllm.compiler.CompileException("the model has a block-sparse prefill attention mask ("
+                    + "attention_mask " + m.attentionMask().spec() + "), which the compiler does not emit yet; "
+                    + "expected a model without one (flightllm compress without --attention-mask)");
+        }
         List<List<LinearShape>> layers = new ArrayList<>();
         for (CompressedLayer l : m.layers()) {
             CompressedLinear[] ls = {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()};

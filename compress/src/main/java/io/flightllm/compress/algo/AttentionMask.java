@@ -11,11 +11,51 @@ public record AttentionMask(int blockSize, int sinkBlocks, int localBlocks) {
     public static final AttentionMask DEFAULT = new AttentionMask(64, 1, 4);
 
     public AttentionMask {
-        if (blockSize <= 0 || sinkBlocks < 0 || localBlocks < 1) {
+        if (blockSize <= 0 || blockSize % 16 != 0 || sinkBlocks < 0 || localBlocks < 1) {
             throw new IllegalArgumentException("attention mask: block size " + blockSize + ", sink blocks "
-                    + sinkBlocks + ", local blocks " + localBlocks
-                    + "; expected a positive block size, sinks >= 0 and a band of at least 1 (the diagonal)");
+                    + sinkBlocks + ", local blocks " + localBlocks + "; expected a positive block size that is a "
+                    + "multiple of 16 (the KV tile), sinks >= 0 and a band of at least 1 (the diagonal)");
         }
+    }
+
+    /** Parses {@code BLOCK:SINKS:BAND} (e.g. {@code 64:1:4}, the default); errors name the part and the rule. */
+    public static AttentionMask parse(String spec) {
+        String[] parts = spec.trim().split(":");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("attention mask '" + spec + "': expected BLOCK:SINKS:BAND, e.g. "
+                    + DEFAULT.spec());
+        }
+        int[] v = new int[3];
+        String[] names = {"BLOCK", "SINKS", "BAND"};
+        for (int i = 0; i < 3; i++) {
+            try {
+                v[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("attention mask '" + spec + "': " + names[i] + " is '" + parts[i]
+                        + "'; expected an integer", e);
+            }
+        }
+        return new AttentionMask(v[0], v[1], v[2]);
+    }
+
+    /** The {@code BLOCK:SINKS:BAND} text {@link #parse} reads. */
+    public String spec() {
+        return blockSize + ":" + sinkBlocks + ":" + localBlocks;
+    }
+
+    /**
+     * Start of the masked key range of the query at {@code queryPos}: keys t &le; queryPos are attended unless
+     * {@code holeStart(q) <= t < holeEnd(q)} (the blocks after the sinks that lie before the band; empty when the band
+     * reaches the sinks).
+     */
+    public int holeStart(int queryPos) {
+        return sinkBlocks * blockSize;
+    }
+
+    /** End (exclusive) of the masked key range of {@code queryPos}; equal to {@link #holeStart} when none is masked. */
+    public int holeEnd(int queryPos) {
+        long bandStart = ((long) queryPos / blockSize - localBlocks + 1) * blockSize;
+        return (int) Math.max(holeStart(queryPos), Math.min(bandStart, (long) queryPos + 1));
     }
 
     /** Whether the query at position q may attend to the key at position k. */

@@ -11,10 +11,13 @@ import io.flightllm.compress.CompressedLinear;
 public final class FlmLayout {
     /** "FLM1" in file order. */
     public static final byte[] MAGIC = {'F', 'L', 'M', '1'};
-    /** The version this build writes: 2 added the per-linear {@code index_encoding}. */
-    public static final int VERSION = 2;
+    /**
+     * The version this build writes: 2 added the per-linear {@code index_encoding}, 3 the optional block-sparse prefill
+     * {@code attention_mask}.
+     */
+    public static final int VERSION = 3;
     /** Versions this build reads (1: every index payload is 4-bit positions). */
-    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2);
+    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2, 3);
     public static final int HEADER_BYTES = ContainerLayout.HEADER_BYTES;
     public static final int ALIGN = ContainerLayout.ALIGN;
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.ModelFormatException;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.Set;
  */
 public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadSize, String recipe,
                           String tokenEmbedding, String finalNorm, List<LayerEntry> layers, LinearEntry classifier,
-                          List<Payload> payloads) {
+                          List<Payload> payloads, AttentionMask attentionMask) {
     public static final String FORMAT = "flightllm.flm";
 
     public FlmManifest {
@@ -68,6 +69,10 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             l.linears().forEach(x -> lin.add(linearJson(om, x)));
         }
         o.set("classifier", linearJson(om, classifier));
+        if (attentionMask != null) {
+            o.putObject("attention_mask").put("block_size", attentionMask.blockSize())
+                    .put("sink_blocks", attentionMask.sinkBlocks()).put("local_blocks", attentionMask.localBlocks());
+        }
         ArrayNode ps = o.putArray("payloads");
         for (Payload p : payloads) {
             ObjectNode e = ps.addObject();
@@ -178,7 +183,26 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             payloads.add(new Payload(name, f.longValue(p, at, "offset", 0, Long.MAX_VALUE),
                     f.longValue(p, at, "length", 0, Long.MAX_VALUE), f.longValue(p, at, "crc32c", 0, 0xFFFFFFFFL)));
         }
-        return new FlmManifest(version, config, phs, recipe, emb, fin, layers, classifier, payloads);
+        return new FlmManifest(version, config, phs, recipe, emb, fin, layers, classifier, payloads,
+                parseMask(f, root.get("attention_mask"), version));
+    }
+
+    /** The optional block-sparse prefill mask (format version 3 on). */
+    private static AttentionMask parseMask(Fields f, JsonNode n, int version) {
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (version < 3) {
+            throw f.bad("attention_mask", "present in format version " + version, "absent before version 3");
+        }
+        f.object(n, "attention_mask");
+        String at = "attention_mask.";
+        int block = f.integer(n, at, "block_size", 16, 1 << 20);
+        if (block % 16 != 0) {
+            throw f.bad(at + "block_size", block, "a multiple of 16 (the KV tile)");
+        }
+        return new AttentionMask(block, f.integer(n, at, "sink_blocks", 0, 1 << 20),
+                f.integer(n, at, "local_blocks", 1, 1 << 20));
     }
 
     private static LinearEntry parseLinear(Fields f, JsonNode n, String path, int version) {

@@ -294,7 +294,7 @@ public final class FlmReader {
                     floats(l.ffnNorm()), null, ls[4], ls[5], ls[6]));
         }
         return new CompressedModel(c, emb, layers, floats(manifest.finalNorm()), null, linear(manifest.classifier()),
-                manifest.recipe());
+                manifest.recipe(), manifest.attentionMask());
     }
 
     private CompressedLinear linear(FlmManifest.LinearEntry e) {

@@ -9,6 +9,7 @@ import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.model.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
     private ModelConfig config;
     private int paddedHeadSize;
     private String recipe;
+    private AttentionMask attentionMask;
 
     private FlmWriter(ContainerWriter out) {
         this.out = out;
@@ -40,12 +42,18 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
     /** Writes a whole in-memory model. */
     public static void write(CompressedModel m, Path target) {
         try (FlmWriter w = create(target)) {
+            w.attentionMask(m.attentionMask());
             w.begin(m.config(), m.paddedHeadSize(), m.recipe(), m.tokenEmbedding());
             for (int i = 0; i < m.layers().size(); i++) {
                 w.layer(i, m.layers().get(i));
             }
             w.end(m.finalNorm(), m.classifier());
         }
+    }
+
+    /** The block-sparse prefill mask to record (null, the default: dense causal attention). */
+    public void attentionMask(AttentionMask mask) {
+        attentionMask = mask;
     }
 
     @Override
@@ -77,7 +85,7 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
         FlmManifest.LinearEntry cls = linear(classifier, LinearKind.CLASSIFIER);
         // the container writer fills in the payload table it kept while writing
         FlmManifest m = new FlmManifest(FlmLayout.VERSION, config, paddedHeadSize, recipe, "token_embedding", fin,
-                layers, cls, List.of());
+                layers, cls, List.of(), attentionMask);
         ObjectMapper om = new ObjectMapper();
         ObjectNode json = m.toJson(om);
         out.finish(json);

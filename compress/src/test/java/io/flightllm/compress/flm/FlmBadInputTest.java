@@ -107,9 +107,9 @@ class FlmBadInputTest {
     void wrongVersionMagicAndReservedBytesAreRefused() throws IOException {
         byte[] b = Files.readAllBytes(f);
         byte[] v = b.clone();
-        v[4] = 3;
+        v[4] = 4;
         Files.write(f, v);
-        refused().hasMessageContaining("format version is 3; expected one of [1, 2]");
+        refused().hasMessageContaining("format version is 4; expected one of [1, 2, 3]");
         byte[] m = b.clone();
         m[3] = '2';
         Files.write(f, m);
@@ -167,10 +167,10 @@ class FlmBadInputTest {
         refused().hasMessageContaining("layers[0].linears[2].kind is o; expected v");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> m.put("format_version", 7));
-        refused().hasMessageContaining("format_version is 7; expected one of [1, 2]");
+        refused().hasMessageContaining("format_version is 7; expected one of [1, 2, 3]");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        toVersionOneManifest(m -> { }); // a valid version 1 manifest, but the header still says 2
-        refused().hasMessageContaining("format_version is 1; expected 2 (the header's format version)");
+        toVersionOneManifest(m -> { }); // a valid version 1 manifest, but the header still says 3
+        refused().hasMessageContaining("format_version is 1; expected 3 (the header's format version)");
         Files.copy(good, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> linear(m, 0, 2).put("index_encoding", "bitmap"));
         refused().hasMessageContaining("layers[0].linears[2].index_encoding is \"bitmap\"; expected one of "
@@ -365,5 +365,31 @@ class FlmBadInputTest {
         Files.copy(masks, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         edit(m -> linear(m, 0, 6).put("index_encoding", "positions4")); // w3: the mask bytes read as positions
         refused().hasMessageContaining("payload layers.0.w3.masks length").hasMessageContaining("expected");
+    }
+
+    /** A block-sparse prefill mask round-trips; a bad one, or one in an older format version, is refused. */
+    @Test
+    void attentionMasksRoundTripAndBadOnesAreRefused() throws IOException {
+        Path masked = dir.resolve("masked.flm");
+        var mask = new io.flightllm.compress.algo.AttentionMask(64, 1, 4);
+        FlmWriter.write(FlmTestFiles.tinyModel("w4s8", IndexChoice.POSITIONS4).withAttentionMask(mask), masked);
+        assertThat(FlmReader.read(masked).attentionMask()).isEqualTo(mask);
+        assertThat(FlmReader.read(good).attentionMask()).isNull();
+        Files.copy(masked, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> ((ObjectNode) m.get("attention_mask")).put("block_size", 40));
+        refused().hasMessageContaining("attention_mask.block_size is 40; expected a multiple of 16");
+        Files.copy(masked, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> ((ObjectNode) m.get("attention_mask")).put("local_blocks", 0));
+        refused().hasMessageContaining("attention_mask.local_blocks is 0; expected an integer in [1, ");
+        Files.copy(masked, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> ((ObjectNode) m.get("attention_mask")).remove("sink_blocks"));
+        refused().hasMessageContaining("attention_mask.sink_blocks is missing");
+        Files.copy(masked, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        edit(m -> m.put("format_version", 2));
+        byte[] b = Files.readAllBytes(f);
+        b[4] = 2; // header version 2 as well: the mask field did not exist then
+        Files.write(f, b);
+        refused().hasMessageContaining("attention_mask is present in format version 2; expected absent before "
+                + "version 3");
     }
 }

@@ -48,12 +48,19 @@ public interface LogitModel extends AutoCloseable {
         };
     }
 
-    /** The CPU twin; closing the adapter closes the twin (its thread pool). */
+    /**
+     * The CPU twin; closing the adapter closes the twin (its thread pool). Every position runs as a one-row prompt, so
+     * a model with a block-sparse prefill mask is scored as it processes prompts (without a mask a one-row prompt and
+     * a decode step give the same bits).
+     */
     static LogitModel of(FastTwin twin, String label) {
         return new LogitModel() {
+            private final int[] one = new int[1];
+
             @Override
             public float[] forward(int token, int pos) {
-                return twin.forward(token, pos);
+                one[0] = token;
+                return twin.prefill(one, pos);
             }
 
             @Override

@@ -217,6 +217,12 @@ public final class Compiler {
      */
     private List<int[]> emitWords(boolean prefill, int rows, int ctx, boolean strict) {
         int cacheRows = strict ? rows : prefill ? prefillRows : 1;
+        if (!strict && cache(0, prefill, cacheRows).isEmpty()) {
+            // the count replays the compiled launch's linears: record them from a real launch first, or the count's
+            // own row count would be cached for the real launches to replay
+            int first = (prefill ? buckets.prefillLengths() : buckets.decodeLengths()).getFirst();
+            emitWords(prefill, cacheRows, first, true);
+        }
         return plans.parallelStream().map(p -> StepEmitter.emit(shape, hw, p, layout, memory, tiling, prefill, rows,
                 ctx, memory.kvPositions(), cache(p.core(), prefill, cacheRows), strict).words()).toList();
     }

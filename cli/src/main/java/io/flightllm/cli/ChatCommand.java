@@ -126,7 +126,7 @@ final class ChatCommand implements Callable<Integer> {
                     Generator.run(fwd, sampler, tokens, n, false, (prev, token) -> {
                         byte[] piece = tok.decode(prev, token);
                         try {
-                            Generator.writePiece(out, piece);
+                            Generator.writePiece(out, tok, piece);
                             out.flush();
                         } catch (java.io.IOException e) {
                             throw new java.io.UncheckedIOException(e);

@@ -182,6 +182,7 @@ final class CompressCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         WeightBytes bytes;
         try (Model m = ModelLoader.load(model)) {
+            Options.requireLlama(m, "compress");
             ModelCompressor mc = new ModelCompressor(p, compressor, method);
             int total = m.config().nLayers() * 7 + 1;
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compress").setInitialMax(total)

@@ -81,6 +81,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         CompressedModel cm = FlmReader.read(compressed);
         try (Model m = ModelLoader.load(model); MatVec mv = Options.matVec("exact", t)) {
+            Options.requireLlama(m, "eval");
             ModelConfig c = m.config();
             ModelConfig cc = cm.config();
             if (c.dim() != cc.dim() || c.nLayers() != cc.nLayers() || c.vocabSize() != cc.vocabSize()

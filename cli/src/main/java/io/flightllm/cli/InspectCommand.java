@@ -79,6 +79,11 @@ final class InspectCommand implements Callable<Integer> {
                     c.headSize(), c.vocabSize(), c.seqLen());
             out.printf(Locale.ROOT, "norm %s eps %s, positions %s theta %s, mlp %s, classifier %s%n", c.norm(),
                     c.normEps(), c.positions(), c.ropeTheta(), c.mlp(), c.sharedClassifier() ? "shared" : "separate");
+            if (c.family() == io.flightllm.model.ModelConfig.Family.OPT) {
+                out.printf(Locale.ROOT, "layers:      %s, final norm %s, biases %s, embed dim %d%s%n",
+                        c.normBefore() ? "pre-norm" : "post-norm", c.finalNorm() ? "yes" : "no",
+                        c.attentionBias() ? "yes" : "no", c.embedDim(), c.projects() ? " (project_in/out)" : "");
+            }
             out.printf(Locale.ROOT, "tokens:      bos %d, stop %s%n", c.bosId(),
                     c.eosIds().isEmpty() ? "BOS only" : "BOS or " + c.eosIds());
             out.println();

@@ -82,6 +82,18 @@ final class Options {
             + "(Vector API + threads, reassociated sums: logits differ from golden by rounding)";
 
     /** {@code --threads}: null means all cores; 1 to 1024 otherwise. */
+    /**
+     * Refuses an OPT checkpoint where only the LLaMA family is implemented (compression, evaluation against a .flm):
+     * OPT runs on the fp32 reference only (run, bench, chat, serve with --backend ref; docs/opt.md).
+     */
+    static void requireLlama(io.flightllm.model.Model m, String command) {
+        if (m.config().family() != io.flightllm.model.ModelConfig.Family.LLAMA) {
+            throw new Main.UserInputException(m.source() + ": an " + m.config().family() + " checkpoint; " + command
+                    + " handles LLaMA-family models only (" + m.config().family() + " runs on the fp32 reference: "
+                    + "run, bench, chat and serve with --backend ref)");
+        }
+    }
+
     static int threads(Integer threads) {
         return Kernels.threads(threads);
     }

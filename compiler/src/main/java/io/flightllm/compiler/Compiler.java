@@ -80,7 +80,7 @@ public final class Compiler {
         this.plans = CorePlan.of(shape, hw);
         this.tiling = Tiling.of(hw);
         for (CorePlan p : plans) {
-            StepEmitter.checkFits(shape, hw, p, tiling, 1, maxContext);
+            StepEmitter.checkFits(shape, hw, p, tiling, 1, maxContext, false);
         }
         this.prefillRows = chooseChunkRows();
         ChannelAllocator alloc = new ChannelAllocator(hw);
@@ -92,7 +92,7 @@ public final class Compiler {
         int sub = lcm(options.prefillBucket(), options.decodeBucket());
         boolean striped = sub <= tileRows && tileRows % sub == 0;
         this.memory = MemoryPlan.plan(shape, hw, plans, maxContext, kvPositions, prefillRows, prefillRows, alloc,
-                striped ? sub : kvPositions, striped ? tileRows / sub : 1);
+                striped ? sub : kvPositions, striped ? tileRows / sub : 1, StepEmitter.exchangeWidth(shape));
     }
 
     private static int lcm(int a, int b) {
@@ -135,7 +135,7 @@ public final class Compiler {
         while (rows > 1) {
             try {
                 for (CorePlan p : plans) {
-                    StepEmitter.checkFits(shape, hw, p, tiling, rows, maxContext);
+                    StepEmitter.checkFits(shape, hw, p, tiling, rows, maxContext, true);
                 }
                 return rows;
             } catch (CompileException e) {
@@ -154,6 +154,11 @@ public final class Compiler {
     /** Where every weight tile lives (for the packer's tests and reports). */
     public WeightLayout weightLayout() {
         return layout;
+    }
+
+    /** The HBM and DDR regions of the ABI (for tests and reports). */
+    public MemoryPlan memoryPlan() {
+        return memory;
     }
 
     public int prefillChunkRows() {
@@ -212,6 +217,12 @@ public final class Compiler {
      */
     private List<int[]> emitWords(boolean prefill, int rows, int ctx, boolean strict) {
         int cacheRows = strict ? rows : prefill ? prefillRows : 1;
+        if (!strict && cache(0, prefill, cacheRows).isEmpty()) {
+            // the count replays the compiled launch's linears: record them from a real launch first, or the count's
+            // own row count would be cached for the real launches to replay
+            int first = (prefill ? buckets.prefillLengths() : buckets.decodeLengths()).getFirst();
+            emitWords(prefill, cacheRows, first, true);
+        }
         return plans.parallelStream().map(p -> StepEmitter.emit(shape, hw, p, layout, memory, tiling, prefill, rows,
                 ctx, memory.kvPositions(), cache(p.core(), prefill, cacheRows), strict).words()).toList();
     }

@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
  * positions (counting BOS and the prompt) are done or a stop token is sampled. {@link #run} reports each token to a
  * {@link TokenListener} (the runtime's engine streams, cancels and applies stop strings through it);
  * {@link #generate} is the listener that prints what run.c prints: a piece that is a single byte which is neither
- * printable nor white space is not written ({@code safe_printf}).
+ * printable nor white space is not written ({@code safe_printf}); byte-level tokenizers' pieces are written whole.
  */
 public final class Generator {
     /**
@@ -74,7 +74,7 @@ public final class Generator {
 
             private void write(int prev, int token) {
                 try {
-                    writePiece(out, tokenizer.decode(prev, token));
+                    writePiece(out, tokenizer, tokenizer.decode(prev, token));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -169,6 +169,19 @@ public final class Generator {
         }
         long tEnd = System.nanoTime();
         return new Result(forced, pos, generated, tPromptEnd - t0, tEnd - tPromptEnd, stopped, ended);
+    }
+
+    /**
+     * Writes a piece of {@code tokenizer}'s: whole for a byte-level tokenizer (its pieces may split a character over
+     * tokens), else through run.c's filter ({@link #writePiece(OutputStream, byte[])}).
+     */
+    public static void writePiece(OutputStream out, Tokenizer tokenizer, byte[] piece) throws IOException {
+        if (tokenizer.byteLevel()) {
+            out.write(piece);
+            out.flush();
+        } else {
+            writePiece(out, piece);
+        }
     }
 
     /** run.c's safe_printf: skip empty pieces and lone non-printable bytes; stop at a NUL like printf("%s"). */

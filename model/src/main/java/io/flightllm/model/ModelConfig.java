@@ -13,6 +13,12 @@ import java.util.List;
  * @param sharedClassifier true when the classifier is the token embedding
  * @param bosId        start token
  * @param eosIds       stop tokens from the model's metadata (empty for llama2.c checkpoints, which stop on BOS only)
+ * @param embedDim     width of the token embedding and of the classifier's input (OPT's word_embed_proj_dim); equal
+ *                     to {@code dim} unless the model projects in and out (OPT's project_in/project_out)
+ * @param normBefore   true: pre-norm layers, x + f(norm(x)) (LLaMA, most OPT); false: post-norm, norm(x + f(x))
+ *                     (OPT's do_layer_norm_before = false, opt-350m)
+ * @param finalNorm    true when a norm follows the last layer (LLaMA always; OPT only with pre-norm layers and
+ *                     without _remove_final_layer_norm)
  */
 public record ModelConfig(
         Family family,
@@ -33,7 +39,10 @@ public record ModelConfig(
         boolean mlpBias,
         boolean sharedClassifier,
         int bosId,
-        List<Integer> eosIds) {
+        List<Integer> eosIds,
+        int embedDim,
+        boolean normBefore,
+        boolean finalNorm) {
 
     public enum Family { LLAMA, OPT }
 
@@ -48,6 +57,27 @@ public record ModelConfig(
 
     public ModelConfig {
         eosIds = List.copyOf(eosIds);
+    }
+
+    /** A model without input/output projections, with pre-norm layers and a final norm (every LLaMA). */
+    public ModelConfig(Family family, int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize,
+                       int seqLen, int headSize, float normEps, float ropeTheta, NormKind norm, MlpKind mlp,
+                       PositionKind positions, boolean attentionBias, boolean mlpBias, boolean sharedClassifier,
+                       int bosId, List<Integer> eosIds) {
+        this(family, dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, headSize, normEps, ropeTheta, norm,
+                mlp, positions, attentionBias, mlpBias, sharedClassifier, bosId, eosIds, dim, true, true);
+    }
+
+    /** This config with {@code sharedClassifier} replaced. */
+    public ModelConfig withSharedClassifier(boolean shared) {
+        return new ModelConfig(family, dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, headSize, normEps,
+                ropeTheta, norm, mlp, positions, attentionBias, mlpBias, shared, bosId, eosIds, embedDim, normBefore,
+                finalNorm);
+    }
+
+    /** True when the token embedding is narrower or wider than the layers (OPT's project_in / project_out). */
+    public boolean projects() {
+        return embedDim != dim;
     }
 
     /** The llama2.c defaults: RMSNorm eps 1e-5, RoPE theta 10000, SwiGLU, BOS 1, no metadata stop tokens. */
@@ -88,6 +118,7 @@ public record ModelConfig(
         positive(source, "vocab_size", vocabSize);
         positive(source, "seq_len", seqLen);
         positive(source, "head_size", headSize);
+        positive(source, "embed_dim", embedDim);
         if (nLayers > 4096) {
             throw ModelFormatException.field(source, "n_layers", nLayers, "at most 4096");
         }

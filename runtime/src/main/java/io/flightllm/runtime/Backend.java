@@ -7,7 +7,7 @@ import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.bench.DecodeBench;
 import io.flightllm.model.forward.Forward;
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.tokenizer.Tokenizer;
@@ -153,7 +153,7 @@ public sealed interface Backend extends AutoCloseable permits Backend.Reference,
         public Forward forward(int contextLength) {
             checkContextFits(model.config(), contextLength, 1);
             MatVec mv = Kernels.matVec(kernels, threads);
-            return new KernelOwner(new LlamaForward(model.config(), model.weights(), mv, contextLength), mv);
+            return new KernelOwner(DecoderForward.create(model.config(), model.weights(), mv, contextLength), mv);
         }
 
         @Override

@@ -17,6 +17,11 @@ public final class LinearCache {
     record Block(List<int[]> words, byte[] queues, List<int[]> reads, List<int[]> writes, List<byte[]> densities) {
     }
 
+    /** Whether nothing has been recorded yet. */
+    public boolean isEmpty() {
+        return blocks.isEmpty();
+    }
+
     Block get(int layer, int kind) {
         return blocks.get(key(layer, kind));
     }

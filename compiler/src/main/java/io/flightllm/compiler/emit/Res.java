@@ -28,6 +28,8 @@ final class Res {
     static final int S_PQ = 20;
     static final int H_LOGITS = 21;
     static final int G_LOG0 = 22;
+    /** The HBM exchange scratch of a split prefill launch (every core's; SYS barriers order it across cores). */
+    static final int H_XCHG = 24;
     /** B slot s: B0 + s; META: M0 + s; FSB: F0 + s (s below Tiling.MAX_SLOTS); weight scales: W0 + s (two). */
     static final int B0 = 26;
     static final int M0 = B0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
@@ -41,7 +43,7 @@ final class Res {
     static final int S_VQ = A_VQ + MAX_HEADS;
     static final int KV = S_VQ + MAX_HEADS;
 
-    static final int[] SHARED = {G_ATT, G_H, G_YS};
+    static final int[] SHARED = {G_ATT, G_H, G_YS, H_XCHG};
     static final int[] NONE = {};
 
     private Res() {

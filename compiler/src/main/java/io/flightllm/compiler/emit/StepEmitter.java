@@ -21,6 +21,7 @@ import io.flightllm.arch.program.Region;
 import io.flightllm.compiler.plan.CorePlan;
 import io.flightllm.compiler.plan.KvStripes;
 import io.flightllm.compiler.plan.MemoryPlan;
+import io.flightllm.compiler.plan.Range;
 import io.flightllm.compiler.plan.RowTile;
 import io.flightllm.compiler.plan.Tiling;
 import io.flightllm.compiler.plan.WeightLayout;
@@ -38,7 +39,10 @@ import java.util.List;
  * MV mode; prefill: MM mode with a causal mask), attending to {@code ctx} cached positions (the bucket; positions at
  * or beyond the parameter {@code ctx_len} are masked). The operator sequence and its numerics are docs/numerics.md's,
  * one LLaMA layer after another; docs/compiler.md walks through it. Decode keeps every activation on chip: the only
- * HBM traffic is weights, the KV cache and the final logits.
+ * HBM traffic is weights, the KV cache and the final logits. A prefill launch splits the per-row SFU work (norms, the
+ * residual adds, the quantization of every linear's input) across cores by rows: each core keeps the residual of its
+ * own rows only and exchanges its rows' INT8 activations and scales with the other cores through an HBM scratch
+ * region ({@link #exchange}), because every core's MM reads all rows.
  */
 public final class StepEmitter {
     private static int[] r(int... ids) {
@@ -55,6 +59,12 @@ public final class StepEmitter {
     private final int rows;
     private final int ctx;
     private final int kvPositions;
+    /** Prefill with the row split: this core runs the per-row SFU work of {@link #mine} only. */
+    private final boolean split;
+    /** The rows whose residual this core keeps (all rows unless split). */
+    private final Range mine;
+    /** The resource id of ATT: with the split it shares its area (and id) with H. */
+    private final int resAtt;
     private final StreamBuilder out;
     private final LinearCache cache;
     private LinearCache.Recorder recording;
@@ -77,7 +87,11 @@ public final class StepEmitter {
         this.rows = rows;
         this.ctx = ctx;
         this.kvPositions = kvPositions;
-        this.at = new Layout(m, hw, core, tiling, rows, ctx, strict);
+        // only counting (strict off) keeps the replicated rows: the baseline counts the artifact's style of program
+        this.split = prefill && strict;
+        this.mine = split ? ownRows(hw, core, rows) : new Range(0, rows);
+        this.resAtt = split ? Res.G_H : Res.G_ATT;
+        this.at = new Layout(m, hw, core, tiling, rows, ctx, strict, split);
         this.out = new StreamBuilder(Res.count(m.layerCount(), m.config().nKvHeads()));
     }
 
@@ -111,16 +125,35 @@ public final class StepEmitter {
         return CompressedLinear.ceil16(ctx);
     }
 
-    /** Checks that the on-chip buffers hold a launch of {@code rows} rows at context {@code ctx}. */
-    public static void checkFits(ModelShape m, HardwareConfig hw, CorePlan core, Tiling tiling, int rows, int ctx) {
-        new Layout(m, hw, core, tiling, rows, ctx, true);
+    /**
+     * Checks that the on-chip buffers hold a launch of {@code rows} rows at context {@code ctx} ({@code prefill}: with
+     * the row split of a prefill launch).
+     */
+    public static void checkFits(ModelShape m, HardwareConfig hw, CorePlan core, Tiling tiling, int rows, int ctx,
+                                 boolean prefill) {
+        new Layout(m, hw, core, tiling, rows, ctx, true, prefill);
+    }
+
+    /** The rows of a prefill launch of {@code rows} rows whose per-row SFU work {@code core} runs. */
+    public static Range ownRows(HardwareConfig hw, CorePlan core, int rows) {
+        return Range.split(rows, hw.cores(), core.core());
+    }
+
+    /** Bytes of one row of the exchanged activations: the widest linear input (padded). */
+    public static int exchangeWidth(ModelShape m) {
+        int hsp = m.paddedHeadSize();
+        return Math.max(Math.max(CompressedLinear.ceil16(m.config().dim()), m.config().nHeads() * hsp),
+                CompressedLinear.ceil16(m.config().hiddenDim()));
     }
 
     private void program() {
         int dim16 = CompressedLinear.ceil16(m.config().dim());
         Region input = mem.region("input", -1);
-        add(Ld.builder().target(Buffer.GLOBAL).buf(at.x).mem(Mem.HBM).channel(input.channel()).addr(input.address())
-                .len(4 * rows * dim16), Queue.LD, Res.NONE, r(Res.G_X));
+        if (!mine.isEmpty()) {
+            add(Ld.builder().target(Buffer.GLOBAL).buf(at.x).mem(Mem.HBM).channel(input.channel())
+                    .addr(input.address() + 4L * mine.start() * dim16).len(4 * mine.size() * dim16), Queue.LD,
+                    Res.NONE, r(Res.G_X));
+        }
         for (int l = 0; l < m.layerCount(); l++) {
             layer(l);
         }
@@ -160,12 +193,10 @@ public final class StepEmitter {
             }
         }
         sys();
-        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().nHeads() * hsp).a(at.att).aStride(at.attStride)
-                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_ATT), r(Res.A_ACT, Res.S_ACT));
+        quant(m.config().nHeads() * hsp, at.att + mine.start() * at.attStride, at.attStride, resAtt);
         linear(l, LinearKind.O, at.ys, at.ysStride, true);
         sys();
-        misc(Misc.builder().op(MiscOp.ADD).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride).b(at.ys)
-                .bStride(at.ysStride).dst(at.x).dStride(at.xStride), r(Res.G_X, Res.G_YS), r(Res.G_X));
+        residual();
         norm(2 * l + 1);
         linear(l, LinearKind.W1, at.a1, at.ffnStride, false);
         linear(l, LinearKind.W3, at.a3, at.ffnStride, false);
@@ -177,12 +208,84 @@ public final class StepEmitter {
                     r(Res.G_H));
         }
         sys();
-        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().hiddenDim()).a(at.h).aStride(at.hStride)
-                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_H), r(Res.A_ACT, Res.S_ACT));
+        quant(m.config().hiddenDim(), at.h + mine.start() * at.hStride, at.hStride, Res.G_H);
         linear(l, LinearKind.W2, at.ys, at.ysStride, true);
         sys();
-        misc(Misc.builder().op(MiscOp.ADD).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride).b(at.ys)
-                .bStride(at.ysStride).dst(at.x).dStride(at.xStride), r(Res.G_X, Res.G_YS), r(Res.G_X));
+        residual();
+    }
+
+    /** X += YS for this core's rows (YS is in the shared window at the global row). */
+    private void residual() {
+        if (mine.isEmpty()) {
+            return;
+        }
+        misc(Misc.builder().op(MiscOp.ADD).rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
+                .b(at.ys + mine.start() * at.ysStride).bStride(at.ysStride).dst(at.x).dStride(at.xStride),
+                r(Res.G_X, Res.G_YS), r(Res.G_X));
+    }
+
+    /**
+     * The INT8 row quantization of this core's rows of an {@code n}-wide linear input at {@code a} (resource
+     * {@code res}) into ACT and its scales; with the split, then the exchange that gives every core all rows.
+     */
+    private void quant(int n, int a, int aStride, int res) {
+        if (!mine.isEmpty()) {
+            int stride = actStride(n);
+            misc(Misc.builder().op(MiscOp.QUANT).rows(mine.size()).n(n).a(a).aStride(aStride)
+                    .dst(at.act + mine.start() * stride).dStride(stride).sdst(at.actScale + mine.start()), r(res),
+                    r(Res.A_ACT, Res.S_ACT));
+        }
+        if (split) {
+            exchange(CompressedLinear.ceil16(n));
+        }
+    }
+
+    /**
+     * ACT lines between the rows of an {@code n}-wide input: with the split the rows are packed at their own width,
+     * so the exchange moves no padding; otherwise the launch's one stride for every input.
+     */
+    private int actStride(int n) {
+        return split ? CompressedLinear.ceil16(n) / 16 : at.actStride;
+    }
+
+    /**
+     * The exchange of a split launch: this core stores its rows of ACT ({@code width} bytes each) and their FP32 scales
+     * to its scratch regions, a barrier, then every core loads each core's rows back to their place in ACT and SCALE.
+     * The next exchange's stores come after at least one more barrier, which every core passes only after its loads
+     * completed, so one scratch per core suffices.
+     */
+    private void exchange(int width) {
+        int stride = width / 16;
+        if (!mine.isEmpty()) {
+            Region xa = mem.region(MemoryPlan.XCHG_ACT, core.core());
+            Region xs = mem.region(MemoryPlan.XCHG_SCALE, core.core());
+            checkScratch(xa, (long) mine.size() * width);
+            add(St.builder().src(Buffer.A).buf(at.act + mine.start() * stride).mem(Mem.HBM).channel(xa.channel())
+                    .addr(xa.address()).len(mine.size() * width), Queue.ST, r(Res.A_ACT), r(Res.H_XCHG));
+            add(St.builder().src(Buffer.SCALE).buf(at.actScale + mine.start()).mem(Mem.HBM).channel(xs.channel())
+                    .addr(xs.address()).len(4 * mine.size()), Queue.ST, r(Res.S_ACT), r(Res.H_XCHG));
+        }
+        sys();
+        for (int c = 0; c < hw.cores(); c++) {
+            Range theirs = Range.split(rows, hw.cores(), c);
+            if (theirs.isEmpty()) {
+                continue;
+            }
+            Region xa = mem.region(MemoryPlan.XCHG_ACT, c);
+            Region xs = mem.region(MemoryPlan.XCHG_SCALE, c);
+            add(Ld.builder().target(Buffer.A).buf(at.act + theirs.start() * stride).mem(Mem.HBM).channel(xa.channel())
+                    .addr(xa.address()).len(theirs.size() * width), Queue.LD, r(Res.H_XCHG), r(Res.A_ACT));
+            add(Ld.builder().target(Buffer.SCALE).buf(at.actScale + theirs.start()).mem(Mem.HBM)
+                    .channel(xs.channel()).addr(xs.address()).len(4 * theirs.size()), Queue.LD, r(Res.H_XCHG),
+                    r(Res.S_ACT));
+        }
+    }
+
+    private void checkScratch(Region xa, long bytes) {
+        if (bytes > xa.bytes()) {
+            throw new IllegalArgumentException("a prefill launch of " + rows + " rows exchanges " + bytes
+                    + " bytes per core, beyond the " + xa.bytes() + "-byte scratch planned for the compiled chunk");
+        }
     }
 
     /** RMSNorm of X with norm row {@code index}, then the INT8 row quantization shared by the next linears. */
@@ -192,11 +295,12 @@ public final class StepEmitter {
         add(Ld.builder().target(Buffer.GLOBAL).buf(at.normW).mem(Mem.HBM).channel(norms.channel())
                 .addr(norms.address() + 4L * index * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
                 r(Res.G_NORMW));
-        misc(Misc.builder().op(MiscOp.RMSNORM).rows(rows).n(m.config().dim()).a(at.x).aStride(at.xStride)
-                .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps()),
-                r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
-        misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(m.config().dim()).a(at.xn).aStride(at.xStride)
-                .dst(at.act).dStride(at.actStride).sdst(at.actScale), r(Res.G_XN), r(Res.A_ACT, Res.S_ACT));
+        if (!mine.isEmpty()) {
+            misc(Misc.builder().op(MiscOp.RMSNORM).rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
+                    .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps()),
+                    r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
+        }
+        quant(m.config().dim(), at.xn, at.xStride, Res.G_XN);
     }
 
     /** Quantizes KV head {@code h} (local j) of the rows with FP16 scales and stores it at positions pos.. */
@@ -262,7 +366,7 @@ public final class StepEmitter {
             loadKvTile(l, kvHead, false, t0, n, s, cache);
             matrix(n / 16, t0 / 16, hsp, at.pq + t0 / 16, at.pqStride, at.bSlot[s], BLayout.COL,
                     at.att + qHead * hsp / 4, at.attStride, tile == 0, tile == tiles - 1, false, 0, 0, 0,
-                    at.pScale, 1, null, r(Res.A_PQ, Res.S_PQ, Res.B0 + s), r(Res.G_ATT, Res.G_PSUM));
+                    at.pScale, 1, null, r(Res.A_PQ, Res.S_PQ, Res.B0 + s), r(resAtt, Res.G_PSUM));
         }
     }
 
@@ -357,7 +461,8 @@ public final class StepEmitter {
                 wscale = at.wScale[sc];
                 wstride = g1 - g0 + 1;
             }
-            matrix(wt.colBlocks(), wt.colBlock0(), rt.rows(), at.act + wt.colBlock0(), at.actStride, at.bSlot[sl],
+            matrix(wt.colBlocks(), wt.colBlock0(), rt.rows(), at.act + wt.colBlock0(), actStride(s.paddedCols()),
+                    at.bSlot[sl],
                     BLayout.ROW, outAddr, outStride, j == 0, j == nk - 1, true, wscale, wstride,
                     s.groups() == 1 ? 0 : s.groupSize() / 16, at.actScale, 1, wt,
                     r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl),
@@ -577,8 +682,14 @@ public final class StepEmitter {
         final int kvTileRows;
         final long wScaleEntries;
 
-        /** {@code strict}: fail when a buffer overflows; off only to count the baseline's instructions. */
-        Layout(ModelShape m, HardwareConfig hw, CorePlan core, Tiling t, int rows, int ctx, boolean strict) {
+        /**
+         * {@code strict}: fail when a buffer overflows; off only to count the baseline's instructions. {@code split}:
+         * a prefill launch with the row split, whose X and XN hold the core's own rows only and whose ATT and H share
+         * one area (ATT is dead after its quantization, H is written after two more barriers, and H is dead after its
+         * quantization, the next ATT written after two more: no core can touch one while another uses the other).
+         */
+        Layout(ModelShape m, HardwareConfig hw, CorePlan core, Tiling t, int rows, int ctx, boolean strict,
+               boolean split) {
             int hsp = m.paddedHeadSize();
             int dim16 = CompressedLinear.ceil16(m.config().dim());
             int hidden16 = CompressedLinear.ceil16(m.config().hiddenDim());
@@ -588,17 +699,23 @@ public final class StepEmitter {
             int ffn = core.ffnRowBlocks().size() * 16;
             int ctx16 = CompressedLinear.ceil16(ctx);
             OnChip shared = OnChip.globalShared(hw).strict(strict);
-            att = shared.alloc("ATT", (long) rows * qRows / 4);
             attStride = qRows / 4;
-            h = shared.alloc("H", (long) rows * hidden16 / 4);
             hStride = hidden16 / 4;
+            if (split) {
+                att = shared.alloc("ATT|H", (long) rows * Math.max(attStride, hStride));
+                h = att;
+            } else {
+                att = shared.alloc("ATT", (long) rows * attStride);
+                h = shared.alloc("H", (long) rows * hStride);
+            }
             int ysRows = Math.max(dim16, 16);
             ys = shared.alloc("YS", (long) rows * ysRows / 4);
             ysStride = ysRows / 4;
             OnChip g = OnChip.globalPrivate(hw).strict(strict);
             xStride = dim16 / 4;
-            x = g.alloc("X", (long) rows * xStride);
-            xn = g.alloc("XN", (long) rows * xStride);
+            int xRows = split ? ownRows(hw, core, rows).size() : rows;
+            x = g.alloc("X", (long) xRows * xStride);
+            xn = g.alloc("XN", (long) xRows * xStride);
             normW = g.alloc("NORMW", xStride);
             qStride = qh * hsp / 4;
             q = g.alloc("Q", (long) rows * qStride);

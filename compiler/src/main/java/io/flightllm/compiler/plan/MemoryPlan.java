@@ -13,21 +13,28 @@ import java.util.List;
  * each part on its own channel, rotating) and FP16 scales [layers][context] on one channel ("kv.ks.H", "kv.vs.H");
  * shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the padded width) and the logits (FP32
  * [rows][vocab]); in DDR the parameter block {pos, ctx_len, n_valid_rows} and the RoPE table (FP32
- * [context][head_dim]: the cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0).
+ * [context][head_dim]: the cos of each real pair, then 1.0 for padded pairs, then the sins, then 0.0). Last, per core
+ * on its last channel, the exchange scratch of prefill launches: the INT8 activations of the core's rows of a chunk
+ * ({@link #XCHG_ACT}, [rows][exchange width], packed at the exchanged input's width) and their FP32 scales
+ * ({@link #XCHG_SCALE}), which the core stores and every core loads (docs/compiler.md "Prefill row split").
  */
 public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int kvPositions, long[] imageEnd,
                          KvStripes kv) {
     public static final long PARAMS_ADDRESS = 0;
     public static final long ROPE_ADDRESS = 64;
+    /** Region names of a core's exchange scratch: its rows' INT8 activations and their FP32 scales. */
+    public static final String XCHG_ACT = "xchg.act";
+    public static final String XCHG_SCALE = "xchg.scale";
 
     /**
      * @param kvSubTile positions per KV sub-tile (a multiple of both bucket sizes), or {@code kvPositions} to keep
      *                  each head's cache on one channel
      * @param kvParts   most channels one head's K or V cache spreads over
+     * @param exchangeWidth bytes of one row of exchanged activations (the widest linear input)
      */
     public static MemoryPlan plan(ModelShape m, HardwareConfig hw, List<CorePlan> plans, int maxContext,
                                   int kvPositions, int inputRows, int logitRows, ChannelAllocator alloc, int kvSubTile,
-                                  int kvParts) {
+                                  int kvParts, int exchangeWidth) {
         List<Region> regions = new ArrayList<>();
         // norm weights first: with the weight tiles they form the weight image of each channel
         for (CorePlan p : plans) {
@@ -86,6 +93,17 @@ public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int
                 regions.add(new Region("kv.vs." + h, p.core(), "HBM", c, alloc.allocate(c, sc, what), sc, "f16",
                         sshape));
             }
+        }
+        // a core owns at most ceil(rows / cores) rows of a chunk (Range.split)
+        int ownRows = Math.ceilDiv(inputRows, plans.size());
+        for (CorePlan p : plans) {
+            int[] ch = hw.channelsOf(p.core());
+            int c = ch[ch.length - 1];
+            long act = (long) ownRows * exchangeWidth;
+            regions.add(new Region(XCHG_ACT, p.core(), "HBM", c, alloc.allocate(c, act, "prefill exchange"), act,
+                    "i8", new long[]{ownRows, exchangeWidth}));
+            regions.add(new Region(XCHG_SCALE, p.core(), "HBM", c,
+                    alloc.allocate(c, 4L * ownRows, "prefill exchange"), 4L * ownRows, "f32", new long[]{ownRows}));
         }
         return new MemoryPlan(regions, inputRows, logitRows, kvPositions, imageEnd, kvs);
     }

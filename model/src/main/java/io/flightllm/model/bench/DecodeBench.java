@@ -1,13 +1,12 @@
 package io.flightllm.model.bench;
 
-import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Sampler;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
 import io.flightllm.model.forward.Forward;
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.MatVec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,16 +58,19 @@ public final class DecodeBench {
 
     /**
      * Distinct weight bytes read per decode step: every matrix once, the classifier once (once even when it is the
-     * embedding), one embedding row, and the norms.
+     * embedding), one embedding row (and one position row for learned positions), the norms and biases.
      */
     public static long weightBytesPerToken(Weights w) {
-        long bytes = w.classifier().byteSize() + w.tokenEmbedding().rowBytes() + w.finalNorm().byteSize();
-        for (LayerWeights l : w.layers()) {
-            for (Tensor t : new Tensor[] {l.attnNorm(), l.wq(), l.wk(), l.wv(), l.wo(), l.ffnNorm(), l.w1(), l.w2(),
-                    l.w3()}) {
-                if (t != null) {
-                    bytes += t.byteSize();
-                }
+        long bytes = w.tokenEmbedding().rowBytes();
+        if (w.positionEmbedding() != null) {
+            bytes += w.positionEmbedding().rowBytes();
+        }
+        if (w.classifier() == w.tokenEmbedding()) {
+            bytes += w.classifier().byteSize(); // all() lists a shared classifier once, as the embedding
+        }
+        for (Tensor t : w.all()) {
+            if (t != w.tokenEmbedding() && t != w.positionEmbedding()) {
+                bytes += t.byteSize();
             }
         }
         return bytes;
@@ -81,7 +83,7 @@ public final class DecodeBench {
             throw new IllegalArgumentException("the workload needs " + w.contextLength() + " positions; the model's "
                     + "context is " + c.seqLen());
         }
-        LlamaForward f = new LlamaForward(c, m.weights(), mv, w.contextLength());
+        DecoderForward f = DecoderForward.create(c, m.weights(), mv, w.contextLength());
         return run(f, weightBytesPerToken(m.weights()), 2L * c.nLayers() * c.kvDim() * 4, w, seed, progress);
     }
 

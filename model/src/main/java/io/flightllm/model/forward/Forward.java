@@ -3,7 +3,7 @@ package io.flightllm.model.forward;
 import io.flightllm.model.ModelConfig;
 
 /**
- * A stateful decoder executor with a KV cache: the fp32 reference ({@link LlamaForward}) or the CPU twin. The host
+ * A stateful decoder executor with a KV cache: the fp32 reference ({@link DecoderForward}) or the CPU twin. The host
  * loop ({@code Generator}) and the benchmarks drive any of them the same way.
  */
 public interface Forward extends AutoCloseable {

@@ -11,15 +11,10 @@ import io.flightllm.model.Weights;
  *
  * <p>Every operation is written in llama2.c run.c's order, with C's float semantics (see {@link CMath}); only the
  * matrix-vector products are delegated to a {@link MatVec}. {@link #prefill} runs the forced prompt positions with
- * batched products (one pass over the weights per chunk of positions). With {@link ScalarMatVec} the logits are the ones run.c
+ * batched products (one pass over the weights per chunk of positions; see {@link DecoderForward#prefill}). With {@link ScalarMatVec} the logits are the ones run.c
  * computes, bit for bit; a faster MatVec changes only the summation order inside the products.
  */
-public final class LlamaForward implements Forward {
-    private final ModelConfig c;
-    private final Weights w;
-    private final MatVec mv;
-    private final int contextLength;
-
+public final class LlamaForward extends DecoderForward {
     // activations
     private final float[] x;
     private final float[] xb;
@@ -29,11 +24,6 @@ public final class LlamaForward implements Forward {
     private final float[] v;
     private final float[] hb;
     private final float[] hb2;
-    private final float[] att;
-    private final float[] logits;
-    // KV cache: per layer [position][kvDim]
-    private final float[][] keyCache;
-    private final float[][] valueCache;
     // per-layer norm weights, read once (small)
     private final float[][] attNorm;
     private final float[][] ffnNorm;
@@ -43,22 +33,13 @@ public final class LlamaForward implements Forward {
     private final float[] ropeCos;
     private final float[] ropeSin;
     /** Prefill activations, allocated on the first {@link #prefill}. */
-    private Batch batch;
-
-    /** Positions per batched prefill pass: bounds the batch buffers (8 rows of hidden_dim floats each). */
-    public static final int PREFILL_CHUNK = 64;
+    private Rows batch;
 
     /**
      * @param contextLength positions to allocate in the KV cache (at most the model's seq_len)
      */
     public LlamaForward(ModelConfig config, Weights weights, MatVec matVec, int contextLength) {
-        if (config.family() != ModelConfig.Family.LLAMA) {
-            throw new IllegalArgumentException("LlamaForward runs LLaMA-family models, not " + config.family());
-        }
-        this.c = config;
-        this.w = weights;
-        this.mv = matVec;
-        this.contextLength = Math.min(contextLength, config.seqLen());
+        super(config, weights, matVec, contextLength, ModelConfig.Family.LLAMA);
         int dim = c.dim();
         x = new float[dim];
         xb = new float[Math.max(dim, c.qDim())];
@@ -68,10 +49,6 @@ public final class LlamaForward implements Forward {
         v = new float[c.kvDim()];
         hb = new float[c.hiddenDim()];
         hb2 = new float[c.hiddenDim()];
-        att = new float[this.contextLength];
-        logits = new float[c.vocabSize()];
-        keyCache = new float[c.nLayers()][Math.multiplyExact(this.contextLength, c.kvDim())];
-        valueCache = new float[c.nLayers()][Math.multiplyExact(this.contextLength, c.kvDim())];
         attNorm = new float[c.nLayers()][];
         ffnNorm = new float[c.nLayers()][];
         for (int l = 0; l < c.nLayers(); l++) {
@@ -88,28 +65,10 @@ public final class LlamaForward implements Forward {
         }
     }
 
-    @Override
-    public String name() {
-        return "fp32 reference, " + mv.name() + " kernels";
-    }
-
-    @Override
-    public ModelConfig config() {
-        return c;
-    }
-
-    public int contextLength() {
-        return contextLength;
-    }
-
     /** Runs token {@code token} at position {@code pos} and returns the logits (a reused array). */
+    @Override
     public float[] forward(int token, int pos) {
-        if (pos < 0 || pos >= contextLength) {
-            throw new IllegalArgumentException("position " + pos + " outside the context [0, " + contextLength + ")");
-        }
-        if (token < 0 || token >= c.vocabSize()) {
-            throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + c.vocabSize() + ")");
-        }
+        checkPosition(token, pos);
         int dim = c.dim();
         int hs = c.headSize();
         w.tokenEmbedding().readRow(token, x);
@@ -131,56 +90,26 @@ public final class LlamaForward implements Forward {
             mv.apply(lw.w2(), hb, xb);
             residual(x, xb, dim);
         }
-        rmsnorm(x, x, finalNorm, dim, c.normEps());
-        mv.apply(w.classifier(), x, logits);
-        return logits;
+        return head(x);
     }
 
-    /**
-     * Runs {@code count} forced tokens {@code tokens[0..count)} at positions {@code startPos ..} with every matrix
-     * applied to the whole batch at once ({@link MatVec#applyBatch}), so the weights are read once per chunk of
-     * {@link #PREFILL_CHUNK} positions instead of once per position. Each position goes through exactly the operations
-     * of {@link #forward} in the same order, so the KV cache and the returned logits are the bits {@code forward}
-     * would produce whenever the kernel's batch and single-row products agree (true for every kernel here).
-     * The classifier runs only for the last position, and only if {@code wantLogits}.
-     *
-     * @return the logits of position {@code startPos + count - 1} (a reused array), or null without {@code wantLogits}
-     */
-    public float[] prefill(int[] tokens, int startPos, int count, boolean wantLogits) {
-        if (count < 1 || count > tokens.length) {
-            throw new IllegalArgumentException("prefill of " + count + " tokens from an array of " + tokens.length);
-        }
-        if (startPos < 0 || startPos + count > contextLength) {
-            throw new IllegalArgumentException("positions [" + startPos + ", " + (startPos + count)
-                    + ") outside the context [0, " + contextLength + ")");
-        }
-        for (int i = 0; i < count; i++) {
-            if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
-                throw new IllegalArgumentException("token " + tokens[i] + " outside the vocabulary [0, "
-                        + c.vocabSize() + ")");
-            }
-        }
-        if (batch == null) {
-            batch = new Batch(c, Math.min(PREFILL_CHUNK, contextLength));
-        }
-        for (int done = 0; done < count; ) {
-            int n = Math.min(batch.capacity, count - done);
-            prefillChunk(tokens, done, startPos + done, n);
-            done += n;
-        }
-        if (!wantLogits) {
-            return null;
-        }
+    @Override
+    float[] head(float[] last) {
         int dim = c.dim();
-        float[] last = batch.x[(count - 1) % batch.capacity];
-        System.arraycopy(last, 0, x, 0, dim);
+        if (last != x) {
+            System.arraycopy(last, 0, x, 0, dim);
+        }
         rmsnorm(x, x, finalNorm, dim, c.normEps());
         mv.apply(w.classifier(), x, logits);
         return logits;
     }
 
-    private void prefillChunk(int[] tokens, int offset, int pos0, int n) {
-        Batch bt = batch;
+    @Override
+    float[] prefillChunk(int[] tokens, int offset, int pos0, int n, int capacity) {
+        if (batch == null) {
+            batch = new Rows(c, capacity);
+        }
+        Rows bt = batch;
         int dim = c.dim();
         float sqrtHeadSize = CMath.sqrtf(c.headSize());
         for (int b = 0; b < n; b++) {
@@ -215,31 +144,7 @@ public final class LlamaForward implements Forward {
                 residual(bt.x[b], bt.xb[b], dim);
             }
         }
-    }
-
-    /** Activations of a prefill chunk: one row per position. */
-    private static final class Batch {
-        final int capacity;
-        final float[][] x;
-        final float[][] xb;
-        final float[][] xb2;
-        final float[][] q;
-        final float[][] k;
-        final float[][] v;
-        final float[][] hb;
-        final float[][] hb2;
-
-        Batch(ModelConfig c, int capacity) {
-            this.capacity = capacity;
-            x = new float[capacity][c.dim()];
-            xb = new float[capacity][Math.max(c.dim(), c.qDim())];
-            xb2 = new float[capacity][c.dim()];
-            q = new float[capacity][c.qDim()];
-            k = new float[capacity][c.kvDim()];
-            v = new float[capacity][c.kvDim()];
-            hb = new float[capacity][c.hiddenDim()];
-            hb2 = new float[capacity][c.hiddenDim()];
-        }
+        return bt.x[n - 1];
     }
 
     /** RoPE on q and k for position {@code pos} (run.c's loop), then k and v into the cache. */
@@ -260,14 +165,7 @@ public final class LlamaForward implements Forward {
                 rotate(k, i, fcr, fci);
             }
         }
-        System.arraycopy(k, 0, keyCache[l], pos * kvDim, kvDim);
-        System.arraycopy(v, 0, valueCache[l], pos * kvDim, kvDim);
-    }
-
-    private static void residual(float[] x, float[] delta, int n) {
-        for (int i = 0; i < n; i++) {
-            x[i] += delta[i];
-        }
+        cache(l, pos, k, v);
     }
 
     /** run.c's SwiGLU: silu(hb) * hb2, into hb. */
@@ -287,40 +185,6 @@ public final class LlamaForward implements Forward {
         vec[i + 1] = v0 * fci + v1 * fcr;
     }
 
-    /** Multi-head attention of {@code q} over positions 0..pos, into {@code xb} (run.c's loops, head by head). */
-    private void attention(int l, int pos, float sqrtHeadSize, float[] q, float[] xb) {
-        int hs = c.headSize();
-        int kvDim = c.kvDim();
-        int kvMul = c.kvMul();
-        float[] kc = keyCache[l];
-        float[] vc = valueCache[l];
-        for (int h = 0; h < c.nHeads(); h++) {
-            int qo = h * hs;
-            int kvo = (h / kvMul) * hs;
-            for (int t = 0; t <= pos; t++) {
-                int ko = t * kvDim + kvo;
-                float score = 0.0f;
-                for (int i = 0; i < hs; i++) {
-                    score += q[qo + i] * kc[ko + i];
-                }
-                score /= sqrtHeadSize;
-                att[t] = score;
-            }
-            softmax(att, pos + 1);
-            int xo = h * hs;
-            for (int i = 0; i < hs; i++) {
-                xb[xo + i] = 0.0f;
-            }
-            for (int t = 0; t <= pos; t++) {
-                int vo = t * kvDim + kvo;
-                float a = att[t];
-                for (int i = 0; i < hs; i++) {
-                    xb[xo + i] += a * vc[vo + i];
-                }
-            }
-        }
-    }
-
     /** run.c's rmsnorm: ss in index order, ss / n + eps, 1 / sqrtf, then weight * (ss * x). */
     static void rmsnorm(float[] out, float[] x, float[] weight, int n, float eps) {
         float ss = 0.0f;
@@ -333,9 +197,5 @@ public final class LlamaForward implements Forward {
         for (int j = 0; j < n; j++) {
             out[j] = weight[j] * (ss * x[j]);
         }
-    }
-
-    static void softmax(float[] x, int n) {
-        io.flightllm.model.Sampler.softmax(x, n);
     }
 }

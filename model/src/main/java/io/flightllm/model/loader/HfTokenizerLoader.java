@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.flightllm.model.ModelFormatException;
 import io.flightllm.model.hf.Json;
 import io.flightllm.model.tokenizer.BpeTokenizer;
+import io.flightllm.model.tokenizer.ByteLevel;
 import io.flightllm.model.tokenizer.BpeTokenizer.Prepend;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,9 +15,11 @@ import java.util.Map;
 /**
  * Hugging Face {@code tokenizer.json} for LLaMA's SentencePiece-BPE: model type "BPE" (vocab, merges as "a b" strings
  * or [a, b] pairs, byte_fallback, unk_token), the "▁" normalizer (Prepend + Replace) or the newer Metaspace
- * pre-tokenizer, added tokens, and a SentencePiece-style decoder. Anything whose meaning would differ (byte-level BPE,
- * other normalizers, dropout, subword prefixes) is refused with a message naming the field, never half-supported.
- * The post_processor is ignored: LLaMA-family models always start with BOS ({@code <s>}).
+ * pre-tokenizer, added tokens, and a SentencePiece-style decoder; or GPT-2's byte-level BPE (OPT): a "ByteLevel"
+ * pre-tokenizer and decoder, no normalizer. Anything whose meaning would differ (other normalizers or pre-tokenizers,
+ * dropout, subword prefixes) is refused with a message naming the field, never half-supported.
+ * The post_processor is ignored: LLaMA-family models always start with BOS ({@code <s>}), byte-level (OPT) ones with
+ * {@code </s>}, which is also their EOS.
  */
 public final class HfTokenizerLoader {
     private static final long MAX_BYTES = 512L << 20;
@@ -47,10 +50,15 @@ public final class HfTokenizerLoader {
         List<String[]> merges = merges(path, model);
         String unk = Json.optionalString(path, model, "unk_token", null);
         int unkId = unk == null ? -1 : idOf(path, pieces, added, unk, "model.unk_token");
-        int bos = idOf(path, pieces, added, "<s>", "the BOS token \"<s>\"");
-        int eos = idOf(path, pieces, added, "</s>", "the EOS token \"</s>\"");
         BpeTokenizer.Pretokenizer pre = pretokenizer(path, root);
-        checkDecoder(path, root.get("decoder"));
+        boolean byteLevel = pre.byteLevel() != null;
+        int bos = byteLevel ? idOf(path, pieces, added, "</s>", "the BOS/EOS token \"</s>\" of OPT")
+                : idOf(path, pieces, added, "<s>", "the BOS token \"<s>\"");
+        int eos = idOf(path, pieces, added, "</s>", "the EOS token \"</s>\"");
+        checkDecoder(path, root.get("decoder"), byteLevel);
+        if (byteLevel && Json.optionalBoolean(path, model, "byte_fallback", false)) {
+            throw ModelFormatException.field(path, "model.byte_fallback", true, "false (byte-level BPE spells bytes)");
+        }
         BpeTokenizer.Options opts = new BpeTokenizer.Options(
                 Json.optionalBoolean(path, model, "byte_fallback", false),
                 Json.optionalBoolean(path, model, "fuse_unk", false),
@@ -59,6 +67,59 @@ public final class HfTokenizerLoader {
             return new BpeTokenizer(pieces, merges, added, unkId, bos, eos, pre, opts);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(path + ": model.merges: " + e.getMessage());
+        }
+    }
+
+    /** The special tokens GPT-2-style vocabularies carry; those present are split out of the text as HF does. */
+    private static final List<String> BYTE_LEVEL_SPECIALS = List.of("<s>", "<pad>", "</s>", "<unk>", "<|endoftext|>");
+
+    /**
+     * The slow-tokenizer files of a GPT-2-style checkpoint (OPT on the Hub ships these without a tokenizer.json):
+     * {@code vocab.json} (piece -> id) and {@code merges.txt} (one "left right" merge per line in rank order, after an
+     * optional "#version" line), read as byte-level BPE without a prefix space (GPT2Tokenizer's default); the special
+     * tokens of the vocabulary are split out of the text, and {@code </s>} is BOS and EOS.
+     */
+    public static BpeTokenizer loadVocabMerges(Path vocabFile, Path mergesFile) {
+        JsonNode vocab = Json.object(vocabFile, "top level", Json.read(vocabFile, MAX_BYTES));
+        com.fasterxml.jackson.databind.node.ObjectNode model =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        model.set("vocab", vocab);
+        String[] pieces = vocabulary(vocabFile, model, null);
+        Map<String, Integer> added = new LinkedHashMap<>();
+        for (String sp : BYTE_LEVEL_SPECIALS) {
+            if (vocab.has(sp)) {
+                added.put(sp, vocab.get(sp).intValue());
+            }
+        }
+        List<String> lines;
+        try {
+            if (java.nio.file.Files.size(mergesFile) > MAX_BYTES) {
+                throw ModelFormatException.field(mergesFile, "size", java.nio.file.Files.size(mergesFile),
+                        "at most " + MAX_BYTES + " bytes");
+            }
+            lines = java.nio.file.Files.readAllLines(mergesFile, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new ModelFormatException(mergesFile + ": cannot read: " + e.getMessage(), e);
+        }
+        List<String[]> merges = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isEmpty() || (i == 0 && line.startsWith("#version"))) {
+                continue;
+            }
+            String[] pair = line.split(" ", -1);
+            if (pair.length != 2 || pair[0].isEmpty() || pair[1].isEmpty()) {
+                throw ModelFormatException.field(mergesFile, "line " + (i + 1), '"' + line + '"', "\"left right\"");
+            }
+            merges.add(pair);
+        }
+        int eos = idOf(vocabFile, pieces, added, "</s>", "the BOS/EOS token \"</s>\" of OPT");
+        try {
+            return new BpeTokenizer(pieces, merges, added, -1, eos, eos,
+                    BpeTokenizer.Pretokenizer.byteLevel(new ByteLevel(false, true)),
+                    new BpeTokenizer.Options(false, false, false));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(mergesFile + ": " + e.getMessage());
         }
     }
 
@@ -192,11 +253,22 @@ public final class HfTokenizerLoader {
         }
         Prepend metaspace = null;
         boolean split = false;
-        for (JsonNode n : flatten(path, "pre_tokenizer", root.get("pre_tokenizer"), "pretokenizers")) {
+        List<JsonNode> pres = flatten(path, "pre_tokenizer", root.get("pre_tokenizer"), "pretokenizers");
+        if (pres.size() == 1 && pres.get(0).path("type").asText().equals("ByteLevel")) {
+            if (prepend || replace) {
+                throw ModelFormatException.field(path, "normalizer", Json.describe(root.get("normalizer")),
+                        "null with a ByteLevel pre-tokenizer (GPT-2 byte-level BPE)");
+            }
+            JsonNode n = pres.get(0);
+            return BpeTokenizer.Pretokenizer.byteLevel(new ByteLevel(
+                    Json.optionalBoolean(path, n, "add_prefix_space", true),
+                    Json.optionalBoolean(path, n, "use_regex", true)));
+        }
+        for (JsonNode n : pres) {
             String type = n.path("type").asText();
             if (!type.equals("Metaspace") || metaspace != null) {
                 throw ModelFormatException.field(path, "pre_tokenizer type", '"' + type + '"',
-                        "one Metaspace pre-tokenizer or none (byte-level BPE is not supported)");
+                        "one Metaspace pre-tokenizer, one ByteLevel pre-tokenizer, or none");
             }
             expectText(path, "pre_tokenizer Metaspace.replacement", n.get("replacement"), BpeTokenizer.METASPACE);
             String scheme = Json.optionalString(path, n, "prepend_scheme", null);
@@ -215,10 +287,20 @@ public final class HfTokenizerLoader {
         return new BpeTokenizer.Pretokenizer(prepend, replace, metaspace, split);
     }
 
-    /** The decoder must undo "▁" and byte fallback the way our decode does; anything else is refused. */
-    private static void checkDecoder(Path path, JsonNode decoder) {
+    /**
+     * The decoder must undo "▁" and byte fallback (or the byte alphabet) the way our decode does; anything else is
+     * refused.
+     */
+    private static void checkDecoder(Path path, JsonNode decoder, boolean byteLevel) {
         for (JsonNode n : flatten(path, "decoder", decoder, "decoders")) {
             String type = n.path("type").asText();
+            if (byteLevel) {
+                if (!type.equals("ByteLevel")) {
+                    throw ModelFormatException.field(path, "decoder type", '"' + type + '"',
+                            "\"ByteLevel\" (with a ByteLevel pre-tokenizer)");
+                }
+                continue;
+            }
             switch (type) {
                 case "Replace" -> {
                     expectText(path, "decoder Replace.pattern.String", n.path("pattern").get("String"),

@@ -48,7 +48,8 @@ public final class ModelLoader {
      * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (run.c itself looks in the working directory).
      */
     public static Tokenizer tokenizer(Model model, Path explicit) {
-        return tokenizer(model.source(), model.config().vocabSize(), model.tokenizer(), explicit);
+        return tokenizer(model.source(), model.config().vocabSize(), model.tokenizer(), explicit,
+                model.config().family() == io.flightllm.model.ModelConfig.Family.OPT);
     }
 
     /**
@@ -56,6 +57,14 @@ public final class ModelLoader {
      * {@code tokenizer.bin} beside {@code source} (inside it for a directory); its size must be {@code vocab}.
      */
     public static Tokenizer tokenizer(Path source, int vocab, Tokenizer embedded, Path explicit) {
+        return tokenizer(source, vocab, embedded, explicit, false);
+    }
+
+    /**
+     * @param paddedVocab true when the model's vocabulary may have padding rows past the tokenizer's (OPT: 50272
+     *                    rows, 50265 tokens); the tokenizer must then have at most {@code vocab} tokens
+     */
+    public static Tokenizer tokenizer(Path source, int vocab, Tokenizer embedded, Path explicit, boolean paddedVocab) {
         Tokenizer t;
         if (explicit != null) {
             t = loadTokenizer(explicit, vocab);
@@ -71,9 +80,10 @@ public final class ModelLoader {
             }
             t = Llama2cTokenizerFile.read(beside, vocab);
         }
-        if (t.vocabSize() != vocab) {
+        if (paddedVocab ? t.vocabSize() > vocab : t.vocabSize() != vocab) {
             throw new ModelFormatException((explicit != null ? explicit : source) + ": the tokenizer has "
-                    + t.vocabSize() + " tokens; the model's vocab_size is " + vocab + " (mismatched tokenizer?)");
+                    + t.vocabSize() + " tokens; the model's vocab_size is " + vocab + (paddedVocab ? " (at most that "
+                    + "many expected)" : "") + " (mismatched tokenizer?)");
         }
         return t;
     }

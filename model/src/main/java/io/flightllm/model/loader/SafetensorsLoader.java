@@ -22,10 +22,11 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Hugging Face LLaMA directories: {@code config.json}, then either {@code model.safetensors} or the shards listed in
- * {@code model.safetensors.index.json}, all memory-mapped (F32, F16 or BF16), plus {@code tokenizer.json} when present.
- * q_proj/k_proj are exposed through a row-order view that undoes HF's RoPE permutation (see {@link RopePermutation}),
- * so the weights are never copied.
+ * Hugging Face LLaMA and OPT directories ({@link OptTensors} names OPT's tensors): {@code config.json}, then either
+ * {@code model.safetensors} or the shards listed in {@code model.safetensors.index.json}, all memory-mapped (F32, F16
+ * or BF16), plus {@code tokenizer.json} when present (for OPT, else {@code vocab.json} with {@code merges.txt}).
+ * LLaMA's q_proj/k_proj are exposed through a row-order view that undoes HF's RoPE permutation (see
+ * {@link RopePermutation}), so the weights are never copied.
  */
 public final class SafetensorsLoader {
     public static final String CONFIG = "config.json";
@@ -50,7 +51,10 @@ public final class SafetensorsLoader {
         Arena arena = Arena.ofShared();
         try {
             Tensors source = openTensors(dir, arena);
-            Loader l = new Loader(source);
+            Loader l = new Loader(source, c.family());
+            if (c.family() == ModelConfig.Family.OPT) {
+                return finish(dir, l, OptTensors.load(c, l, dir), arena);
+            }
             Tensor emb = l.get("model.embed_tokens.weight", c.vocabSize(), c.dim(), "vocab_size, hidden_size");
             List<LayerWeights> layers = new ArrayList<>(c.nLayers());
             int[] qOrder = RopePermutation.storedRows(c.nHeads(), c.headSize());
@@ -78,41 +82,61 @@ public final class SafetensorsLoader {
             boolean shared = c.sharedClassifier() || !source.byName().containsKey("lm_head.weight");
             Tensor cls = shared ? emb : l.get("lm_head.weight", c.vocabSize(), c.dim(), "vocab_size, hidden_size");
             if (shared != c.sharedClassifier()) {
-                c = new ModelConfig(c.family(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
-                        c.vocabSize(), c.seqLen(), c.headSize(), c.normEps(), c.ropeTheta(), c.norm(), c.mlp(),
-                        c.positions(), c.attentionBias(), c.mlpBias(), true, c.bosId(), c.eosIds());
+                c = c.withSharedClassifier(true);
             }
             Weights w = new Weights(emb, null, layers, norm, null, cls).validate(c, dir);
-            Path tokFile = dir.resolve(TOKENIZER);
-            Tokenizer tok = Files.isRegularFile(tokFile) ? HfTokenizerLoader.load(tokFile) : null;
-            long files = source.byName().values().stream().distinct().count();
-            String format = "Hugging Face safetensors (" + String.join(", ", l.dtypes)
-                    + (files > 1 ? ", " + files + " shards" : "") + ")";
-            return new Model(dir, format, c, w, tok, arena);
+            return finish(dir, l, new Loaded(c, w), arena);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
+    /** A config with the weights it describes. */
+    record Loaded(ModelConfig config, Weights weights) {
+    }
+
+    private static Model finish(Path dir, Loader l, Loaded m, Arena arena) {
+        Path tokFile = dir.resolve(TOKENIZER);
+        Tokenizer tok = Files.isRegularFile(tokFile) ? HfTokenizerLoader.load(tokFile) : null;
+        Path vocab = dir.resolve("vocab.json");
+        Path merges = dir.resolve("merges.txt");
+        if (tok == null && m.config().family() == ModelConfig.Family.OPT && Files.isRegularFile(vocab)
+                && Files.isRegularFile(merges)) {
+            tok = HfTokenizerLoader.loadVocabMerges(vocab, merges);
+        }
+        long files = l.source.byName().values().stream().distinct().count();
+        String format = "Hugging Face safetensors (" + String.join(", ", l.dtypes)
+                + (files > 1 ? ", " + files + " shards" : "") + ")";
+        return new Model(dir, format, m.config(), m.weights(), tok, arena);
+    }
+
     /** Where each tensor lives; {@code origin} is model.safetensors or the index (named when a tensor is missing). */
-    private record Tensors(Path origin, Map<String, SafetensorsFile> byName) {
+    record Tensors(Path origin, Map<String, SafetensorsFile> byName) {
     }
 
     /** Fetches tensors by name with the shape the config implies, naming the file on mismatch. */
-    private static final class Loader {
+    static final class Loader {
         final Tensors source;
+        final ModelConfig.Family family;
         final TreeSet<String> dtypes = new TreeSet<>();
 
-        Loader(Tensors source) {
+        Loader(Tensors source, ModelConfig.Family family) {
             this.source = source;
+            this.family = family;
+        }
+
+        boolean has(String name) {
+            return source.byName().containsKey(name);
         }
 
         Tensor get(String name, long rows, int cols, String fromConfig) {
             SafetensorsFile f = source.byName().get(name);
             if (f == null) {
-                throw new ModelFormatException(source.origin() + ": tensor \"" + name + "\" is missing; expected a "
-                        + "LLaMA checkpoint with HF tensor names");
+                throw new ModelFormatException(source.origin() + ": tensor \"" + name + "\" of shape ["
+                        + (rows == 1 ? "" : rows + ", ") + cols + "] (" + fromConfig + " from config.json) is missing; "
+                        + "expected " + (family == ModelConfig.Family.OPT ? "an OPT" : "a LLaMA")
+                        + " checkpoint with HF tensor names");
             }
             Tensor t = f.tensor(name);
             if (t.rows() != rows || t.cols() != cols) {

@@ -15,6 +15,11 @@ import java.util.Map;
  *
  * <p>{@link #decode} follows the {@link Tokenizer} contract (llama2.c's): the raw bytes of one piece with "▁" as a
  * space, a byte token as its byte, and the leading space dropped after BOS.
+ *
+ * <p>With a {@link ByteLevel} pre-tokenizer (GPT-2's byte-level BPE, OPT's tokenizer) a segment is instead split by
+ * GPT-2's regex and spelled byte by byte in the byte alphabet before merging; decoding maps a piece's characters back
+ * to bytes (no leading-space rule), and an added token decodes to its content. Ids past the vocabulary (models whose
+ * embedding has padding rows, such as OPT's 50272 against 50265 tokens) decode to nothing.
  */
 public final class BpeTokenizer implements Tokenizer {
     /** The "▁" that SentencePiece vocabularies use for a space. */
@@ -30,7 +35,16 @@ public final class BpeTokenizer implements Tokenizer {
      * splits before every "▁"), or null.
      */
     public record Pretokenizer(boolean normalizerPrepend, boolean normalizerReplace, Prepend metaspace,
-                               boolean split) {
+                               boolean split, ByteLevel byteLevel) {
+        /** A SentencePiece-style pre-tokenizer (no byte level). */
+        public Pretokenizer(boolean normalizerPrepend, boolean normalizerReplace, Prepend metaspace, boolean split) {
+            this(normalizerPrepend, normalizerReplace, metaspace, split, null);
+        }
+
+        /** GPT-2's byte-level pre-tokenizer. */
+        public static Pretokenizer byteLevel(ByteLevel b) {
+            return new Pretokenizer(false, false, null, false, b);
+        }
     }
 
     /** BPE model options as tokenizer.json spells them. */
@@ -82,12 +96,15 @@ public final class BpeTokenizer implements Tokenizer {
         this.decoded = new byte[pieces.length][];
         this.byteValue = new int[pieces.length];
         for (int i = 0; i < pieces.length; i++) {
-            int b = byteToken(pieces[i]);
+            int b = pre.byteLevel() != null ? -1 : byteToken(pieces[i]);
             byteValue[i] = b;
             if (b >= 0 && byteIds[b] < 0) {
                 byteIds[b] = i;
             }
-            decoded[i] = pieces[i].replace(METASPACE, " ").getBytes(StandardCharsets.UTF_8);
+            byte[] raw = pre.byteLevel() != null && !added.containsKey(pieces[i]) ? ByteLevel.unspell(pieces[i]) : null;
+            decoded[i] = raw != null ? raw
+                    : pre.byteLevel() != null ? pieces[i].getBytes(StandardCharsets.UTF_8)
+                    : pieces[i].replace(METASPACE, " ").getBytes(StandardCharsets.UTF_8);
         }
         this.addedIds = Map.copyOf(added);
         List<String> contents = new ArrayList<>(added.keySet());
@@ -128,6 +145,11 @@ public final class BpeTokenizer implements Tokenizer {
     @Override
     public int eosId() {
         return eosId;
+    }
+
+    @Override
+    public boolean byteLevel() {
+        return pre.byteLevel() != null;
     }
 
     @Override
@@ -182,6 +204,12 @@ public final class BpeTokenizer implements Tokenizer {
 
     private void encodeSegment(String s, boolean first, List<Integer> out) {
         if (s.isEmpty()) {
+            return;
+        }
+        if (pre.byteLevel() != null) {
+            for (String word : pre.byteLevel().words(s)) {
+                encodeWord(word, out);
+            }
             return;
         }
         if (pre.normalizerPrepend()) {
@@ -274,6 +302,12 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override
     public byte[] decode(int prevToken, int token) {
+        if (token < 0 || token >= pieces.length) {
+            return new byte[0];
+        }
+        if (pre.byteLevel() != null) {
+            return decoded[token];
+        }
         if (byteValue[token] >= 0) {
             return new byte[] {(byte) byteValue[token]};
         }

@@ -19,5 +19,13 @@ public interface Tokenizer {
 
     int bosId();
 
+    /**
+     * True when pieces are raw byte strings that are only text together (GPT-2 byte-level BPE: a piece may hold
+     * part of a character), so they are written whole instead of through run.c's filter of lone non-printable bytes.
+     */
+    default boolean byteLevel() {
+        return false;
+    }
+
     int eosId();
 }

@@ -249,8 +249,8 @@ class HfBadInputTest {
             entries.removeIf(e -> e.name().equals("model.layers.4.mlp.up_proj.weight"));
             HfWriter.writeSafetensors(dir.resolve("model.safetensors"), entries, Map.of());
         }
-        loading(dir).hasMessageContaining("model.safetensors: tensor \"model.layers.4.mlp.up_proj.weight\" is "
-                + "missing");
+        loading(dir).hasMessageContaining("model.safetensors: tensor \"model.layers.4.mlp.up_proj.weight\" of shape "
+                + "[172, 64] (intermediate_size, hidden_size from config.json) is missing");
     }
 
     @Test

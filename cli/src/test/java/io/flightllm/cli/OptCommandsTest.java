@@ -1,0 +1,88 @@
+package io.flightllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.model.testing.OptWriter;
+import io.flightllm.model.testing.OptWriter.Spec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code run} and {@code bench} on Hugging Face OPT directories, with the tokenizer.json from the directory. */
+class OptCommandsTest {
+    @TempDir
+    Path tmp;
+
+    Path opt(String name, Spec s) {
+        Path dir = tmp.resolve(name);
+        OptWriter.write(s, dir);
+        return dir;
+    }
+
+    @Test
+    void runPrintsThePromptAndGreedyTextTheSameWithEveryExactKernel() {
+        Path dir = opt("pre", Spec.preLn());
+        String prompt = "Once upon a time 😀 東京";
+        CliRunner.Result golden = CliRunner.run("run", "--model", dir.toString(), "--temperature", "0", "--steps",
+                "30", "--prompt", prompt, "--kernels", "golden");
+        assertThat(golden.code()).as(golden.err()).isZero();
+        // BOS </s> is not printed; the prompt comes back whole (byte-level pieces are written whole)
+        assertThat(golden.outText()).startsWith(prompt).endsWith("\n");
+        assertThat(golden.out().length).isGreaterThan(prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        CliRunner.Result exact = CliRunner.run("run", "--model", dir.toString(), "--temperature", "0", "--steps",
+                "30", "--prompt", prompt);
+        assertThat(exact.out()).isEqualTo(golden.out());
+        assertThat(exact.errLines().getLast()).startsWith("prompt: ");
+    }
+
+    @Test
+    void runWithoutATokenizerSaysWhatIsMissing() throws Exception {
+        Path dir = opt("notok", Spec.preLn().postLn());
+        Files.delete(dir.resolve("tokenizer.json"));
+        CliRunner.Result r = CliRunner.run("run", "--model", dir.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("no tokenizer");
+    }
+
+    @Test
+    void inspectShowsTheOptVariationPoints() {
+        CliRunner.Result r = CliRunner.run("inspect", opt("inspect", Spec.preLn().postLn().embedDim(20)).toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.outText()).contains("family:      OPT")
+                .contains("layers:      post-norm, final norm no, biases yes, embed dim 20 (project_in/out)")
+                .contains("model.decoder.project_in.weight");
+    }
+
+    @Test
+    void compressRefusesOptWithAMessageNotACrash() {
+        Path dir = opt("compress", Spec.preLn());
+        CliRunner.Result r = CliRunner.run("compress", "--model", dir.toString(), "--out",
+                tmp.resolve("o.flm").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("an OPT checkpoint; compress handles LLaMA-family models only");
+        assertThat(tmp.resolve("o.flm")).doesNotExist();
+    }
+
+    @Test
+    void benchReportsTheOptWeightBytes() throws Exception {
+        Spec s = Spec.preLn().embedDim(20).untied();
+        Path dir = opt("bench", s);
+        BenchCommandTest.Outcome o = BenchCommandTest.run("bench", "--model", dir.toString(), "--prompt-tokens", "8",
+                "--generate", "8", "--warmup", "0", "--repetitions", "1", "--threads", "1", "--memory-mib", "8",
+                "--json");
+        assertThat(o.exit()).as(o.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(o.out());
+        assertThat(j.get("decode_tokens_per_s").asDouble()).isPositive();
+        int d = s.dim();
+        int f = s.ffn();
+        int e = s.embedDim();
+        // per layer: q, k, v, out with biases; fc1, fc2 with biases; two LayerNorms (weight + bias)
+        long perLayer = 4L * d * d + 4L * d + 2L * d * f + f + d + 4L * d;
+        // the separate lm_head, one embedding row, one position row, the final LayerNorm, project_in and project_out
+        long expected = 4 * (s.layers() * perLayer + (long) s.vocab() * e + e + d + 2L * d + 2L * d * e);
+        assertThat(j.get("weight_bytes_per_token").asLong()).isEqualTo(expected);
+    }
+}

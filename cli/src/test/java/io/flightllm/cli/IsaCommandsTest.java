@@ -45,9 +45,9 @@ class IsaCommandsTest {
         Path c1 = dir.resolve("c1.bin");
         CliRunner.Result asm = CliRunner.run("asm", src.toString(), "-o", c0.toString(), "-o", c1.toString());
         assertThat(asm.code()).as(asm.err()).isZero();
-        assertThat(asm.errLines()).containsExactly("core 0: 5 instructions, 31 words -> " + c0,
+        assertThat(asm.errLines()).containsExactly("core 0: 5 instructions, 32 words -> " + c0,
                 "core 1: 1 instructions, 1 words -> " + c1);
-        assertThat(Files.size(c0)).isEqualTo(31 * 4);
+        assertThat(Files.size(c0)).isEqualTo(32 * 4);
 
         CliRunner.Result dis = CliRunner.run("disasm", c0.toString(), c1.toString());
         assertThat(dis.code()).as(dis.err()).isZero();

@@ -61,9 +61,10 @@ class CompileErrorsTest {
     }
 
     @Test
-    void aModelWithABlockSparsePrefillMaskIsRefused() {
-        var cm = WeightImageTest.stories("w8").withAttentionMask(io.flightllm.compress.algo.AttentionMask.DEFAULT);
+    void aBlockSparseMaskBeyondTheMiscFieldsIsRefused() {
+        var cm = WeightImageTest.stories("w8").withAttentionMask(
+                new io.flightllm.compress.algo.AttentionMask(4096, 1, 4));
         assertThatThrownBy(() -> ModelShape.of(cm)).isInstanceOf(CompileException.class)
-                .hasMessageContaining("attention_mask 64:1:4").hasMessageContaining("expected a model without one");
+                .hasMessageContaining("attention_mask 4096:1:4").hasMessageContaining("at most 4095 positions");
     }
 }

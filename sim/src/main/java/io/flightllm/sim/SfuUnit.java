@@ -47,9 +47,25 @@ final class SfuUnit {
         long limit = switch (mode) {
             case OFF -> n;
             case CTX -> p.ctxLen();
-            case CAUSAL -> Math.min((long) p.ctxLen(), (long) p.pos() + r + 1);
+            case CAUSAL, BLOCK -> Math.min((long) p.ctxLen(), (long) p.pos() + r + 1);
         };
         return (int) Math.max(0, Math.min(n, limit));
+    }
+
+    /** Start of row r's block-sparse hole inside its valid prefix of {@code v} columns (v when none). */
+    private static int holeStart(Misc x, int r, int v, Params p) {
+        if (x.mask() != MaskMode.BLOCK) {
+            return v;
+        }
+        return Math.min(v, MaskMode.holeStart(p.pos() + r, x.maskBlock(), x.maskSinks(), x.maskBand()));
+    }
+
+    /** End (exclusive) of row r's hole, clipped to the valid prefix. */
+    private static int holeEnd(Misc x, int r, int v, Params p) {
+        if (x.mask() != MaskMode.BLOCK) {
+            return v;
+        }
+        return Math.min(v, MaskMode.holeEnd(p.pos() + r, x.maskBlock(), x.maskSinks(), x.maskBand()));
     }
 
     void execute(Misc x, Params p) {
@@ -78,7 +94,10 @@ final class SfuUnit {
             }
             case MASK -> {
                 for (int r = 0; r < rows; r++) {
-                    java.util.Arrays.fill(a, r * n + valid(x.mask(), r, n, p), (r + 1) * n, Float.NEGATIVE_INFINITY);
+                    int v = valid(x.mask(), r, n, p);
+                    java.util.Arrays.fill(a, r * n + v, (r + 1) * n, Float.NEGATIVE_INFINITY);
+                    java.util.Arrays.fill(a, r * n + holeStart(x, r, v, p), r * n + holeEnd(x, r, v, p),
+                            Float.NEGATIVE_INFINITY);
                 }
                 write(x.dst(), x.dStride(), rows, n, a);
             }
@@ -87,7 +106,7 @@ final class SfuUnit {
                 for (int r = 0; r < rows; r++) {
                     int v = valid(x.mask(), r, n, p);
                     System.arraycopy(a, r * n, row, 0, v);
-                    Sfu.softmax(row, v);
+                    Sfu.softmax(row, v, holeStart(x, r, v, p), holeEnd(x, r, v, p));
                     System.arraycopy(row, 0, a, r * n, v);
                     java.util.Arrays.fill(a, r * n + v, (r + 1) * n, 0.0f);
                 }

@@ -89,27 +89,41 @@ class SfuUnitTest {
     }
 
     @ParameterizedTest(name = "{0} pos={1} ctx_len={2}")
-    @CsvSource({"OFF, 0, 0", "CTX, 9, 10", "CTX, 0, 0", "CAUSAL, 5, 7", "CAUSAL, 30, 45"})
+    @CsvSource({"OFF, 0, 0", "CTX, 9, 10", "CTX, 0, 0", "CAUSAL, 5, 7", "CAUSAL, 30, 45", "BLOCK, 30, 45",
+        "BLOCK, 40, 64", "BLOCK, 3, 64"})
     void softmaxAndMaskHonourTheValidColumns(MaskMode mode, int pos, int ctxLen) {
         Rig r = new Rig(1);
         float[][] a = rows(N, 3);
         put(r, A, STRIDE, a);
         Params p = new Params(pos, ctxLen, ROWS);
-        r.run(p, op(MiscOp.SOFTMAX).mask(mode), op(MiscOp.MASK).mask(mode).dst(DST + 50));
+        // mask=block: 16-position blocks, one sink block, a band of one block
+        var softmax = op(MiscOp.SOFTMAX).mask(mode);
+        var mask = op(MiscOp.MASK).mask(mode).dst(DST + 50);
+        if (mode == MaskMode.BLOCK) {
+            softmax.maskGeometry(16, 1, 1);
+            mask.maskGeometry(16, 1, 1);
+        }
+        r.run(p, softmax, mask);
         for (int i = 0; i < ROWS; i++) {
             int valid = switch (mode) {
                 case OFF -> N;
                 case CTX -> Math.min(N, ctxLen);
-                case CAUSAL -> Math.min(N, Math.min(ctxLen, pos + i + 1));
+                case CAUSAL, BLOCK -> Math.min(N, Math.min(ctxLen, pos + i + 1));
             };
+            int h0 = mode == MaskMode.BLOCK ? Math.min(valid, 16) : valid; // the sink block is 0..15
+            int h1 = mode == MaskMode.BLOCK ? Math.min(valid, Math.max(16, (pos + i) / 16 * 16)) : valid;
             float[] e = new float[N];
             float[] v = Arrays.copyOf(a[i], valid);
-            Sfu.softmax(v, valid);
+            Sfu.softmax(v, valid, h0, h1);
             System.arraycopy(v, 0, e, 0, valid);
             Rig.assertBits(row(r, DST, STRIDE, i, N), e, "softmax row " + i);
             float[] masked = a[i].clone();
             Arrays.fill(masked, valid, N, Float.NEGATIVE_INFINITY);
+            Arrays.fill(masked, h0, h1, Float.NEGATIVE_INFINITY);
             Rig.assertBits(row(r, DST + 50, STRIDE, i, N), masked, "mask row " + i);
+            if (mode == MaskMode.BLOCK && pos + i >= 32) {
+                assertThat(h1).as("row " + i + " has a hole").isGreaterThan(h0);
+            }
         }
     }
 

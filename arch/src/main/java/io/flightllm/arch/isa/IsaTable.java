@@ -150,7 +150,7 @@ final class IsaTable {
         return format(q, opcode, words, type, body.toArray(Field[]::new));
     }
 
-    static final Format MISC = format(Queue.MISC, 0b0101, 7, Misc.class,
+    static final Format MISC = format(Queue.MISC, 0b0101, 8, Misc.class,
             f("op", 0, 17, 14, choice(MiscOp.class, 4), "operation"),
             f("mask", 0, 13, 12, choice(MaskMode.class, 2), "valid columns (softmax, mask)"),
             f("fp16", 0, 11, 11, FLAG, "round each scale to FP16 before quantizing (quant: KV cache)"),
@@ -166,7 +166,10 @@ final class IsaTable {
             f("dst", 5, 31, 12, addr(20), "result address: GLOBAL lines (A lines for quant)"),
             f("rows", 5, 11, 0, count(12), "rows"),
             f("n", 6, 31, 16, count(16), "elements per row (the real count: norms divide by it)"),
-            f("sdst", 6, 15, 0, addr(16), "SCALE entry of quant's first scale"));
+            f("sdst", 6, 15, 0, addr(16), "SCALE entry of quant's first scale"),
+            f("mask_block", 7, 31, 20, num(12), "mask=block: positions per key/query block (a multiple of 16)"),
+            f("mask_sinks", 7, 19, 10, num(10), "mask=block: leading sink blocks every row attends to"),
+            f("mask_band", 7, 9, 0, num(10), "mask=block: blocks of the local band, the row's own included"));
 
     static final Format SYS = format(Queue.SYS, 0b1111, 1, Sys.class,
             f("op", 0, 17, 16, choice(SysOp.class, 2), "operation"),

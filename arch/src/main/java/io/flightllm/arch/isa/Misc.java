@@ -20,7 +20,10 @@ public record Misc(
         int seg,
         MaskMode mask,
         boolean fp16,
-        float imm) implements Instruction {
+        float imm,
+        int maskBlock,
+        int maskSinks,
+        int maskBand) implements Instruction {
 
     @Override
     public Queue queue() {
@@ -105,6 +108,11 @@ public record Misc(
 
         public Builder imm(float v) {
             return set("imm", v);
+        }
+
+        /** The block-sparse geometry of a mask=block softmax or mask: block size, sink blocks, band blocks. */
+        public Builder maskGeometry(int block, int sinks, int band) {
+            return set("maskBlock", block).set("maskSinks", sinks).set("maskBand", band);
         }
     }
 }

@@ -12,7 +12,7 @@ public enum MiscOp {
     MUL("dst = a x b", "b", "b_stride"),
     SILU("dst = silu(a) x b", "b", "b_stride"),
     SOFTMAX("dst = softmax(a) over the valid columns of `mask`; invalid columns and rows without a valid column"
-            + " give +0.0", "mask"),
+            + " give +0.0", "mask", "mask_block", "mask_sinks", "mask_band"),
     RMSNORM("dst = rmsnorm(a, w = b, n, eps = imm)", "b", "b_stride", "imm"),
     LAYERNORM("dst = layernorm(a, w = b, bias = c, n, eps = imm)", "b", "b_stride", "c", "imm"),
     QUANT("INT8 rows of a into buffer A at dst (ceil16(n) bytes per row, zero beyond n), one FP32 scale per"
@@ -21,10 +21,12 @@ public enum MiscOp {
     ROPE("dst = RoPE of each head (seg blocks) of a, with row r's table at b + r x b_stride: cos[0..h/2) then"
             + " sin[0..h/2), h = 16 x seg", "b", "b_stride", "seg"),
     SCALE("dst = a x imm", "imm"),
-    MASK("dst = a on the valid columns of `mask`, -infinity elsewhere", "mask");
+    MASK("dst = a on the valid columns of `mask`, -infinity elsewhere", "mask", "mask_block", "mask_sinks",
+            "mask_band");
 
     /** The MISC fields used only by some operations; each operation {@link #uses()} a subset. */
-    public static final Set<String> OPTIONAL = Set.of("b", "b_stride", "c", "imm", "mask", "seg", "fp16", "sdst");
+    public static final Set<String> OPTIONAL = Set.of("b", "b_stride", "c", "imm", "mask", "seg", "fp16", "sdst",
+            "mask_block", "mask_sinks", "mask_band");
 
     private final String semantics;
     private final Set<String> uses;

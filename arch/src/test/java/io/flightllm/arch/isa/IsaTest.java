@@ -30,7 +30,7 @@ class IsaTest {
         assertThat(Isa.formats()).extracting(Format::mnemonic).containsExactly("LD", "ST", "MM", "MV", "MISC", "SYS");
         assertThat(Isa.formats()).extracting(Format::opcode).containsExactly(0b0001, 0b0010, 0b0011, 0b0100, 0b0101,
                 0b1111);
-        assertThat(Isa.formats()).extracting(Format::words).containsExactly(8, 6, 10, 9, 7, 1);
+        assertThat(Isa.formats()).extracting(Format::words).containsExactly(8, 6, 10, 9, 8, 1);
         for (Format f : Isa.formats()) {
             assertThat(f.field("opcode").bitsText()).isEqualTo("w0[31:28]");
             assertThat(f.field("wait").bitsText()).isEqualTo("w0[27:23]");

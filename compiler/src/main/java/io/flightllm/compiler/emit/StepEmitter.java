@@ -350,8 +350,8 @@ public final class StepEmitter {
         float inv = 1.0f / (float) Math.sqrt((float) m.config().headSize());
         misc(Misc.builder().op(MiscOp.SCALE).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
                 .dStride(at.sStride).imm(inv), r(Res.G_S), r(Res.G_S));
-        misc(Misc.builder().op(MiscOp.SOFTMAX).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
-                .dStride(at.sStride).mask(prefill ? MaskMode.CAUSAL : MaskMode.CTX), r(Res.G_S), r(Res.G_S));
+        misc(softmaxMask(Misc.builder().op(MiscOp.SOFTMAX).rows(rows).n(ctx).a(at.s).aStride(at.sStride).dst(at.s)
+                .dStride(at.sStride)), r(Res.G_S), r(Res.G_S));
         add(Ld.builder().target(Buffer.GLOBAL).buf(at.vs).mem(Mem.HBM).channel(vsr.channel()).fp16(true)
                 .addr(vsr.address() + 2L * l * kvPositions).len(2 * ctx), Queue.LD, r(cache), r(Res.G_VS));
         misc(Misc.builder().op(MiscOp.MUL).rows(rows).n(ctx).a(at.s).aStride(at.sStride).b(at.vs).bStride(0)
@@ -368,6 +368,19 @@ public final class StepEmitter {
                     at.att + qHead * hsp / 4, at.attStride, tile == 0, tile == tiles - 1, false, 0, 0, 0,
                     at.pScale, 1, null, r(Res.A_PQ, Res.S_PQ, Res.B0 + s), r(resAtt, Res.G_PSUM));
         }
+    }
+
+    /**
+     * Decode masks padded keys (ctx_len); prefill is causal, and block-sparse where the model has an attention mask
+     * (prompt rows only: the twins' rule, docs/numerics.md).
+     */
+    private Misc.Builder softmaxMask(Misc.Builder b) {
+        if (!prefill) {
+            return b.mask(MaskMode.CTX);
+        }
+        var am = m.attentionMask();
+        return am == null ? b.mask(MaskMode.CAUSAL)
+                : b.mask(MaskMode.BLOCK).maskGeometry(am.blockSize(), am.sinkBlocks(), am.localBlocks());
     }
 
     /** Positions [t0, t0 + n) of K (or V) into B slot s: one LD per sub-tile, each from its part's channel. */

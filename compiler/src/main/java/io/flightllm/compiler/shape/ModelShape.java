@@ -3,6 +3,7 @@ package io.flightllm.compiler.shape;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.compress.CompressionProfile;
 import io.flightllm.compress.DensityPlan;
 import io.flightllm.compress.LinearKind;
@@ -18,18 +19,17 @@ import java.util.List;
  * weights (sparse bands spread evenly over the rows).
  */
 public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<LinearShape>> layers,
-                         LinearShape classifier, String recipe) {
+                         LinearShape classifier, String recipe, AttentionMask attentionMask) {
 
     public ModelShape {
         layers = layers.stream().map(List::copyOf).toList();
     }
 
     public static ModelShape of(CompressedModel m) {
-        if (m.attentionMask() != null) {
-            // the programs would attend densely where the twin masks: refuse rather than disagree
-            throw new io.flightllm.compiler.CompileException("the model has a block-sparse prefill attention mask ("
-                    + "attention_mask " + m.attentionMask().spec() + "), which the compiler does not emit yet; "
-                    + "expected a model without one (flightllm compress without --attention-mask)");
+        AttentionMask am = m.attentionMask();
+        if (am != null && (am.blockSize() > 4095 || am.sinkBlocks() > 1023 || am.localBlocks() > 1023)) {
+            throw new io.flightllm.compiler.CompileException("attention_mask " + am.spec() + " does not fit the MISC "
+                    + "mask fields; expected a block of at most 4095 positions and at most 1023 sink and band blocks");
         }
         List<List<LinearShape>> layers = new ArrayList<>();
         for (CompressedLayer l : m.layers()) {
@@ -41,7 +41,7 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
             layers.add(out);
         }
         return new ModelShape(m.config(), m.paddedHeadSize(), layers,
-                LinearShape.of(m.classifier(), LinearKind.CLASSIFIER), m.recipe());
+                LinearShape.of(m.classifier(), LinearKind.CLASSIFIER), m.recipe(), m.attentionMask());
     }
 
     public static ModelShape fromProfile(ModelConfig c, CompressionProfile p) {
@@ -70,7 +70,7 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
         }
         LinearShape cls = shape("classifier", LinearKind.CLASSIFIER, c.vocabSize(), c.dim(),
                 p.bitsFor(0, LinearKind.CLASSIFIER), p, false);
-        return new ModelShape(c, phs, layers, cls, p.describe() + " (shapes only)");
+        return new ModelShape(c, phs, layers, cls, p.describe() + " (shapes only)", null);
     }
 
     private static LinearShape shape(String name, LinearKind k, int rows, int cols, int bits, CompressionProfile p,

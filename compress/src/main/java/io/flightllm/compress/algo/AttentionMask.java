@@ -1,10 +1,13 @@
 package io.flightllm.compress.algo;
 
+import io.flightllm.arch.isa.MaskMode;
+
 /**
  * Block-sparse causal attention for prefill: tokens are grouped in blocks of {@code blockSize}; query block qb attends
  * to key block kb (causally, k &le; q inside) when kb is one of the first {@code sinkBlocks} ("attention sinks") or
  * within the local band qb - kb &lt; {@code localBlocks}. Decode (one query) is unaffected by design: the compiler
- * applies the mask to prefill only.
+ * applies the mask to prefill only. The masked keys of a row form one range, whose bounds the ISA's
+ * {@link MaskMode#BLOCK} defines for the simulator and the twins alike.
  */
 public record AttentionMask(int blockSize, int sinkBlocks, int localBlocks) {
     /** FlightLLM-style default: 64-token blocks, one sink block, a band of 4 blocks (the diagonal and 3 before). */
@@ -49,13 +52,12 @@ public record AttentionMask(int blockSize, int sinkBlocks, int localBlocks) {
      * reaches the sinks).
      */
     public int holeStart(int queryPos) {
-        return sinkBlocks * blockSize;
+        return MaskMode.holeStart(queryPos, blockSize, sinkBlocks, localBlocks);
     }
 
     /** End (exclusive) of the masked key range of {@code queryPos}; equal to {@link #holeStart} when none is masked. */
     public int holeEnd(int queryPos) {
-        long bandStart = ((long) queryPos / blockSize - localBlocks + 1) * blockSize;
-        return (int) Math.max(holeStart(queryPos), Math.min(bandStart, (long) queryPos + 1));
+        return MaskMode.holeEnd(queryPos, blockSize, sinkBlocks, localBlocks);
     }
 
     /** Whether the query at position q may attend to the key at position k. */

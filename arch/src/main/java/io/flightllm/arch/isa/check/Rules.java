@@ -7,6 +7,7 @@ import io.flightllm.arch.isa.Instruction;
 import io.flightllm.arch.isa.Ld;
 import io.flightllm.arch.isa.MatrixOp;
 import io.flightllm.arch.isa.Mem;
+import io.flightllm.arch.isa.MaskMode;
 import io.flightllm.arch.isa.Misc;
 import io.flightllm.arch.isa.MiscOp;
 import io.flightllm.arch.isa.Mm;
@@ -152,14 +153,30 @@ public final class Rules {
 
     private static void misc(Misc x, List<String> p) {
         String why = "for op=" + x.op().name().toLowerCase(java.util.Locale.ROOT);
-        Map<String, Long> optional = Map.of("b", (long) x.b(), "b_stride", (long) x.bStride(), "c", (long) x.c(),
-                "imm", (long) Float.floatToRawIntBits(x.imm()), "mask", (long) x.mask().ordinal(), "seg",
-                (long) x.seg(), "fp16", x.fp16() ? 1L : 0L, "sdst", (long) x.sdst());
+        Map<String, Long> optional = Map.ofEntries(Map.entry("b", (long) x.b()),
+                Map.entry("b_stride", (long) x.bStride()), Map.entry("c", (long) x.c()),
+                Map.entry("imm", (long) Float.floatToRawIntBits(x.imm())), Map.entry("mask", (long) x.mask().ordinal()),
+                Map.entry("seg", (long) x.seg()), Map.entry("fp16", x.fp16() ? 1L : 0L),
+                Map.entry("sdst", (long) x.sdst()), Map.entry("mask_block", (long) x.maskBlock()),
+                Map.entry("mask_sinks", (long) x.maskSinks()), Map.entry("mask_band", (long) x.maskBand()));
         for (String f : MiscOp.OPTIONAL.stream().sorted().toList()) {
             if (!x.op().uses().contains(f) && optional.get(f) != 0) {
                 p.add(f + " must be 0 " + why + " (it reads only " + String.join(", ",
                         x.op().uses().stream().sorted().toList()) + " besides a, dst, rows, n and the strides)");
             }
+        }
+        if (x.mask() == MaskMode.BLOCK) {
+            if (x.maskBlock() == 0 || x.maskBlock() % 16 != 0) {
+                p.add("mask=block needs mask_block a positive multiple of 16, got " + x.maskBlock());
+            }
+            if (x.maskBand() == 0) {
+                p.add("mask=block needs mask_band >= 1 (the row's own block), got 0");
+            }
+        } else if (x.op().uses().contains("mask")) {
+            String why2 = "unless mask=block";
+            zero(p, "mask_block", x.maskBlock(), why2);
+            zero(p, "mask_sinks", x.maskSinks(), why2);
+            zero(p, "mask_band", x.maskBand(), why2);
         }
         if (x.op() == MiscOp.ROPE && x.seg() == 0 && x.n() % 2 != 0) {
             p.add("op=rope over a whole row needs an even n (pairs), got n=" + x.n());

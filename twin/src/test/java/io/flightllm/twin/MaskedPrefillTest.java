@@ -137,21 +137,10 @@ class MaskedPrefillTest {
     }
 
     private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return Logits.argmax(v);
     }
 
     private static void assertBits(float[] got, float[] want, String what) {
-        assertThat(got.length).isEqualTo(want.length);
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i])) {
-                throw new AssertionError(what + ": logit " + i + " is " + got[i] + ", golden " + want[i]);
-            }
-        }
+        Logits.assertBitIdentical(want, got, what);
     }
 }

@@ -197,4 +197,17 @@ class SfuUnitTest {
             Rig.assertBits(row(r, A, STRIDE, i, n), e, "rope in place, row " + i);
         }
     }
+
+    @Test
+    void aRowWhoseEveryValidColumnIsMaskedGivesZerosNotNaN() {
+        // no sink block: a padded row (pos + r beyond ctx_len) in a later block than every valid key has none left
+        Rig r = new Rig(1);
+        float[][] a = rows(N, 5);
+        put(r, A, STRIDE, a);
+        Params p = new Params(32, 20, ROWS);
+        r.run(p, op(MiscOp.SOFTMAX).mask(MaskMode.BLOCK).maskGeometry(16, 0, 1));
+        for (int i = 0; i < ROWS; i++) {
+            assertThat(row(r, DST, STRIDE, i, N)).as("row " + i).containsOnly(0.0f);
+        }
+    }
 }

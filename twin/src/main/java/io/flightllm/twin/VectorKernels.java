@@ -482,6 +482,10 @@ final class VectorKernels {
      * the max and the sum), the sum16 lane of column t still t mod 16.
      */
     static void softmax(float[] s, int n, int h0, int h1) {
+        if (h0 <= 0 && h1 >= n) { // every column masked: +0.0 throughout, as the scalar form
+            java.util.Arrays.fill(s, 0, n, 0.0f);
+            return;
+        }
         float mx = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < n; t++) {
             if (t < h0 || t >= h1) {

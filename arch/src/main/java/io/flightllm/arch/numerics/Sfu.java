@@ -53,8 +53,13 @@ public final class Sfu {
     /**
      * {@link #softmax(float[], int)} with the columns [holeStart, holeEnd) masked (a block-sparse attention mask): they
      * take no part in the max or the sum and come out as +0.0; the sum16 lane of every other column is still t mod 16.
+     * A row whose every column is masked (only a padded row can be) comes out all +0.0, like a row with n = 0.
      */
     public static void softmax(float[] s, int n, int holeStart, int holeEnd) {
+        if (holeStart <= 0 && holeEnd >= n) {
+            java.util.Arrays.fill(s, 0, n, 0.0f);
+            return;
+        }
         float mx = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < n; t++) {
             if (t < holeStart || t >= holeEnd) {

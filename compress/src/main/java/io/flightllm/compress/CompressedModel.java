@@ -15,6 +15,8 @@ import java.util.List;
  *
  * @param config        the source model's config (real dims; head_size is the real head size)
  * @param tokenEmbedding FP32 [vocab][dim], row-major
+ * @param positionEmbedding FP32 [seqLen][dim], row-major: the learned position p is row p (OPT; HF's table from its
+ *                      offset 2 on), added to the token's row on the host; null for RoPE models
  * @param finalNorm     FP32 [dim]
  * @param finalNormBias FP32 [dim] or null
  * @param classifier    [vocab][dim] (always its own compressed tensor, also when the source shares it)
@@ -22,7 +24,8 @@ import java.util.List;
  * @param attentionMask block-sparse attention of prompt (prefill) rows, or null for dense causal attention; decode
  *                      steps always attend densely
  */
-public record CompressedModel(ModelConfig config, float[] tokenEmbedding, List<CompressedLayer> layers,
+public record CompressedModel(ModelConfig config, float[] tokenEmbedding, float[] positionEmbedding,
+                              List<CompressedLayer> layers,
                               float[] finalNorm, float[] finalNormBias, CompressedLinear classifier, String recipe,
                               AttentionMask attentionMask) {
 
@@ -30,15 +33,16 @@ public record CompressedModel(ModelConfig config, float[] tokenEmbedding, List<C
         layers = List.copyOf(layers);
     }
 
-    /** A model with dense causal attention (no prefill mask). */
+    /** A RoPE model (no position table) with dense causal attention (no prefill mask). */
     public CompressedModel(ModelConfig config, float[] tokenEmbedding, List<CompressedLayer> layers, float[] finalNorm,
                            float[] finalNormBias, CompressedLinear classifier, String recipe) {
-        this(config, tokenEmbedding, layers, finalNorm, finalNormBias, classifier, recipe, null);
+        this(config, tokenEmbedding, null, layers, finalNorm, finalNormBias, classifier, recipe, null);
     }
 
     /** The same model whose prompt (prefill) rows attend through {@code mask} (null: dense causal attention). */
     public CompressedModel withAttentionMask(AttentionMask mask) {
-        return new CompressedModel(config, tokenEmbedding, layers, finalNorm, finalNormBias, classifier, recipe, mask);
+        return new CompressedModel(config, tokenEmbedding, positionEmbedding, layers, finalNorm, finalNormBias, classifier,
+                recipe, mask);
     }
 
     /** The head size in the compressed layout: the real one rounded up to a multiple of 16. */

@@ -293,7 +293,7 @@ public final class FlmReader {
             layers.add(new CompressedLayer(floats(l.attnNorm()), null, ls[0], ls[1], ls[2], ls[3],
                     floats(l.ffnNorm()), null, ls[4], ls[5], ls[6]));
         }
-        return new CompressedModel(c, emb, layers, floats(manifest.finalNorm()), null, linear(manifest.classifier()),
+        return new CompressedModel(c, emb, null, layers, floats(manifest.finalNorm()), null, linear(manifest.classifier()),
                 manifest.recipe(), manifest.attentionMask());
     }
 

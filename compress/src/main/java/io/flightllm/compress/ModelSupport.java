@@ -55,11 +55,11 @@ public final class ModelSupport {
                 }
                 if (!c.normBefore()) {
                     yield new Refusal("norm_before (HF do_layer_norm_before)", false, "true: post-norm OPT "
-                            + "(opt-350m) is not supported yet; " + SUPPORTED);
+                            + "(opt-350m) is not supported yet");
                 }
                 if (!c.finalNorm()) {
                     yield new Refusal("final_norm (HF _remove_final_layer_norm)", false, "true (a final "
-                            + "LayerNorm); " + SUPPORTED);
+                            + "LayerNorm)");
                 }
                 yield common(c);
             }
@@ -69,7 +69,7 @@ public final class ModelSupport {
     private static Refusal common(ModelConfig c) {
         if (c.projects()) {
             return new Refusal("embed_dim (HF word_embed_proj_dim)", c.embedDim(), c.dim() + " (= dim: models "
-                    + "with project_in/project_out are not supported yet; " + SUPPORTED + ")");
+                    + "with project_in/project_out are not supported yet)");
         }
         if (c.family() == ModelConfig.Family.LLAMA && !(c.normBefore() && c.finalNorm())) {
             return new Refusal("norm_before/final_norm", c.normBefore() + "/" + c.finalNorm(), "true/true for LLAMA");

@@ -133,9 +133,11 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         o.put("bos_id", c.bosId());
         ArrayNode eos = o.putArray("eos_ids");
         c.eosIds().forEach(eos::add);
-        o.put("embed_dim", c.embedDim());
-        o.put("norm_before", c.normBefore());
-        o.put("final_norm", c.finalNorm());
+        if (c.family() != ModelConfig.Family.LLAMA) { // LLaMA: always embed_dim = dim, pre-norm, a final norm
+            o.put("embed_dim", c.embedDim());
+            o.put("norm_before", c.normBefore());
+            o.put("final_norm", c.finalNorm());
+        }
         return o;
     }
 
@@ -277,10 +279,10 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
                 f.enumValue(c, at, "positions", ModelConfig.PositionKind.class),
                 f.bool(c, at, "attention_bias"), f.bool(c, at, "mlp_bias"), f.bool(c, at, "shared_classifier"),
                 f.integer(c, at, "bos_id", 0, Integer.MAX_VALUE), eos,
-                // version 4 on; older files hold LLaMA models, which have no projections and are pre-norm
-                version >= 4 || c.has("embed_dim") ? f.integer(c, at, "embed_dim", 1, ModelConfig.MAX_DIM) : dim,
-                version >= 4 || c.has("norm_before") ? f.bool(c, at, "norm_before") : true,
-                version >= 4 || c.has("final_norm") ? f.bool(c, at, "final_norm") : true);
+                // written for non-LLaMA models (version 4 on); LLaMA has no projections, pre-norm, a final norm
+                c.has("embed_dim") ? f.integer(c, at, "embed_dim", 1, ModelConfig.MAX_DIM) : dim,
+                c.has("norm_before") ? f.bool(c, at, "norm_before") : true,
+                c.has("final_norm") ? f.bool(c, at, "final_norm") : true);
         cfg.validate(f.file + ": manifest config");
         return cfg;
     }

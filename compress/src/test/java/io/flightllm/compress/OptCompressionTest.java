@@ -95,7 +95,7 @@ class OptCompressionTest {
 
     @Test
     void aSourceWithoutABiasTheConfigPromisesIsRefused() {
-        WeightSource noBias = new Delegating(new RandomWeightSource(OPT, 3)) {
+        WeightSource noBias = new ForwardingWeightSource(new RandomWeightSource(OPT, 3)) {
             @Override
             public float[] bias(int layer, LinearKind kind) {
                 return kind == LinearKind.V && layer == 1 ? null : super.bias(layer, kind);
@@ -104,74 +104,5 @@ class OptCompressionTest {
         assertThatThrownBy(() -> new ModelCompressor(CompressionProfile.named("w8"), LinearCompressor.roundToNearest(),
                 "rtn").toModel(noBias, null, (l, k, d, t) -> { }))
                 .isInstanceOf(ModelFormatException.class).hasMessageContaining("layers.1.wv.bias is missing");
-    }
-
-    /** Delegates every tensor; tests override one. */
-    static class Delegating implements WeightSource {
-        private final WeightSource inner;
-
-        Delegating(WeightSource inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return inner.config();
-        }
-
-        @Override
-        public float[] tokenEmbedding() {
-            return inner.tokenEmbedding();
-        }
-
-        @Override
-        public float[] attnNorm(int layer) {
-            return inner.attnNorm(layer);
-        }
-
-        @Override
-        public float[] ffnNorm(int layer) {
-            return inner.ffnNorm(layer);
-        }
-
-        @Override
-        public float[] finalNorm() {
-            return inner.finalNorm();
-        }
-
-        @Override
-        public float[] matrix(int layer, LinearKind kind) {
-            return inner.matrix(layer, kind);
-        }
-
-        @Override
-        public float[] attnNormBias(int layer) {
-            return inner.attnNormBias(layer);
-        }
-
-        @Override
-        public float[] ffnNormBias(int layer) {
-            return inner.ffnNormBias(layer);
-        }
-
-        @Override
-        public float[] finalNormBias() {
-            return inner.finalNormBias();
-        }
-
-        @Override
-        public float[] bias(int layer, LinearKind kind) {
-            return inner.bias(layer, kind);
-        }
-
-        @Override
-        public float[] positionEmbedding() {
-            return inner.positionEmbedding();
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
     }
 }

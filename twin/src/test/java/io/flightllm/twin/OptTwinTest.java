@@ -8,6 +8,7 @@ import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.ForwardingWeightSource;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
@@ -208,13 +209,13 @@ class OptTwinTest {
         System.out.printf("OPT tiny smoothed FP32 (alpha 0.5, every site): max |logit diff| %.2e%n", diff);
         assertThat(diff).isLessThan(2e-4f);
         // test of the test: fc1's bias left unscaled while its rows are (the DOWN fold half done) is caught
-        WeightSource halfDown = new Delegating(smoothed) {
+        WeightSource halfDown = new ForwardingWeightSource(smoothed) {
             @Override
             public float[] bias(int layer, LinearKind kind) {
                 return kind == LinearKind.W1 ? original.bias(layer, kind) : super.bias(layer, kind);
             }
         };
-        WeightSource normBiasKept = new Delegating(smoothed) {
+        WeightSource normBiasKept = new ForwardingWeightSource(smoothed) {
             @Override
             public float[] attnNormBias(int layer) {
                 return original.attnNormBias(layer);
@@ -252,74 +253,5 @@ class OptTwinTest {
             }
         }
         return m;
-    }
-
-    /** Delegates every tensor; tests override one. */
-    private static class Delegating implements WeightSource {
-        private final WeightSource inner;
-
-        Delegating(WeightSource inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public io.flightllm.model.ModelConfig config() {
-            return inner.config();
-        }
-
-        @Override
-        public float[] tokenEmbedding() {
-            return inner.tokenEmbedding();
-        }
-
-        @Override
-        public float[] attnNorm(int layer) {
-            return inner.attnNorm(layer);
-        }
-
-        @Override
-        public float[] ffnNorm(int layer) {
-            return inner.ffnNorm(layer);
-        }
-
-        @Override
-        public float[] finalNorm() {
-            return inner.finalNorm();
-        }
-
-        @Override
-        public float[] matrix(int layer, LinearKind kind) {
-            return inner.matrix(layer, kind);
-        }
-
-        @Override
-        public float[] attnNormBias(int layer) {
-            return inner.attnNormBias(layer);
-        }
-
-        @Override
-        public float[] ffnNormBias(int layer) {
-            return inner.ffnNormBias(layer);
-        }
-
-        @Override
-        public float[] finalNormBias() {
-            return inner.finalNormBias();
-        }
-
-        @Override
-        public float[] bias(int layer, LinearKind kind) {
-            return inner.bias(layer, kind);
-        }
-
-        @Override
-        public float[] positionEmbedding() {
-            return inner.positionEmbedding();
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
     }
 }

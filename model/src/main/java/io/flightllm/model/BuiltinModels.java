@@ -23,6 +23,8 @@ public final class BuiltinModels {
         // 2048 positions, pre-norm LayerNorm (eps 1e-5), ReLU, biases, learned positions, classifier tied to the
         // embedding, </s> (2) starts and stops
         SHAPES.put("opt-6.7b", opt(4096, 16384, 32, 32, 50272, 2048).validate("opt-6.7b"));
+        // its two-layer slice, as llama2-7b-2l: per-layer and per-step costs apart (docs/opt.md, "Timing")
+        SHAPES.put("opt-6.7b-2l", opt(4096, 16384, 2, 32, 50272, 2048).validate("opt-6.7b-2l"));
     }
 
     /** An OPT shape as HfConfig.readOpt builds it for a pre-norm checkpoint without projections. */

@@ -173,14 +173,7 @@ public final class FastTwin implements AutoCloseable {
         int dim = s.dim();
         int hsp = s.hsp();
         for (int b = 0; b < n; b++) {
-            System.arraycopy(m.tokenEmbedding(), tokens[from + b] * dim, x[b], 0, dim);
-            if (s.opt()) { // learned position row, one FP32 add per element
-                float[] pe = m.positionEmbedding();
-                int at = (pos0 + b) * dim;
-                for (int i = 0; i < dim; i++) {
-                    x[b][i] = x[b][i] + pe[at + i];
-                }
-            }
+            m.inputRow(tokens[from + b], pos0 + b, x[b]); // the token's row (+ its learned position row: OPT)
         }
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);

@@ -62,12 +62,7 @@ public final class GoldenTwin {
         int dim = s.dim();
         int hsp = s.hsp();
         float[] x = new float[dim];
-        System.arraycopy(m.tokenEmbedding(), token * dim, x, 0, dim);
-        if (s.opt()) { // learned position: one FP32 add per element, token row first
-            for (int i = 0; i < dim; i++) {
-                x[i] = x[i] + m.positionEmbedding()[pos * dim + i];
-            }
-        }
+        m.inputRow(token, pos, x); // the token's row (+ its learned position row: OPT)
         float[] xn = new float[dim];
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);

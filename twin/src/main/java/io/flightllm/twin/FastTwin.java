@@ -170,7 +170,6 @@ public final class FastTwin implements AutoCloseable {
     }
 
     private void layers(int[] tokens, int from, int n, int pos0, boolean prompt) {
-        int dim = s.dim();
         int hsp = s.hsp();
         for (int b = 0; b < n; b++) {
             m.inputRow(tokens[from + b], pos0 + b, x[b]); // the token's row (+ its learned position row: OPT)

@@ -2,6 +2,7 @@ package io.flightllm.compress.algo;
 
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.ForwardingWeightSource;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelSupport;
@@ -268,10 +269,11 @@ public final class SmoothQuant {
     }
 
     /** The smoothed view of a source; every tensor is computed on request, as the source streams. */
-    private final class Smoothed implements WeightSource {
+    private final class Smoothed extends ForwardingWeightSource {
         private final WeightSource source;
 
         Smoothed(WeightSource source) {
+            super(source);
             if (!source.config().equals(config)) {
                 throw new IllegalArgumentException("smoothing scales were fitted on another model shape than "
                         + source.describe());
@@ -282,11 +284,6 @@ public final class SmoothQuant {
         @Override
         public ModelConfig config() {
             return config;
-        }
-
-        @Override
-        public float[] tokenEmbedding() {
-            return source.tokenEmbedding();
         }
 
         @Override
@@ -317,11 +314,6 @@ public final class SmoothQuant {
         @Override
         public float[] finalNormBias() {
             return divide(source.finalNormBias(), classifierScale);
-        }
-
-        @Override
-        public float[] positionEmbedding() {
-            return source.positionEmbedding();
         }
 
         /** Biases of the rows that produce a smoothed input: bv (OUT) and, for OPT, b1 (DOWN). */

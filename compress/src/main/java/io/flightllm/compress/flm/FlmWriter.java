@@ -60,6 +60,10 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
 
     @Override
     public void begin(ModelConfig c, int phs, String r, float[] tokenEmbedding, float[] positions) {
+        ModelSupport.Refusal refusal = ModelSupport.check(c); // what the reader would refuse is never written
+        if (refusal != null) {
+            throw new IllegalArgumentException("a .flm holds " + ModelSupport.SUPPORTED + ": " + refusal.message());
+        }
         config = c;
         paddedHeadSize = phs;
         recipe = r;

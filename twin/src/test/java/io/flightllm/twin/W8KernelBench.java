@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * run in turn, one pass each per round, so a change of load hits all alike; each prints the median and best of the
  * rounds after a warm-up, in GB/s of weights (= G MAC/s for int8). For scale: a raw byte stream (OR of 64-byte
  * vectors), an FP32 four-rows-per-pass FMA over a float matrix of the same byte size (as the fp32 reference), and
- * issue 3's shortDot (copied here, {@link #shortDotIssue3}) next to the current {@code shortDot}/{@code shortDot2}.
+ * issue 3's shortDot (copied here, {@link #shortDotIssue3}) next to the current {@code shortDot}/{@code shortDot2},
+ * and two rejected variants that read each row as two streams (its halves): {@link #split1} (one row, two streams) and
+ * {@link #split2} (two rows, four streams), neither faster than shortDot2 from DRAM (docs/bench.md).
  * Checks that every int8 kernel gives the same sums first. AVX-512 only (the copies use 512-bit species).
  *
  * <p>Run like {@link TwinBench}: {@code java --add-modules jdk.incubator.vector -Xmx4g -cp ...
@@ -56,7 +58,7 @@ public final class W8KernelBench {
             wf[i] = w[i];
         }
         int[] out = new int[rows];
-        String[] names = {"bytes-or", "fp32x4", "issue3", "shortDot", "shortDot2"};
+        String[] names = {"bytes-or", "fp32x4", "issue3", "shortDot", "shortDot2", "split1", "split2"};
         RowKernel[] ks = {
             (r0, r1) -> orStream(w, r0 * cols, r1 * cols),
             (r0, r1) -> fp32Rows(wf, af, cols, r0 / 4, r1 / 4),
@@ -75,6 +77,20 @@ public final class W8KernelBench {
             (r0, r1) -> {
                 for (int r = r0; r < r1; r += 2) {
                     long both = VectorKernels.shortDot2(w, r * cols, (r + 1) * cols, a, 0, cols);
+                    out[r] = (int) (both >> 32);
+                    out[r + 1] = (int) both;
+                }
+                return out[r0];
+            },
+            (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    out[r] = split1(w, r * cols, a, 0, cols);
+                }
+                return out[r0];
+            },
+            (r0, r1) -> {
+                for (int r = r0; r < r1; r += 2) {
+                    long both = split2(w, r * cols, (r + 1) * cols, a, 0, cols);
                     out[r] = (int) (both >> 32);
                     out[r + 1] = (int) both;
                 }
@@ -162,5 +178,47 @@ public final class W8KernelBench {
             lo = lo.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
         }
         return hi.add(lo).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static IntVector pairs(byte[] w, int at0, int at1, ShortVector a0, ShortVector a1) {
+        ShortVector b0 = (ShortVector) ByteVector.fromArray(B256, w, at0).convertShape(VectorOperators.B2S, S, 0);
+        ShortVector b1 = (ShortVector) ByteVector.fromArray(B256, w, at1).convertShape(VectorOperators.B2S, S, 0);
+        return b0.mul(a0).add(b1.mul(a1)).reinterpretAsInts().lanewise(VectorOperators.XOR, 0x8000);
+    }
+
+    /** One row as two streams (its halves), len a multiple of 64. */
+    static int split1(byte[] w, int wo, short[] a, int ao, int len) {
+        int half = len / 2;
+        IntVector x = IntVector.zero(I);
+        IntVector h = x;
+        for (int i = 0; i < half; i += 32) {
+            IntVector p = pairs(w, wo + i, wo + half + i, ShortVector.fromArray(S, a, ao + i),
+                    ShortVector.fromArray(S, a, ao + half + i));
+            x = x.add(p);
+            h = h.add(p.lanewise(VectorOperators.ASHR, 16));
+        }
+        return x.reduceLanes(VectorOperators.ADD) - 65535 * h.reduceLanes(VectorOperators.ADD) - 0x8000 * (len / 4);
+    }
+
+    /** Two rows as four streams. */
+    static long split2(byte[] w, int wo0, int wo1, short[] a, int ao, int len) {
+        int half = len / 2;
+        IntVector x0 = IntVector.zero(I);
+        IntVector h0 = x0;
+        IntVector x1 = x0;
+        IntVector h1 = x0;
+        for (int i = 0; i < half; i += 32) {
+            ShortVector a0 = ShortVector.fromArray(S, a, ao + i);
+            ShortVector a1 = ShortVector.fromArray(S, a, ao + half + i);
+            IntVector p = pairs(w, wo0 + i, wo0 + half + i, a0, a1);
+            IntVector q = pairs(w, wo1 + i, wo1 + half + i, a0, a1);
+            x0 = x0.add(p);
+            h0 = h0.add(p.lanewise(VectorOperators.ASHR, 16));
+            x1 = x1.add(q);
+            h1 = h1.add(q.lanewise(VectorOperators.ASHR, 16));
+        }
+        int t0 = x0.reduceLanes(VectorOperators.ADD) - 65535 * h0.reduceLanes(VectorOperators.ADD) - 0x8000 * (len / 4);
+        int t1 = x1.reduceLanes(VectorOperators.ADD) - 65535 * h1.reduceLanes(VectorOperators.ADD) - 0x8000 * (len / 4);
+        return ((long) t0 << 32) | (t1 & 0xFFFFFFFFL);
     }
 }

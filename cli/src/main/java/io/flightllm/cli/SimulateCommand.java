@@ -149,7 +149,7 @@ final class SimulateCommand implements Callable<Integer> {
                     writeTrace(s);
                 }
                 if (charts != null) {
-                    writeCharts(s.hw, sim);
+                    writeCharts(s.hw, sim, s.paperModel);
                 }
             } catch (IOException e) {
                 throw new Main.UserInputException("cannot write " + (e.getMessage() == null ? "output" : e.getMessage())
@@ -168,7 +168,17 @@ final class SimulateCommand implements Callable<Integer> {
     }
 
     /** What is being timed. */
-    private record Setup(HardwareConfig hw, LaunchSource source, String model, long imageBytes, String densities) {
+    private record Setup(HardwareConfig hw, LaunchSource source, String model, long imageBytes, String densities,
+                         boolean paperModel) {
+    }
+
+    /**
+     * True for LLaMA2-7B's shape (any layer count, so llama2-7b-2l too): the paper's and the board's numbers, and the
+     * GPU figures of Figure 1, are LLaMA2-7B's and are compared only with it.
+     */
+    static boolean isPaperModel(String family, int dim, int hidden, int vocab) {
+        io.flightllm.model.ModelConfig l = io.flightllm.model.BuiltinModels.get("llama2-7b");
+        return family.equals(l.family().name()) && dim == l.dim() && hidden == l.hiddenDim() && vocab == l.vocabSize();
     }
 
     private Setup fromModel() {
@@ -176,8 +186,10 @@ final class SimulateCommand implements Callable<Integer> {
         ModelShapes m = ModelShapes.resolve(model, profile, true, 0);
         Compiler c = new Compiler(m.shape(), new CompileOptions(hw, context, CompileOptions.DEFAULT_PREFILL_BUCKET,
                 CompileOptions.DEFAULT_DECODE_BUCKET, true));
+        io.flightllm.model.ModelConfig mc = m.shape().config();
         return new Setup(hw, new CompilerLaunches(c, false), m.name(), c.plannedImageBytes(),
-                "block densities of every tile (compiler)");
+                "block densities of every tile (compiler)",
+                isPaperModel(mc.family().name(), mc.dim(), mc.hiddenDim(), mc.vocabSize()));
     }
 
     private Setup fromProgram(Arena arena) {
@@ -192,8 +204,10 @@ final class SimulateCommand implements Callable<Integer> {
         }
         FlpLaunchSource src = new FlpLaunchSource(r);
         long image = r.program().weightImage().values().stream().mapToLong(n -> r.payload(n).byteSize()).sum();
+        var abi = r.program().model();
         return new Setup(hw, src, program.getFileName().toString(), image, src.exactDensities()
-                ? "block densities from the weight image" : "mean density per tile (shapes-only program)");
+                ? "block densities from the weight image" : "mean density per tile (shapes-only program)",
+                isPaperModel(abi.family(), abi.dim(), abi.hiddenDim(), abi.vocab()));
     }
 
     private void writeTrace(Setup s) throws IOException {
@@ -206,9 +220,9 @@ final class SimulateCommand implements Callable<Integer> {
                 traceContext, t.events(), t.dropped() > 0 ? " (" + t.dropped() + " later ones left out)" : "");
     }
 
-    private void writeCharts(HardwareConfig hw, Simulation sim) throws IOException {
+    private void writeCharts(HardwareConfig hw, Simulation sim, boolean paperModel) throws IOException {
         Files.createDirectories(charts);
-        Map<Integer, Double> ref = hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
+        Map<Integer, Double> ref = !paperModel ? Map.of() : hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
                 : hw.name().equals("vhk158") ? PaperNumbers.VHK158_STEP_MS : Map.of();
         write(charts.resolve("decode-latency.svg"), Charts.decodeLatency(sim, "Decode step latency: " + hw.name(),
                 new java.util.TreeMap<>(ref), "paper"));
@@ -286,7 +300,7 @@ final class SimulateCommand implements Callable<Integer> {
         HardwareConfig hw = s.hw;
         o.printf(Locale.ROOT, "target %s: %d cores at %.0f MHz, HBM %.1f GB/s in %d channels%n", hw.name(),
                 hw.cores(), hw.clockMhz(), hw.hbm().peakGBps(), hw.hbm().channels());
-        String board = s.model.startsWith("llama2-7b") ? String.format(Locale.ROOT,
+        String board = s.paperModel ? String.format(Locale.ROOT,
                 " (the U280 board's: %.2f GB, %+.1f%%)", PaperNumbers.U280_IMAGE_BYTES / 1e9,
                 100.0 * (s.imageBytes - PaperNumbers.U280_IMAGE_BYTES) / PaperNumbers.U280_IMAGE_BYTES) : "";
         o.printf(Locale.ROOT, "model %s: weight image %.3f GB%s; %s%n", s.model, s.imageBytes / 1e9, board,
@@ -295,7 +309,8 @@ final class SimulateCommand implements Callable<Integer> {
         stepMs(sim, contexts).forEach((c, ms) -> steps.append(String.format(Locale.ROOT, "  %d: %.2f", c, ms)));
         o.println(steps);
         int longest = sim.decodeBuckets().getLast();
-        Map<Integer, Double> paperSteps = new java.util.TreeMap<>(hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
+        Map<Integer, Double> paperSteps = new java.util.TreeMap<>(!s.paperModel ? Map.of()
+                : hw.name().equals("u280") ? PaperNumbers.U280_STEP_MS
                 : hw.name().equals("vhk158") ? PaperNumbers.VHK158_STEP_MS : Map.of());
         paperSteps.keySet().removeIf(c -> c > longest || !sim.decode().containsKey(
                 LaunchSource.bucketOf(sim.decodeBuckets(), c)));
@@ -306,10 +321,11 @@ final class SimulateCommand implements Callable<Integer> {
                     100 * (sim.decodeStep(c).seconds() * 1e3 - ms) / ms)));
             o.println(p);
         }
+        boolean vhkPaper = s.paperModel && hw.name().equals("vhk158");
         o.printf(Locale.ROOT, "%-13s %10s %12s %10s %7s %8s %8s %8s%s%n", "workload", "prefill ms", "decode tok/s",
-                "e2e tok/s", "W", "token/J", "HBM util", "DSP util", hw.name().equals("vhk158") ? "  paper tok/s" : "");
+                "e2e tok/s", "W", "token/J", "HBM util", "DSP util", vhkPaper ? "  paper tok/s" : "");
         for (WorkloadResult r : results) {
-            Double paper = hw.name().equals("vhk158") ? PaperNumbers.VHK158_TOKENS_PER_S.get(r.workload()) : null;
+            Double paper = vhkPaper ? PaperNumbers.VHK158_TOKENS_PER_S.get(r.workload()) : null;
             o.printf(Locale.ROOT, "%-13s %10.1f %12.1f %10.1f %7s %8s %7.1f%% %7.1f%%%s%n", r.workload(),
                     r.prefillMs(), r.decodeTokensPerS(), r.endToEndTokensPerS(), fmt(r.watts(), "%.1f"),
                     fmt(r.tokensPerJoule(), "%.3f"), 100 * r.hbmUtilization(), 100 * r.dspUtilization(),
@@ -317,7 +333,7 @@ final class SimulateCommand implements Callable<Integer> {
                             100 * (r.decodeTokensPerS() - paper) / paper));
         }
         double g = Simulation.geomean(results);
-        o.printf(Locale.ROOT, "%-13s %10s %12.1f%s%n", "geomean", "", g, hw.name().equals("vhk158")
+        o.printf(Locale.ROOT, "%-13s %10s %12.1f%s%n", "geomean", "", g, vhkPaper
                 && work().equals(Workload.PAPER) ? String.format(Locale.ROOT, "   (paper %.1f, %+.1f%%)",
                 PaperNumbers.VHK158_GEOMEAN, 100 * (g - PaperNumbers.VHK158_GEOMEAN) / PaperNumbers.VHK158_GEOMEAN)
                 : "");
@@ -327,13 +343,13 @@ final class SimulateCommand implements Callable<Integer> {
             busy.append(String.format(Locale.ROOT, " %s %.0f%%", q, 100 * first.busy().get(q)));
         }
         o.println(busy);
-        if (first.tokensPerJoule() != null) {
+        if (first.tokensPerJoule() != null && s.paperModel) {
             double v100 = PaperNumbers.V100_TOKENS_PER_S / PaperNumbers.V100_WATTS;
             o.printf(Locale.ROOT, "energy efficiency %s: %.2fx the V100 of Figure 1 (%.3f token/J), %.2fx the H200 "
                     + "(%.2f token/J)%n", first.workload(), first.tokensPerJoule() / v100, v100,
                     first.tokensPerJoule() / PaperNumbers.H200_TOKENS_PER_JOULE, PaperNumbers.H200_TOKENS_PER_JOULE);
         }
-        if (first.tokensPerSPerDollar() != null) {
+        if (first.tokensPerSPerDollar() != null && s.paperModel) {
             double v100 = PaperNumbers.V100_TOKENS_PER_S / PaperNumbers.V100_PRICE_USD;
             o.printf(Locale.ROOT, "cost efficiency %s: %.2fx the V100 of Figure 1 (%.4f token/s per $)%n",
                     first.workload(), first.tokensPerSPerDollar() / v100, v100);

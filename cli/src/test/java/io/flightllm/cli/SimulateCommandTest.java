@@ -62,6 +62,35 @@ class SimulateCommandTest {
         assertThat(rates.get(1)).isLessThanOrEqualTo(rates.get(0));
     }
 
+    /**
+     * The built-in OPT-6.7B shape against LLaMA2-7B on vhk158 at a short context: about the same weight bytes per
+     * step (fc1 + fc2 at 16384 against three 11008-row SwiGLU matrices; the 50272-row classifier adds ~1%), so a decode
+     * step within a few percent; the paper's LLaMA2-7B numbers are printed for LLaMA2-7B only (docs/opt.md, "Timing").
+     */
+    @Test
+    void opt6_7bIsTimedBesideLlama2_7bWithoutTheLlamaPaperNumbers() throws IOException {
+        List<String> common = List.of("--target", "vhk158", "--context", "256", "--workloads", "128:64");
+        List<String> opt = new ArrayList<>(List.of("simulate", "--model", "opt-6.7b"));
+        opt.addAll(common);
+        List<String> llama = new ArrayList<>(List.of("simulate", "--model", "llama2-7b"));
+        llama.addAll(common);
+        Result table = run(opt.toArray(String[]::new));
+        assertThat(table.code()).as(table.err()).isZero();
+        assertThat(table.outText()).contains("opt-6.7b").doesNotContain("paper (").doesNotContain("paper tok/s")
+                .doesNotContain("V100");
+        Result llamaTable = run(llama.toArray(String[]::new));
+        assertThat(llamaTable.outText()).contains("paper tok/s");
+        opt.add("--json");
+        llama.add("--json");
+        JsonNode o = json(run(opt.toArray(String[]::new)));
+        JsonNode l = json(run(llama.toArray(String[]::new)));
+        double ratio = o.get("weight_image_bytes").asDouble() / l.get("weight_image_bytes").asDouble();
+        assertThat(ratio).isBetween(1.0, 1.02);
+        double oStep = o.get("decode_step_ms_by_context").get("128").asDouble();
+        double lStep = l.get("decode_step_ms_by_context").get("128").asDouble();
+        assertThat(oStep / lStep).as("OPT / LLaMA decode step at context 128").isBetween(0.97, 1.05);
+    }
+
     @Test
     void simulateTimesACompiledProgramWithTraceAndCharts() throws IOException {
         Path flp = dir.resolve("s.flp");

@@ -123,9 +123,20 @@ public final class Compiler {
                 }
             }
         }
-        if (shape.config().family() != ModelConfig.Family.LLAMA) {
-            throw new CompileException("model family " + shape.config().family()
-                    + " is not compiled yet; expected LLAMA (OPT arrives with its own issue)");
+        ModelConfig c = shape.config();
+        if (!c.normBefore() || c.projects() || !c.finalNorm()) {
+            throw new CompileException("config: " + c.family() + " with " + (c.projects()
+                    ? "word_embed_proj_dim " + c.embedDim() + " != hidden_size " + c.dim() + " (project_in/out)"
+                    : "do_layer_norm_before false or no final norm") + " is not compiled; expected pre-norm layers "
+                    + "with a final norm and no input/output projections (every LLaMA, every OPT but opt-350m)");
+        }
+        boolean llama = c.norm() == ModelConfig.NormKind.RMS_NORM && c.mlp() == ModelConfig.MlpKind.SWIGLU
+                && c.positions() == ModelConfig.PositionKind.ROPE;
+        boolean opt = c.norm() == ModelConfig.NormKind.LAYER_NORM && c.mlp() == ModelConfig.MlpKind.RELU
+                && c.positions() == ModelConfig.PositionKind.LEARNED;
+        if (!llama && !opt) {
+            throw new CompileException("config: " + c.norm() + "/" + c.mlp() + "/" + c.positions()
+                    + " is not compiled; expected RMS_NORM/SWIGLU/ROPE (LLaMA) or LAYER_NORM/RELU/LEARNED (OPT)");
         }
     }
 
@@ -383,10 +394,10 @@ public final class Compiler {
         for (int c = 0; c < channels.length; c++) {
             channels[c] = arena.allocate(Math.max(memory.imageEnd()[c], 0), 64);
         }
-        int total = shape.layerCount() * LinearKind.LAYER_KINDS.size() + 1;
+        int total = shape.layerCount() * shape.layerKinds().size() + 1;
         List<int[]> jobs = new ArrayList<>();
         for (int l = 0; l < shape.layerCount(); l++) {
-            for (LinearKind k : LinearKind.LAYER_KINDS) {
+            for (LinearKind k : shape.layerKinds()) {
                 jobs.add(new int[]{l, k.ordinal()});
             }
         }
@@ -401,13 +412,25 @@ public final class Compiler {
         int d16 = CompressedLinear.ceil16(shape.config().dim());
         for (CorePlan p : plans) {
             Region norms = memory.region("norms", p.core());
-            for (int i = 0; i < 2 * shape.layerCount() + 1; i++) {
-                float[] n = feed.norm(i);
-                MemorySegment.copy(n, 0, channels[norms.channel()], ValueLayout.JAVA_FLOAT_UNALIGNED
-                        .withOrder(ByteOrder.LITTLE_ENDIAN), norms.address() + 4L * i * d16, n.length);
+            int rows = 2 * shape.layerCount() + 1;
+            for (int i = 0; i < rows; i++) {
+                putRow(channels[norms.channel()], norms.address() + 4L * i * d16, feed.norm(i), "norm row " + i);
+                if (shape.normBias()) {
+                    putRow(channels[norms.channel()], norms.address() + 4L * (rows + i) * d16, feed.normBias(i),
+                            "norm bias row " + i);
+                }
             }
         }
         return channels;
+    }
+
+    private void putRow(MemorySegment channel, long address, float[] row, String what) {
+        if (row == null || row.length != shape.config().dim()) {
+            throw new CompileException(what + ": " + (row == null ? "missing" : row.length + " values")
+                    + "; expected dim = " + shape.config().dim());
+        }
+        MemorySegment.copy(row, 0, channel, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                address, row.length);
     }
 
     private void packLinear(CompressedLinear w, int layer, LinearKind kind, MemorySegment[] channels) {
@@ -430,6 +453,9 @@ public final class Compiler {
         Region rope = memory.region("rope", -1);
         ByteBuffer b = ByteBuffer.allocate((int) (rope.address() + rope.bytes())).order(ByteOrder.LITTLE_ENDIAN);
         int positions = (int) rope.shape()[0];
+        if (shape.config().positions() != ModelConfig.PositionKind.ROPE) {
+            return b; // learned positions are added to the input rows by the host: the table stays zero
+        }
         RopeTable t = RopeTable.create(positions, hs, shape.config().ropeTheta());
         for (int pos = 0; pos < positions; pos++) {
             int at = (int) rope.address() + 4 * pos * hsp;

@@ -50,6 +50,22 @@ public record CompressedModel(ModelConfig config, float[] tokenEmbedding, float[
         return CompressedLinear.ceil16(config.headSize());
     }
 
+    /**
+     * The host's input row of {@code token} at position {@code pos} into {@code out[0..dim)}: its embedding row, plus
+     * (learned positions) the position row, one FP32 add per element in that order. The twins and the simulator's
+     * host loop share this rule.
+     */
+    public void inputRow(int token, int pos, float[] out) {
+        int dim = config.dim();
+        System.arraycopy(tokenEmbedding, token * dim, out, 0, dim);
+        if (positionEmbedding != null) {
+            int at = pos * dim;
+            for (int i = 0; i < dim; i++) {
+                out[i] = out[i] + positionEmbedding[at + i];
+            }
+        }
+    }
+
     /** Every linear layer, classifier last. */
     public List<CompressedLinear> linears() {
         java.util.List<CompressedLinear> out = new java.util.ArrayList<>();

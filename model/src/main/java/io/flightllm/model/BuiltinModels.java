@@ -19,6 +19,19 @@ public final class BuiltinModels {
         // the same widths with two layers: simulator benchmarks and tests at full width without 32 layers of work
         SHAPES.put("llama2-7b-2l", ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 4096, false)
                 .validate("llama2-7b-2l"));
+        // OPT-6.7B (facebook/opt-6.7b config.json): hidden 4096, ffn_dim 16384, 32 layers, 32 heads, vocab 50272,
+        // 2048 positions, pre-norm LayerNorm (eps 1e-5), ReLU, biases, learned positions, classifier tied to the
+        // embedding, </s> (2) starts and stops
+        SHAPES.put("opt-6.7b", opt(4096, 16384, 32, 32, 50272, 2048).validate("opt-6.7b"));
+        // its two-layer slice, as llama2-7b-2l: per-layer and per-step costs apart (docs/opt.md, "Timing")
+        SHAPES.put("opt-6.7b-2l", opt(4096, 16384, 2, 32, 50272, 2048).validate("opt-6.7b-2l"));
+    }
+
+    /** An OPT shape as HfConfig.readOpt builds it for a pre-norm checkpoint without projections. */
+    private static ModelConfig opt(int dim, int ffn, int layers, int heads, int vocab, int positions) {
+        return new ModelConfig(ModelConfig.Family.OPT, dim, ffn, layers, heads, heads, vocab, positions, dim / heads,
+                1e-5f, 0f, ModelConfig.NormKind.LAYER_NORM, ModelConfig.MlpKind.RELU, ModelConfig.PositionKind.LEARNED,
+                true, true, true, 2, List.of(2), dim, true, true);
     }
 
     private BuiltinModels() {

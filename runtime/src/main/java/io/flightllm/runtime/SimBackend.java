@@ -102,7 +102,7 @@ final class SimBackend implements Backend {
     @Override
     public Forward forward(int contextLength) {
         int ctx = Math.min(contextLength, program.program().model().maxContext());
-        return simulate ? new SimForward(program, weights.config(), weights.tokenEmbedding(), ctx)
+        return simulate ? new SimForward(program, weights, ctx)
                 : new TwinForward(weights, threads, ctx);
     }
 

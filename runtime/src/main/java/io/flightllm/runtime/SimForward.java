@@ -2,12 +2,14 @@ package io.flightllm.runtime;
 
 import io.flightllm.arch.program.Bucket;
 import io.flightllm.arch.program.FlpReader;
+import io.flightllm.compress.CompressedModel;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.forward.Forward;
 import io.flightllm.sim.FunctionalSim;
 
 /**
- * The host loop's side of a compiled program on the functional simulator: the embedding lookup on the host, prompts
+ * The host loop's side of a compiled program on the functional simulator: the embedding lookup on the host (plus the
+ * learned position row, {@link CompressedModel#inputRow}), prompts
  * in prefill launches of the program's chunk rows (bucket = the smallest prefill program holding the chunk's last
  * position), one decode launch per generated token (bucket = the smallest decode program holding pos + 1 positions).
  * The parameter block {pos, ctx_len, n_valid_rows} is written before every launch; the KV cache stays in the device's
@@ -16,14 +18,14 @@ import io.flightllm.sim.FunctionalSim;
 final class SimForward implements Forward {
     private final FunctionalSim sim;
     private final ModelConfig config;
-    private final float[] embedding;
+    private final CompressedModel model;
     private final int contextLength;
     private final int dim;
 
-    SimForward(FlpReader program, ModelConfig config, float[] embedding, int contextLength) {
+    SimForward(FlpReader program, CompressedModel model, int contextLength) {
         this.sim = FunctionalSim.load(program.program(), program);
-        this.config = config;
-        this.embedding = embedding;
+        this.config = model.config();
+        this.model = model;
         this.dim = config.dim();
         this.contextLength = Math.min(contextLength, program.program().model().maxContext());
     }
@@ -41,7 +43,7 @@ final class SimForward implements Forward {
     @Override
     public float[] forward(int token, int pos) {
         check(token, pos, 1);
-        sim.writeInput(new float[][] {row(token)});
+        sim.writeInput(new float[][] {row(token, pos)});
         sim.setParams(pos, pos + 1, 1);
         sim.launch(sim.program().bucketFor(Bucket.Kind.DECODE, pos + 1));
         return sim.readLogits(1)[0];
@@ -56,7 +58,7 @@ final class SimForward implements Forward {
             int n = Math.min(chunk, count - at);
             float[][] rows = new float[n][];
             for (int i = 0; i < n; i++) {
-                rows[i] = row(tokens[at + i]);
+                rows[i] = row(tokens[at + i], startPos + at + i);
             }
             int pos = startPos + at;
             sim.writeInput(rows);
@@ -80,9 +82,9 @@ final class SimForward implements Forward {
         }
     }
 
-    private float[] row(int token) {
+    private float[] row(int token, int pos) {
         float[] r = new float[dim];
-        System.arraycopy(embedding, token * dim, r, 0, dim);
+        model.inputRow(token, pos, r);
         return r;
     }
 

@@ -35,9 +35,11 @@ final class Res {
     static final int M0 = B0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
     static final int F0 = M0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
     static final int W0 = F0 + io.flightllm.compiler.plan.Tiling.MAX_SLOTS;
+    /** The two ping-pong slots of the BIAS buffer (a row tile's FP32 biases): BI0 + s. */
+    static final int BI0 = W0 + 2;
     /** Quantized K of local KV head j: A_KQ + j, its scales S_KQ + j (and V likewise), up to {@link #MAX_HEADS}. */
     static final int MAX_HEADS = 4096;
-    static final int A_KQ = W0 + 2;
+    static final int A_KQ = BI0 + 2;
     static final int S_KQ = A_KQ + MAX_HEADS;
     static final int A_VQ = S_KQ + MAX_HEADS;
     static final int S_VQ = A_VQ + MAX_HEADS;

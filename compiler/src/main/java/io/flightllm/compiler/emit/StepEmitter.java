@@ -38,7 +38,8 @@ import java.util.List;
  * Emits one core's program for one launch: {@code m} token rows starting at the parameter {@code pos} (decode: m = 1,
  * MV mode; prefill: MM mode with a causal mask), attending to {@code ctx} cached positions (the bucket; positions at
  * or beyond the parameter {@code ctx_len} are masked). The operator sequence and its numerics are docs/numerics.md's,
- * one LLaMA layer after another; docs/compiler.md walks through it. Decode keeps every activation on chip: the only
+ * one layer after another (LLaMA: RMSNorm, RoPE, SwiGLU; OPT: LayerNorm with bias, linear biases, ReLU, positions
+ * added by the host to the input rows); docs/compiler.md walks through it. Decode keeps every activation on chip: the only
  * HBM traffic is weights, the KV cache and the final logits. A prefill launch splits the per-row SFU work (norms, the
  * residual adds, the quantization of every linear's input) across cores by rows: each core keeps the residual of its
  * own rows only and exchanges its rows' INT8 activations and scales with the other cores through an HBM scratch
@@ -72,6 +73,7 @@ public final class StepEmitter {
     private int slot;
     private int logSlot;
     private int scaleSlot;
+    private int biasSlot;
 
     private StepEmitter(ModelShape m, HardwareConfig hw, CorePlan core, WeightLayout weights, MemoryPlan mem,
                         Tiling tiling, boolean prefill, int rows, int ctx, int kvPositions, LinearCache cache,
@@ -170,13 +172,17 @@ public final class StepEmitter {
             linear(l, LinearKind.Q, at.q, at.qStride, false);
             linear(l, LinearKind.K, at.k, at.kvStride, false);
             linear(l, LinearKind.V, at.v, at.kvStride, false);
-            Region rope = mem.region("rope", -1);
-            add(Ld.builder().target(Buffer.GLOBAL).buf(at.rope).mem(Mem.DDR).addr(rope.address()).param(Param.POS)
-                    .pstride(4 * hsp).len(4 * rows * hsp), Queue.LD, Res.NONE, r(Res.G_ROPE));
-            misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).b(at.rope)
-                    .bStride(hsp / 4).dst(at.q).dStride(at.qStride).seg(hsp / 16), r(Res.G_Q, Res.G_ROPE), r(Res.G_Q));
-            misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(kvh * hsp).a(at.k).aStride(at.kvStride).b(at.rope)
-                    .bStride(hsp / 4).dst(at.k).dStride(at.kvStride).seg(hsp / 16), r(Res.G_K, Res.G_ROPE), r(Res.G_K));
+            if (rope()) {
+                Region rope = mem.region("rope", -1);
+                add(Ld.builder().target(Buffer.GLOBAL).buf(at.rope).mem(Mem.DDR).addr(rope.address())
+                        .param(Param.POS).pstride(4 * hsp).len(4 * rows * hsp), Queue.LD, Res.NONE, r(Res.G_ROPE));
+                misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).b(at.rope)
+                        .bStride(hsp / 4).dst(at.q).dStride(at.qStride).seg(hsp / 16), r(Res.G_Q, Res.G_ROPE),
+                        r(Res.G_Q));
+                misc(Misc.builder().op(MiscOp.ROPE).rows(rows).n(kvh * hsp).a(at.k).aStride(at.kvStride).b(at.rope)
+                        .bStride(hsp / 4).dst(at.k).dStride(at.kvStride).seg(hsp / 16), r(Res.G_K, Res.G_ROPE),
+                        r(Res.G_K));
+            }
             misc(Misc.builder().op(MiscOp.QUANT).rows(rows).n(qh * hsp).a(at.q).aStride(at.qStride).dst(at.qq)
                     .dStride(qh * hsp / 16).sdst(at.qScale).seg(hsp / 16), r(Res.G_Q), r(Res.A_QQ, Res.S_QQ));
             // each KV head's stores, then its query heads' attention: a head's stores release tokens to its own
@@ -198,14 +204,19 @@ public final class StepEmitter {
         sys();
         residual();
         norm(2 * l + 1);
-        linear(l, LinearKind.W1, at.a1, at.ffnStride, false);
-        linear(l, LinearKind.W3, at.a3, at.ffnStride, false);
-        int ffnRows = core.ffnRowBlocks().size() * 16;
-        int ffnStart = core.ffnRowBlocks().start() * 16;
-        if (ffnRows > 0) {
-            misc(Misc.builder().op(MiscOp.SILU).rows(rows).n(ffnRows).a(at.a1).aStride(at.ffnStride).b(at.a3)
-                    .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), r(Res.G_A1, Res.G_A3),
-                    r(Res.G_H));
+        if (swiglu()) {
+            linear(l, LinearKind.W1, at.a1, at.ffnStride, false, Res.G_A1);
+            linear(l, LinearKind.W3, at.a3, at.ffnStride, false, Res.G_A3);
+            int ffnRows = core.ffnRowBlocks().size() * 16;
+            int ffnStart = core.ffnRowBlocks().start() * 16;
+            if (ffnRows > 0) {
+                misc(Misc.builder().op(MiscOp.SILU).rows(rows).n(ffnRows).a(at.a1).aStride(at.ffnStride).b(at.a3)
+                        .bStride(at.ffnStride).dst(at.h + ffnStart / 4).dStride(at.hStride), r(Res.G_A1, Res.G_A3),
+                        r(Res.G_H));
+            }
+        } else {
+            // fc1 + bias, relu in the output stage, straight into H at the core's global rows
+            linear(l, LinearKind.W1, at.h, at.hStride, true, Res.G_H);
         }
         sys();
         quant(m.config().hiddenDim(), at.h + mine.start() * at.hStride, at.hStride, Res.G_H);
@@ -288,19 +299,37 @@ public final class StepEmitter {
         }
     }
 
-    /** RMSNorm of X with norm row {@code index}, then the INT8 row quantization shared by the next linears. */
+    /**
+     * The norm of X with norm row {@code index} (RMSNorm; LayerNorm with the bias row of the same index), then the
+     * INT8 row quantization shared by the next linears.
+     */
     private void norm(int index) {
         Region norms = mem.region("norms", core.core());
         int dim16 = CompressedLinear.ceil16(m.config().dim());
         add(Ld.builder().target(Buffer.GLOBAL).buf(at.normW).mem(Mem.HBM).channel(norms.channel())
                 .addr(norms.address() + 4L * index * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
                 r(Res.G_NORMW));
+        if (m.normBias()) {
+            long biasRow = 2L * m.layerCount() + 1 + index;
+            add(Ld.builder().target(Buffer.GLOBAL).buf(at.normB).mem(Mem.HBM).channel(norms.channel())
+                    .addr(norms.address() + 4L * biasRow * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
+                    r(Res.G_NORMW));
+        }
         if (!mine.isEmpty()) {
-            misc(Misc.builder().op(MiscOp.RMSNORM).rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
-                    .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps()),
-                    r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
+            Misc.Builder b = Misc.builder().rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
+                    .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps());
+            b = m.normBias() ? b.op(MiscOp.LAYERNORM).c(at.normB) : b.op(MiscOp.RMSNORM);
+            misc(b, r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
         }
         quant(m.config().dim(), at.xn, at.xStride, Res.G_XN);
+    }
+
+    private boolean rope() {
+        return m.config().positions() == io.flightllm.model.ModelConfig.PositionKind.ROPE;
+    }
+
+    private boolean swiglu() {
+        return m.config().mlp() == io.flightllm.model.ModelConfig.MlpKind.SWIGLU;
     }
 
     /** Quantizes KV head {@code h} (local j) of the rows with FP16 scales and stores it at positions pos.. */
@@ -404,13 +433,25 @@ public final class StepEmitter {
      * {@code dst} (shared outputs at their global row, private ones at the core's local row).
      */
     private void linear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst) {
+        int dstRes = switch (kind) {
+            case Q -> Res.G_Q;
+            case K -> Res.G_K;
+            case V -> Res.G_V;
+            case O, W2 -> Res.G_YS;
+            default -> throw new IllegalArgumentException(kind + " names its destination resource");
+        };
+        linear(l, kind, dst, dstStride, sharedDst, dstRes);
+    }
+
+    private void linear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst, int dstRes) {
         if (replay(l, kind.ordinal())) {
             return;
         }
         recording = new LinearCache.Recorder();
         slot = 0;
         scaleSlot = 0;
-        emitLinear(l, kind, dst, dstStride, sharedDst);
+        biasSlot = 0;
+        emitLinear(l, kind, dst, dstStride, sharedDst, dstRes);
         cache.put(l, kind.ordinal(), recording.block());
         recording = null;
     }
@@ -426,33 +467,36 @@ public final class StepEmitter {
         return true;
     }
 
-    private void emitLinear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst) {
-        LinearShape s = kind == LinearKind.CLASSIFIER ? m.classifier() : m.linear(l, kind);
+    private void emitLinear(int l, LinearKind kind, int dst, int dstStride, boolean sharedDst, int dstRes) {
+        LinearShape s = m.linear(l, kind);
         List<RowTile> tiles = weights.rowTiles(l, kind, core.core());
         if (tiles.isEmpty()) {
             return;
         }
         int firstRow = tiles.get(0).rowBlock0() * 16;
-        int dstRes = switch (kind) {
-            case Q -> Res.G_Q;
-            case K -> Res.G_K;
-            case V -> Res.G_V;
-            case W1 -> Res.G_A1;
-            case W3 -> Res.G_A3;
-            case O, W2 -> Res.G_YS;
-            case CLASSIFIER -> throw new IllegalArgumentException("the classifier has its own path");
-        };
+        // OPT's fc1: relu after the bias, in the output stage of the last K tile
+        boolean relu = kind == LinearKind.W1 && m.config().mlp() == io.flightllm.model.ModelConfig.MlpKind.RELU;
         for (RowTile rt : tiles) {
             int outRow = rt.rowBlock0() * 16 - (sharedDst ? 0 : firstRow);
-            rowTile(s, rt, dst + outRow / 4, dstStride, dstRes);
+            rowTile(s, rt, dst + outRow / 4, dstStride, dstRes, relu);
         }
     }
 
-    /** One row tile of a linear: its K tiles in ascending order into one output slice. */
-    private void rowTile(LinearShape s, RowTile rt, int outAddr, int outStride, int outRes) {
+    /**
+     * One row tile of a linear: its K tiles in ascending order into one output slice; with a bias, the tile's FP32
+     * biases are loaded into a BIAS slot first and the last K tile adds them (then relu, when asked).
+     */
+    private void rowTile(LinearShape s, RowTile rt, int outAddr, int outStride, int outRes, boolean relu) {
         boolean wholeRowScales = (long) rt.rows() * s.groups() <= at.wScaleEntries;
         int sc = -1;
         int nk = rt.kTiles().size();
+        int bias = -1;
+        if (rt.hasBias()) {
+            bias = biasSlot;
+            biasSlot ^= 1;
+            add(Ld.builder().target(Buffer.BIAS).buf(at.bias[bias]).mem(Mem.HBM).channel(rt.channel())
+                    .addr(rt.biasAddress()).len(4 * rt.rows()), Queue.LD, Res.NONE, r(Res.BI0 + bias));
+        }
         for (int j = 0; j < nk; j++) {
             WeightTile wt = rt.kTiles().get(j);
             int sl = nextSlot();
@@ -474,12 +518,16 @@ public final class StepEmitter {
                 wscale = at.wScale[sc];
                 wstride = g1 - g0 + 1;
             }
+            boolean last = j == nk - 1;
+            int[] reads = bias >= 0 && last
+                    ? r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl, Res.BI0 + bias)
+                    : r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl);
             matrix(wt.colBlocks(), wt.colBlock0(), rt.rows(), at.act + wt.colBlock0(), actStride(s.paddedCols()),
                     at.bSlot[sl],
-                    BLayout.ROW, outAddr, outStride, j == 0, j == nk - 1, true, wscale, wstride,
-                    s.groups() == 1 ? 0 : s.groupSize() / 16, at.actScale, 1, wt,
-                    r(Res.A_ACT, Res.S_ACT, Res.B0 + sl, Res.W0 + sc, Res.M0 + sl, Res.F0 + sl),
-                    r(outRes, Res.G_PSUM), wt.sparse() ? tileDensities(s, wt) : null);
+                    BLayout.ROW, outAddr, outStride, j == 0, last, true, wscale, wstride,
+                    s.groups() == 1 ? 0 : s.groupSize() / 16, at.actScale, 1, wt, reads,
+                    r(outRes, Res.G_PSUM), wt.sparse() ? tileDensities(s, wt) : null,
+                    new Stage(last && bias >= 0 ? at.bias[bias] : -1, last && relu));
         }
     }
 
@@ -539,13 +587,20 @@ public final class StepEmitter {
                         int outStride, boolean first, boolean last, boolean ws, int wscale, int wstride, int group,
                         int ascale, int astride, WeightTile wt, int[] reads, int[] writes) {
         matrix(k, k0, nRows, a, aStride, b, layout, outAddr, outStride, first, last, ws, wscale, wstride, group, ascale,
-                astride, wt, reads, writes, null);
+                astride, wt, reads, writes, null, Stage.PLAIN);
+    }
+
+    /** The output stage's extras of a last tile: the BIAS address (lines) of row 0's bias or -1, and relu. */
+    private record Stage(int biasAddr, boolean relu) {
+        static final Stage PLAIN = new Stage(-1, false);
     }
 
     /** One MM (prefill) or MV (decode) tile; {@code density} goes with it to {@link StreamBuilder}. */
     private void matrix(int k, int k0, int nRows, int a, int aStride, int b, BLayout layout, int outAddr,
                         int outStride, boolean first, boolean last, boolean ws, int wscale, int wstride, int group,
-                        int ascale, int astride, WeightTile wt, int[] reads, int[] writes, byte[] density) {
+                        int ascale, int astride, WeightTile wt, int[] reads, int[] writes, byte[] density,
+                        Stage stage) {
+        boolean bias = stage.biasAddr() >= 0;
         boolean sparse = wt != null && wt.sparse();
         if (!last) { // only the last K tile writes results (canonical encoding)
             outAddr = 0;
@@ -555,7 +610,8 @@ public final class StepEmitter {
             Mm.Builder b2 = Mm.builder().m(rows).k(k).k0(k0).rows(nRows).a(a).aStride(aStride).b(b).bLayout(layout)
                     .out(outAddr).outStride(outStride).first(first).last(last).psum(first && last ? 0 : at.psum).ws(ws)
                     .wscale(wscale)
-                    .wstride(wstride).group(group).ascale(ascale).astride(astride);
+                    .wstride(wstride).group(group).ascale(ascale).astride(astride).bias(bias)
+                    .biasAddr(bias ? stage.biasAddr() : 0).relu(stage.relu());
             if (sparse) {
                 b2.sparse(true).idxEnc(wt.indexEncoding()).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
@@ -564,7 +620,7 @@ public final class StepEmitter {
         } else {
             Mv.Builder b2 = Mv.builder().k(k).k0(k0).rows(nRows).a(a).b(b).bLayout(layout).out(outAddr).first(first)
                     .last(last).psum(first && last ? 0 : at.psum).ws(ws).wscale(wscale).wstride(wstride).group(group)
-                    .ascale(ascale);
+                    .ascale(ascale).bias(bias).biasAddr(bias ? stage.biasAddr() : 0).relu(stage.relu());
             if (sparse) {
                 b2.sparse(true).idxEnc(wt.indexEncoding()).bLines((int) ((wt.keptValues() + 15) / 16))
                         .idx(at.meta[slot(b)]).idxLines((int) ((wt.positionBytes() + 15) / 16)).fsb(at.fsb[slot(b)]);
@@ -597,7 +653,8 @@ public final class StepEmitter {
                 recording = new LinearCache.Recorder();
                 slot = 0;
                 scaleSlot = 0;
-                rowTile(m.classifier(), rt, at.log[ls], tileRows / 4, Res.G_LOG0 + ls);
+                biasSlot = 0;
+                rowTile(m.classifier(), rt, at.log[ls], tileRows / 4, Res.G_LOG0 + ls, false);
                 cache.put(-2 - i, LinearKind.CLASSIFIER.ordinal(), recording.block());
                 recording = null;
             }
@@ -656,6 +713,8 @@ public final class StepEmitter {
         final int xStride;
         final int xn;
         final int normW;
+        /** The LayerNorm bias row (LayerNorm models; else 0 lines at NORMW's end). */
+        final int normB;
         final int q;
         final int qStride;
         final int k;
@@ -687,6 +746,8 @@ public final class StepEmitter {
         final int[] meta;
         final int[] fsb;
         final int[] wScale = new int[2];
+        /** The two BIAS slots of a row tile's FP32 biases. */
+        final int[] bias = new int[2];
         final int actScale;
         final int qScale;
         final int kScale;
@@ -730,15 +791,19 @@ public final class StepEmitter {
             x = g.alloc("X", (long) xRows * xStride);
             xn = g.alloc("XN", (long) xRows * xStride);
             normW = g.alloc("NORMW", xStride);
+            normB = g.alloc("NORMB", m.normBias() ? xStride : 0);
             qStride = qh * hsp / 4;
             q = g.alloc("Q", (long) rows * qStride);
             kvStride = kvh * hsp / 4;
             k = g.alloc("K", (long) rows * kvStride);
             v = g.alloc("V", (long) rows * kvStride);
-            rope = g.alloc("ROPE", (long) rows * hsp / 4);
+            boolean rope = m.config().positions() == io.flightllm.model.ModelConfig.PositionKind.ROPE;
+            this.rope = g.alloc("ROPE", rope ? (long) rows * hsp / 4 : 0);
             ffnStride = ffn / 4;
-            a1 = g.alloc("A1", (long) rows * ffnStride);
-            a3 = g.alloc("A3", (long) rows * ffnStride);
+            // OPT's fc1 writes H directly: no A1/A3
+            boolean swiglu = m.config().mlp() == io.flightllm.model.ModelConfig.MlpKind.SWIGLU;
+            a1 = g.alloc("A1", swiglu ? (long) rows * ffnStride : 0);
+            a3 = g.alloc("A3", swiglu ? (long) rows * ffnStride : 0);
             psum = g.alloc("PSUM", (long) io.flightllm.arch.isa.Isa.PSUM_LINES * rows * Math.max(t.rows(), hsp));
             log[0] = g.alloc("LOG0", (long) rows * t.rows() / 4);
             log[1] = g.alloc("LOG1", (long) rows * t.rows() / 4);
@@ -782,6 +847,11 @@ public final class StepEmitter {
             kScale = sc.alloc("KSCALE", (long) rows * kvh);
             vScale = sc.alloc("VSCALE", (long) rows * kvh);
             pScale = sc.alloc("PSCALE", rows);
+            OnChip bi = OnChip.of(Buffer.BIAS, hw).strict(strict);
+            boolean biases = m.linears().stream().anyMatch(LinearShape::bias);
+            long biasLines = biases ? (long) t.rows() * 4 / Buffer.BIAS.unitBytes() : 0;
+            bias[0] = bi.alloc("BIAS0", biasLines);
+            bias[1] = bi.alloc("BIAS1", biasLines);
         }
     }
 }

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 
 /**
  * Random weights already in compressed form for a planned {@link ModelShape}: values uniform over the b-bit range,
- * random ascending positions in sparse segments, FP16 scales around 1/qmax, norms 1. For compiling and timing large
+ * random ascending positions in sparse segments, FP16 scales around 1/qmax, small
+ * biases where the shape has them, norms 1 (LayerNorm biases 0). For compiling and timing large
  * shapes (LLaMA2-7B) without a checkpoint; the bytes are as many as a real model's. Seeded per tensor, so any order of
  * requests gives the same weights.
  */
@@ -88,7 +89,13 @@ public final class RandomWeights implements WeightFeed {
                 scales[r * groups + g] = Float.floatToFloat16((0.5f + rnd.nextFloat()) / qmax * 0.05f);
             }
         }
-        float[] bias = s.bias() ? new float[s.rows()] : null;
+        float[] bias = null;
+        if (s.bias()) {
+            bias = new float[s.rows()];
+            for (int r = 0; r < bias.length; r++) {
+                bias[r] = (rnd.nextFloat() - 0.5f) * 0.1f;
+            }
+        }
         return new CompressedLinear(s.name(), s.rows(), s.cols(), s.bits(), s.groupSize(), s.blockN(), values,
                 positions, scales, bias);
     }
@@ -98,5 +105,10 @@ public final class RandomWeights implements WeightFeed {
         float[] n = new float[shape.config().dim()];
         java.util.Arrays.fill(n, 1.0f);
         return n;
+    }
+
+    @Override
+    public float[] normBias(int index) {
+        return shape.normBias() ? new float[shape.config().dim()] : null;
     }
 }

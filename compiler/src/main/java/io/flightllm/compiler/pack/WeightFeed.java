@@ -13,6 +13,9 @@ public interface WeightFeed {
     /** Norm row {@code index}: 2l = attention norm of layer l, 2l + 1 = its FFN norm, 2 x layers = the final norm. */
     float[] norm(int index);
 
+    /** The bias of norm row {@code index} (LayerNorm models; null for RMSNorm). */
+    float[] normBias(int index);
+
     static WeightFeed of(CompressedModel m) {
         return new WeightFeed() {
             @Override
@@ -41,6 +44,16 @@ public interface WeightFeed {
                 }
                 CompressedLayer l = m.layers().get(index / 2);
                 return index % 2 == 0 ? l.attnNorm() : l.ffnNorm();
+            }
+
+            @Override
+            public float[] normBias(int index) {
+                int layers = m.layers().size();
+                if (index == 2 * layers) {
+                    return m.finalNormBias();
+                }
+                CompressedLayer l = m.layers().get(index / 2);
+                return index % 2 == 0 ? l.attnNormBias() : l.ffnNormBias();
             }
         };
     }

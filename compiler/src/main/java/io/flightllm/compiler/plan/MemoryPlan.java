@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]) and the
+ * The ABI regions outside the weight tiles: per core the norm weights (replicated, FP32 [2 x layers + 1][dim]; for
+ * LayerNorm models [2][2 x layers + 1][dim], the weights then the biases) and the
  * KV cache of its KV heads: INT8 K and V in {@link KvStripes} parts ("kv.k.H.J", [layers][part positions][head_dim],
  * each part on its own channel, rotating) and FP16 scales [layers][context] on one channel ("kv.ks.H", "kv.vs.H");
  * shared by all cores, on channel 0, the input rows (FP32 embeddings, rows of the padded width) and the logits (FP32
@@ -40,9 +41,10 @@ public record MemoryPlan(List<Region> regions, int inputRows, int logitRows, int
         for (CorePlan p : plans) {
             int[] ch = hw.channelsOf(p.core());
             int d16 = io.flightllm.compress.CompressedLinear.ceil16(m.config().dim());
-            long normBytes = 4L * (2L * m.layerCount() + 1) * d16;
+            long normRows = (m.normBias() ? 2L : 1L) * (2L * m.layerCount() + 1);
+            long normBytes = 4L * normRows * d16;
             regions.add(new Region("norms", p.core(), "HBM", ch[0], alloc.allocate(ch[0], normBytes, "norm weights"),
-                    normBytes, "f32", new long[]{2L * m.layerCount() + 1, d16}));
+                    normBytes, "f32", new long[]{normRows, d16}));
         }
         long[] imageEnd = new long[hw.hbm().channels()];
         for (int c = 0; c < imageEnd.length; c++) {

@@ -30,7 +30,7 @@ public final class WeightLayout {
         WeightLayout out = new WeightLayout(hw.cores());
         int[] rotation = new int[hw.cores()];
         for (int l = 0; l < m.layerCount(); l++) {
-            for (LinearKind k : LinearKind.LAYER_KINDS) {
+            for (LinearKind k : m.layerKinds()) {
                 out.place(m.linear(l, k), l, hw, plans, t, alloc, rotation, m.paddedHeadSize());
             }
         }

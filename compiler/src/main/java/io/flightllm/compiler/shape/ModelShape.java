@@ -31,12 +31,21 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
             throw new io.flightllm.compiler.CompileException("attention_mask " + am.spec() + " does not fit the MISC "
                     + "mask fields; expected a block of at most 4095 positions and at most 1023 sink and band blocks");
         }
+        List<LinearKind> kinds = layerKinds(m.config());
         List<List<LinearShape>> layers = new ArrayList<>();
         for (CompressedLayer l : m.layers()) {
             CompressedLinear[] ls = {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()};
             List<LinearShape> out = new ArrayList<>();
             for (int k = 0; k < ls.length; k++) {
-                out.add(LinearShape.of(ls[k], LinearKind.LAYER_KINDS.get(k)));
+                LinearKind kind = LinearKind.LAYER_KINDS.get(k);
+                if (kinds.contains(kind) != (ls[k] != null)) {
+                    throw new io.flightllm.compiler.CompileException("layer " + layers.size() + ": the "
+                            + m.config().mlp() + " model " + (ls[k] == null ? "lacks " : "has an unexpected ")
+                            + kind.tensorName(layers.size()) + "; expected the linears " + kinds);
+                }
+                if (ls[k] != null) {
+                    out.add(LinearShape.of(ls[k], kind));
+                }
             }
             layers.add(out);
         }
@@ -51,7 +60,7 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
         List<List<LinearShape>> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
             List<LinearShape> out = new ArrayList<>();
-            for (LinearKind k : LinearKind.LAYER_KINDS) {
+            for (LinearKind k : layerKinds(c)) {
                 int rows = switch (k) {
                     case Q -> qRows;
                     case K, V -> kvRows;
@@ -64,7 +73,8 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
                     case W2 -> c.hiddenDim();
                     default -> c.dim();
                 };
-                out.add(shape(k.tensorName(l), k, rows, cols, p.bitsFor(l, k), p, false));
+                boolean bias = k == LinearKind.W1 || k == LinearKind.W2 ? c.mlpBias() : c.attentionBias();
+                out.add(shape(k.tensorName(l), k, rows, cols, p.bitsFor(l, k), p, bias));
             }
             layers.add(out);
         }
@@ -87,8 +97,29 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
         return layers.size();
     }
 
+    /** Layer {@code layer}'s linear of {@code kind}, or null when the family has none (OPT has no W3). */
     public LinearShape linear(int layer, LinearKind kind) {
-        return layers.get(layer).get(LinearKind.LAYER_KINDS.indexOf(kind));
+        for (LinearShape s : layers.get(layer)) {
+            if (s.kind() == kind) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** The linears of every decoder layer, in {@link LinearKind#LAYER_KINDS} order: W3 only for SwiGLU MLPs. */
+    public static List<LinearKind> layerKinds(ModelConfig c) {
+        return c.mlp() == ModelConfig.MlpKind.SWIGLU ? LinearKind.LAYER_KINDS
+                : LinearKind.LAYER_KINDS.stream().filter(k -> k != LinearKind.W3).toList();
+    }
+
+    public List<LinearKind> layerKinds() {
+        return layerKinds(config);
+    }
+
+    /** True for LayerNorm models: every norm row has a bias row (stored after all weight rows). */
+    public boolean normBias() {
+        return config.norm() == ModelConfig.NormKind.LAYER_NORM;
     }
 
     /** Every linear, classifier last. */

@@ -42,7 +42,7 @@ class CheckerOfTheCheckTest {
         FlpReader r = Setups.compile(cm, Setups.hw("u280"), CTX, 16, 16, dir, arena);
         FunctionalSim sim = FunctionalSim.load(r.program(), r, o);
         try (FastTwin t = new FastTwin(cm, 1, CTX)) {
-            return new Loaded(cm, sim, new SimHost(sim, cm.tokenEmbedding(), cm.config().dim()), t.forward(7, 0).clone());
+            return new Loaded(cm, sim, new SimHost(sim, cm), t.forward(7, 0).clone());
         }
     }
 

@@ -42,7 +42,7 @@ public final class SimBench {
                 CompressedModel cm = Setups.model("stories260K.bin", args.length > 1 ? args[1] : "w4s8");
                 FlpReader r = Setups.compile(cm, Setups.hw("u280"), 256, 128, 16, dir, arena);
                 FunctionalSim sim = FunctionalSim.load(r.program(), r);
-                SimHost host = new SimHost(sim, cm.tokenEmbedding(), cm.config().dim());
+                SimHost host = new SimHost(sim, cm);
                 time(host, sim, 40, 160, 1);
             } else {
                 ModelConfig c = ModelConfig.llama(4096, 11008, 2, 32, 32, 32000, 4096, false).validate("7b-slice");
@@ -65,7 +65,8 @@ public final class SimBench {
                 for (int i = 0; i < emb.length; i++) {
                     emb[i] = (float) rnd.nextGaussian();
                 }
-                SimHost host = new SimHost(sim, emb, c.dim());
+                SimHost host = new SimHost(sim, c.dim(),
+                        (token, pos, out) -> System.arraycopy(emb, token * c.dim(), out, 0, c.dim()));
                 time(host, sim, 1, 3, 2);
             }
         }

@@ -2,10 +2,10 @@ package io.flightllm.sim.e2e;
 
 import io.flightllm.arch.program.Bucket;
 import io.flightllm.arch.program.Program;
+import io.flightllm.compress.CompressedModel;
 import io.flightllm.sim.FunctionalSim;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -15,17 +15,29 @@ import java.util.List;
  */
 final class SimHost {
     private final FunctionalSim sim;
-    private final float[] embedding;
-    private final int dim;
-
-    SimHost(FunctionalSim sim, float[] embedding, int dim) {
-        this.sim = sim;
-        this.embedding = embedding;
-        this.dim = dim;
+    /** The input row of a token at a position. */
+    @FunctionalInterface
+    interface Rows {
+        void row(int token, int pos, float[] out);
     }
 
-    private float[] row(int token) {
-        return Arrays.copyOfRange(embedding, token * dim, (token + 1) * dim);
+    private final int dim;
+    private final Rows source;
+
+    SimHost(FunctionalSim sim, CompressedModel model) {
+        this(sim, model.config().dim(), model::inputRow);
+    }
+
+    SimHost(FunctionalSim sim, int dim, Rows rows) {
+        this.sim = sim;
+        this.dim = dim;
+        this.source = rows;
+    }
+
+    private float[] row(int token, int pos) {
+        float[] r = new float[dim];
+        source.row(token, pos, r);
+        return r;
     }
 
     /** Runs {@code tokens} at positions start.. in prefill chunks; returns each position's logits. */
@@ -37,7 +49,7 @@ final class SimHost {
             int n = Math.min(chunk, tokens.length - at);
             float[][] rows = new float[n][];
             for (int i = 0; i < n; i++) {
-                rows[i] = row(tokens[at + i]);
+                rows[i] = row(tokens[at + i], start + at + i);
             }
             int pos = start + at;
             sim.writeInput(rows);
@@ -50,7 +62,7 @@ final class SimHost {
 
     /** One decode step of {@code token} at {@code pos}. */
     float[] decode(int token, int pos) {
-        sim.writeInput(new float[][] {row(token)});
+        sim.writeInput(new float[][] {row(token, pos)});
         sim.setParams(pos, pos + 1, 1);
         sim.launch(sim.program().bucketFor(Bucket.Kind.DECODE, pos + 1));
         return sim.readLogits(1)[0];

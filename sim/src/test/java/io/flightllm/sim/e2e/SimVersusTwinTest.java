@@ -45,7 +45,7 @@ class SimVersusTwinTest {
         arenas.add(arena);
         FlpReader r = Setups.compile(cm, Setups.hw(target), MAX_CONTEXT, BUCKET, BUCKET, dir, arena);
         FunctionalSim sim = FunctionalSim.load(r.program(), r);
-        SimHost host = new SimHost(sim, cm.tokenEmbedding(), cm.config().dim());
+        SimHost host = new SimHost(sim, cm);
         try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
             int[] prompt = {1, 403, 407, 261, 378, 375, 285, 1, 49, 310, 345, 2, 260, 264, 341, 437, 300, 430, 282, 262};
             List<float[]> simLogits = host.prefill(prompt, 0);
@@ -91,7 +91,7 @@ class SimVersusTwinTest {
         int context = 64;
         FlpReader r = Setups.compile(cm, Setups.hw(target), context, BUCKET, BUCKET, dir, arena);
         FunctionalSim sim = FunctionalSim.load(r.program(), r);
-        SimHost host = new SimHost(sim, cm.tokenEmbedding(), cm.config().dim());
+        SimHost host = new SimHost(sim, cm);
         int[] prompt = new int[56];
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
         prompt[0] = 1;

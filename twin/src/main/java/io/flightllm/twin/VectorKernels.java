@@ -304,9 +304,9 @@ final class VectorKernels {
      * values as shorts), in 16-bit lanes: a lane takes two INT8 x INT8 products per step (at most 2 x 127 x 128 =
      * 32512 &lt; 2^15: weights lie in [-127, 127], activations in [-128, 127]). Each pair of 16-bit lanes is then read
      * as one int lane x = hi x 2^16 + (lo + 2^15) ({@link #LOW_BIAS}), so x &gt;&gt; 16 = hi and hi + lo = x - 65535 x
-     * (x &gt;&gt; 16) - 2^15: per step only x and x &gt;&gt; 16 are summed (two int adds and a shift, where unpacking both
-     * halves takes three shifts); the final combination is exact in wrapping int arithmetic because the true sum fits
-     * an int. Few vector operations per 64-byte weight line keep many lines in flight: the kernel streams from DRAM.
+     * (x &gt;&gt; 16) - 2^15: per step only x and x &gt;&gt; 16 are summed (an XOR, a shift and two int adds, where
+     * unpacking both halves takes three shifts and two adds); the final combination is exact in wrapping int
+     * arithmetic because the true sum fits an int. Few vector operations per 64-byte weight line keep many lines in flight: the kernel streams from DRAM.
      */
     static int shortDot(byte[] w, int wo, short[] a, int ao, int len) {
         int s = ILV_S.length();

@@ -182,9 +182,9 @@ final class CompressCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         WeightBytes bytes;
         try (Model m = ModelLoader.load(model)) {
-            Options.requireLlama(m, "compress");
+            Options.requireCompressible(m, "compress");
             ModelCompressor mc = new ModelCompressor(p, compressor, method);
-            int total = m.config().nLayers() * 7 + 1;
+            int total = ModelCompressor.totalMatrices(m.config());
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compress").setInitialMax(total)
                     .setStyle(ProgressBarStyle.ASCII).setUnit(" matrices", 1).continuousUpdate()
                     .setConsumer(new ConsoleProgressBarConsumer(console.err())).build();

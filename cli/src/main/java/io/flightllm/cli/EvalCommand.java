@@ -4,7 +4,7 @@ import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.tokenizer.Tokenizer;
@@ -81,13 +81,15 @@ final class EvalCommand implements Callable<Integer> {
         }
         CompressedModel cm = FlmReader.read(compressed);
         try (Model m = ModelLoader.load(model); MatVec mv = Options.matVec("exact", t)) {
-            Options.requireLlama(m, "eval");
+            Options.requireCompressible(m, "eval");
             ModelConfig c = m.config();
             ModelConfig cc = cm.config();
-            if (c.dim() != cc.dim() || c.nLayers() != cc.nLayers() || c.vocabSize() != cc.vocabSize()
-                    || c.hiddenDim() != cc.hiddenDim() || c.nHeads() != cc.nHeads()) {
-                throw new Main.UserInputException(compressed + ": its shape (dim " + cc.dim() + ", " + cc.nLayers()
-                        + " layers, vocab " + cc.vocabSize() + ") is not the shape of " + model + " (dim " + c.dim()
+            if (c.family() != cc.family() || c.dim() != cc.dim() || c.nLayers() != cc.nLayers()
+                    || c.vocabSize() != cc.vocabSize() || c.hiddenDim() != cc.hiddenDim() || c.nHeads() != cc.nHeads()) {
+                throw new Main.UserInputException(compressed + ": its shape (" + cc.family() + ", dim " + cc.dim()
+                        + ", " + cc.nLayers()
+                        + " layers, vocab " + cc.vocabSize() + ") is not the shape of " + model + " (" + c.family()
+                        + ", dim " + c.dim()
                         + ", " + c.nLayers() + " layers, vocab " + c.vocabSize() + ")");
             }
             int ctx = Math.min(length, c.seqLen());
@@ -100,7 +102,7 @@ final class EvalCommand implements Callable<Integer> {
                         ctx, model);
                 corpus = Corpus.sample(m, sequences, ctx, 1, 1.0f, 1.0f);
             }
-            LogitModel reference = LogitModel.of(new LlamaForward(c, m.weights(), mv, ctx), "fp32 reference");
+            LogitModel reference = LogitModel.of(DecoderForward.create(c, m.weights(), mv, ctx), "fp32 reference");
             Evaluator ev = new Evaluator(reference, corpus, List.of(new int[] {c.bosId()}),
                     Evaluator.Options.DEFAULT);
             console.err().printf(Locale.ROOT, "eval: %d sequences, %d tokens; running the twin%n",

@@ -83,14 +83,15 @@ final class Options {
 
     /** {@code --threads}: null means all cores; 1 to 1024 otherwise. */
     /**
-     * Refuses an OPT checkpoint where only the LLaMA family is implemented (compression, evaluation against a .flm):
-     * OPT runs on the fp32 reference only (run, bench, chat, serve with --backend ref; docs/opt.md).
+     * Refuses a checkpoint the compressed form cannot hold (compression, evaluation against a .flm): post-norm OPT
+     * (opt-350m) and OPT with project_in/out run on the fp32 reference only (docs/opt.md).
      */
-    static void requireLlama(io.flightllm.model.Model m, String command) {
-        if (m.config().family() != io.flightllm.model.ModelConfig.Family.LLAMA) {
-            throw new Main.UserInputException(m.source() + ": an " + m.config().family() + " checkpoint; " + command
-                    + " handles LLaMA-family models only (" + m.config().family() + " runs on the fp32 reference: "
-                    + "run, bench, chat and serve with --backend ref)");
+    static void requireCompressible(io.flightllm.model.Model m, String command) {
+        io.flightllm.compress.ModelSupport.Refusal r = io.flightllm.compress.ModelSupport.check(m.config());
+        if (r != null) {
+            throw new Main.UserInputException(m.source() + ": " + r.message() + "; " + command + " handles "
+                    + io.flightllm.compress.ModelSupport.SUPPORTED + " (this " + m.config().family()
+                    + " model runs on the fp32 reference: run, bench, chat and serve with --backend ref)");
         }
     }
 

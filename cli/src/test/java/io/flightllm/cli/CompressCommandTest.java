@@ -54,7 +54,7 @@ class CompressCommandTest {
 
         Result i = run("inspect", f.toString());
         assertThat(i.code()).as(i.err()).isZero();
-        assertThat(i.out()).contains(".flm v3").contains("attention:   dense causal").contains("w4s8").contains("layers.4.w3").contains("classifier")
+        assertThat(i.out()).contains(".flm v4").contains("attention:   dense causal").contains("w4s8").contains("layers.4.w3").contains("classifier")
                 .contains("bits/weight");
         Result j = run("inspect", "--json", f.toString());
         assertThat(j.out()).contains("\"bits_per_weight\"").contains("\"padded_head_size\" : 16");

@@ -57,13 +57,62 @@ class OptCommandsTest {
     }
 
     @Test
-    void compressRefusesOptWithAMessageNotACrash() {
-        Path dir = opt("compress", Spec.preLn());
+    void compressRefusesPostNormOptWithAMessageNotACrash() {
+        Path dir = opt("compress", Spec.preLn().postLn());
         CliRunner.Result r = CliRunner.run("compress", "--model", dir.toString(), "--out",
                 tmp.resolve("o.flm").toString());
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains("an OPT checkpoint; compress handles LLaMA-family models only");
+        assertThat(r.err()).contains("config field norm_before (HF do_layer_norm_before) is false; expected true: "
+                + "post-norm OPT (opt-350m) is not supported yet; compress handles");
         assertThat(tmp.resolve("o.flm")).doesNotExist();
+        CliRunner.Result p = CliRunner.run("compress", "--model", opt("proj", Spec.preLn().embedDim(16)).toString(),
+                "--out", tmp.resolve("p.flm").toString());
+        assertThat(p.code()).isEqualTo(1);
+        assertThat(p.err()).contains("config field embed_dim (HF word_embed_proj_dim) is 16; expected 24");
+    }
+
+    /** compress writes a .flm; run --backend twin generates with the OPT tokenizer; eval measures it; inspect. */
+    @Test
+    void compressRunAndEvalAPreNormOpt() throws Exception {
+        Path dir = opt("flm", Spec.preLn().shape(40, 72, 2, 5));
+        Path flm = tmp.resolve("opt.flm");
+        CliRunner.Result c = CliRunner.run("compress", "--model", dir.toString(), "--out", flm.toString(),
+                "--profile", "w8", "--json");
+        assertThat(c.code()).as(c.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(c.outText());
+        // over 8: 8-wide heads padded to 16 and 40 columns to 48 store zeros, counted against the real parameters
+        assertThat(j.get("bits_per_weight").asDouble()).isGreaterThan(8.0);
+        assertThat(j.get("norm_bytes").asLong()).isEqualTo(4L * (2 * 4 * 40 + 2 * 40)); // LayerNorm weights + biases
+        assertThat(c.err()).contains("13/13"); // 2 layers x 6 matrices + the classifier (no w3)
+        CliRunner.Result flmRun = CliRunner.run("run", "--model", flm.toString(), "--backend", "twin", "--tokenizer",
+                dir.toString(), "--temperature", "0", "--steps", "20", "--prompt", "Once upon a time");
+        assertThat(flmRun.code()).as(flmRun.err()).isZero();
+        assertThat(flmRun.outText()).startsWith("Once upon a time");
+        // compiled for the vhk158 and run on the functional simulator: the twin's text, byte for byte
+        Path flp = tmp.resolve("opt.flp");
+        CliRunner.Result comp = CliRunner.run("compile", "--model", flm.toString(), "--target", "vhk158",
+                "--context", "32", "--out", flp.toString());
+        assertThat(comp.code()).as(comp.err()).isZero();
+        CliRunner.Result simRun = CliRunner.run("run", "--model", flm.toString(), "--backend", "sim", "--program",
+                flp.toString(), "--tokenizer", dir.toString(), "--temperature", "0", "--steps", "20", "--prompt",
+                "Once upon a time");
+        assertThat(simRun.code()).as(simRun.err()).isZero();
+        assertThat(simRun.outText()).isEqualTo(flmRun.outText());
+        assertThat(flmRun.outText().strip()).as("generated past the prompt").isNotEqualTo("Once upon a time");
+        CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
+                "--sequences", "3", "--length", "24", "--json");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode ev = new ObjectMapper().readTree(e.outText());
+        assertThat(ev.get("top1_agreement").asDouble()).isGreaterThan(0.8);
+        assertThat(ev.get("kl_divergence").asDouble()).isBetween(0.0, 0.05);
+        CliRunner.Result i = CliRunner.run("inspect", flm.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.outText()).contains("layers.1.w2");
+        // eval of a .flm against a post-norm checkpoint is refused (the twin does not run post-norm OPT)
+        CliRunner.Result bad = CliRunner.run("eval", "--model", opt("evalpost", Spec.preLn().postLn()).toString(),
+                "--compressed", flm.toString(), "--sequences", "1", "--length", "8");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("norm_before");
     }
 
     @Test

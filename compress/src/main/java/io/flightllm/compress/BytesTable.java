@@ -89,7 +89,8 @@ public final class BytesTable {
     /** Keeps nothing: for size measurements without a file. */
     static final class DiscardingSink implements ModelCompressor.Sink {
         @Override
-        public void begin(ModelConfig config, int paddedHeadSize, String recipe, float[] tokenEmbedding) {
+        public void begin(ModelConfig config, int paddedHeadSize, String recipe, float[] tokenEmbedding,
+                          float[] positionEmbedding) {
         }
 
         @Override
@@ -97,7 +98,7 @@ public final class BytesTable {
         }
 
         @Override
-        public void end(float[] finalNorm, CompressedLinear classifier) {
+        public void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier) {
         }
     }
 

@@ -115,8 +115,8 @@ public final class CompressedLinear {
         validateContents();
     }
 
-    /** The same layer (arrays shared, no re-validation) stored with another index encoding. */
-    private CompressedLinear(CompressedLinear o, IndexEncoding e) {
+    /** The same layer (arrays shared, no re-validation) with another index encoding and bias. */
+    private CompressedLinear(CompressedLinear o, IndexEncoding e, float[] bias) {
         name = o.name;
         rows = o.rows;
         cols = o.cols;
@@ -126,7 +126,7 @@ public final class CompressedLinear {
         values = o.values;
         positions = o.positions;
         scales = o.scales;
-        bias = o.bias;
+        this.bias = bias;
         indexEncoding = e;
         rbValueStart = o.rbValueStart;
         rbValuesPerRow = o.rbValuesPerRow;
@@ -137,7 +137,15 @@ public final class CompressedLinear {
     }
 
     public CompressedLinear withIndexEncoding(IndexEncoding e) {
-        return e == indexEncoding ? this : new CompressedLinear(this, java.util.Objects.requireNonNull(e));
+        return e == indexEncoding ? this : new CompressedLinear(this, java.util.Objects.requireNonNull(e), bias);
+    }
+
+    /** The same weights with the FP32 bias {@code b} ([rows], added after the sum) or none (null). */
+    public CompressedLinear withBias(float[] b) {
+        if (b != null && b.length != rows) {
+            throw new IllegalArgumentException(name + ": bias of " + b.length + "; expected " + rows);
+        }
+        return new CompressedLinear(this, indexEncoding, b);
     }
 
     public IndexEncoding indexEncoding() {

@@ -16,11 +16,24 @@ import java.util.List;
 public final class ModelCompressor {
     /** Receives the compressed model piece by piece, in this order: begin, layer 0 .. L-1, end. */
     public interface Sink {
-        void begin(ModelConfig config, int paddedHeadSize, String recipe, float[] tokenEmbedding);
+        /** @param positionEmbedding FP32 [seq_len][dim] learned positions (OPT), or null (RoPE) */
+        void begin(ModelConfig config, int paddedHeadSize, String recipe, float[] tokenEmbedding,
+                   float[] positionEmbedding);
+
+        /** A model without a position table. */
+        default void begin(ModelConfig config, int paddedHeadSize, String recipe, float[] tokenEmbedding) {
+            begin(config, paddedHeadSize, recipe, tokenEmbedding, null);
+        }
 
         void layer(int index, CompressedLayer layer);
 
-        void end(float[] finalNorm, CompressedLinear classifier);
+        /** @param finalNormBias FP32 [dim] (OPT's final LayerNorm), or null */
+        void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier);
+
+        /** A model whose final norm has no bias. */
+        default void end(float[] finalNorm, CompressedLinear classifier) {
+            end(finalNorm, null, classifier);
+        }
     }
 
     /** Calibration statistics per matrix (for the matrix as handed to the compressor, i.e. after head padding). */
@@ -61,15 +74,22 @@ public final class ModelCompressor {
     public WeightBytes run(WeightSource source, CalibrationSource calibration, Sink sink, Progress progress) {
         ModelConfig c = source.config();
         checkSupported(c, source);
+        boolean opt = ModelSupport.isOpt(c);
         int hs = c.headSize();
         int phs = CompressedLinear.ceil16(hs);
-        int total = c.nLayers() * LinearKind.LAYER_KINDS.size() + 1;
+        List<LinearKind> kinds = ModelSupport.layerKinds(c);
+        int total = totalMatrices(c);
         int done = 0;
         float[] embedding = source.tokenEmbedding();
         checkLength(source, "token_embedding", embedding, (long) c.vocabSize() * c.dim());
-        long embeddingBytes = 4L * embedding.length;
-        sink.begin(c, phs, recipe(source), embedding);
+        float[] positions = opt ? source.positionEmbedding() : null;
+        if (opt) {
+            checkLength(source, "position_embedding", positions, (long) c.seqLen() * c.dim());
+        }
+        long embeddingBytes = 4L * embedding.length + (positions == null ? 0 : 4L * positions.length);
+        sink.begin(c, phs, recipe(source), embedding, positions);
         embedding = null;
+        positions = null;
         WeightBytes bytes = WeightBytes.ZERO;
         long normBytes = 0;
         for (int layer = 0; layer < c.nLayers(); layer++) {
@@ -77,9 +97,18 @@ public final class ModelCompressor {
             float[] ffnNorm = source.ffnNorm(layer);
             checkLength(source, "layers." + layer + ".attn_norm", attnNorm, c.dim());
             checkLength(source, "layers." + layer + ".ffn_norm", ffnNorm, c.dim());
+            float[] attnNormBias = null;
+            float[] ffnNormBias = null;
+            if (opt) {
+                attnNormBias = source.attnNormBias(layer);
+                ffnNormBias = source.ffnNormBias(layer);
+                checkLength(source, "layers." + layer + ".attn_norm_bias", attnNormBias, c.dim());
+                checkLength(source, "layers." + layer + ".ffn_norm_bias", ffnNormBias, c.dim());
+                normBytes += 8L * c.dim();
+            }
             normBytes += 8L * c.dim();
             CompressedLinear[] out = new CompressedLinear[LinearKind.LAYER_KINDS.size()];
-            for (LinearKind kind : LinearKind.LAYER_KINDS) {
+            for (LinearKind kind : kinds) {
                 int[] src = sourceShape(c, kind);
                 float[] w = source.matrix(layer, kind);
                 checkLength(source, kind.tensorName(layer), w, (long) src[0] * src[1]);
@@ -92,24 +121,59 @@ public final class ModelCompressor {
                     default -> { }
                 }
                 CompressedLinear l = compressOne(layer, kind, w, rows, cols, calibration);
+                w = null;
+                l = l.withBias(paddedBias(c, kind, source.bias(layer, kind), source, layer));
                 out[kind.ordinal()] = l;
                 bytes = bytes.plus(WeightBytes.of(l, (long) src[0] * src[1]));
                 progress.matrixDone(layer, kind, ++done, total);
             }
-            sink.layer(layer, new CompressedLayer(attnNorm, null, out[0], out[1], out[2], out[3], ffnNorm, null,
-                    out[4], out[5], out[6]));
+            sink.layer(layer, new CompressedLayer(attnNorm, attnNormBias, out[0], out[1], out[2], out[3], ffnNorm,
+                    ffnNormBias, out[4], out[5], out[6]));
         }
         float[] finalNorm = source.finalNorm();
         checkLength(source, "final_norm", finalNorm, c.dim());
         normBytes += 4L * c.dim();
+        float[] finalNormBias = null;
+        if (opt) {
+            finalNormBias = source.finalNormBias();
+            checkLength(source, "final_norm_bias", finalNormBias, c.dim());
+            normBytes += 4L * c.dim();
+        }
         float[] wc = source.matrix(-1, LinearKind.CLASSIFIER);
         checkLength(source, "classifier", wc, (long) c.vocabSize() * c.dim());
         CompressedLinear cls = compressOne(-1, LinearKind.CLASSIFIER, wc, c.vocabSize(), c.dim(), calibration);
         wc = null;
         bytes = bytes.plus(WeightBytes.of(cls, (long) c.vocabSize() * c.dim()));
         progress.matrixDone(-1, LinearKind.CLASSIFIER, ++done, total);
-        sink.end(finalNorm, cls);
+        sink.end(finalNorm, finalNormBias, cls);
         return bytes.withEmbeddingAndNorms(embeddingBytes, normBytes);
+    }
+
+    /** The matrices {@link #run} compresses for {@code c} (every decoder linear and the classifier): progress totals. */
+    public static int totalMatrices(ModelConfig c) {
+        return c.nLayers() * ModelSupport.layerKinds(c).size() + 1;
+    }
+
+    /**
+     * The bias of linear {@code kind} in the compressed layout: q/k/v biases padded per head exactly like the weight
+     * rows (zeros in the padding), the others as they are; null for a linear without one (checked against the config).
+     */
+    public static float[] paddedBias(ModelConfig c, LinearKind kind, float[] bias, WeightSource source, int layer) {
+        if (!ModelSupport.hasBias(c, kind)) {
+            if (bias != null) {
+                throw ModelFormatException.field(source.describe(), kind.tensorName(layer) + " bias", "present",
+                        "absent (the config has no bias for " + kind.id() + ")");
+            }
+            return null;
+        }
+        int hs = c.headSize();
+        int phs = CompressedLinear.ceil16(hs);
+        checkLength(source, kind.tensorName(layer) + ".bias", bias, sourceShape(c, kind)[0]);
+        return switch (kind) {
+            case Q -> HeadPadding.padRows(bias, c.nHeads(), hs, phs, 1);
+            case K, V -> HeadPadding.padRows(bias, c.nKvHeads(), hs, phs, 1);
+            default -> bias;
+        };
     }
 
     private CompressedLinear compressOne(int layer, LinearKind kind, float[] w, int rows, int cols,
@@ -128,7 +192,7 @@ public final class ModelCompressor {
         return profile.index().apply(l);
     }
 
-    /** Source shapes [out, in] of a LLaMA linear, before head padding. */
+    /** Source shapes [out, in] of a linear (LLaMA or OPT), before head padding. */
     public static int[] sourceShape(ModelConfig c, LinearKind kind) {
         return switch (kind) {
             case Q -> new int[] {c.qDim(), c.dim()};
@@ -141,15 +205,17 @@ public final class ModelCompressor {
     }
 
     private static void checkSupported(ModelConfig c, WeightSource source) {
-        String why = "LLAMA (RMSNorm, SwiGLU, RoPE, no biases): compress supports the LLaMA family so far";
-        if (c.family() != ModelConfig.Family.LLAMA || c.norm() != ModelConfig.NormKind.RMS_NORM
-                || c.mlp() != ModelConfig.MlpKind.SWIGLU || c.positions() != ModelConfig.PositionKind.ROPE
-                || c.attentionBias() || c.mlpBias()) {
-            throw ModelFormatException.field(source.describe(), "family", c.family(), why);
+        ModelSupport.Refusal r = ModelSupport.check(c);
+        if (r != null) {
+            throw ModelFormatException.field(source.describe(), "config field " + r.field(), r.value(),
+                    r.expected() + " (compress handles " + ModelSupport.SUPPORTED + ")");
         }
     }
 
     private static void checkLength(WeightSource source, String tensor, float[] a, long expected) {
+        if (a == null) {
+            throw ModelFormatException.field(source.describe(), tensor, "missing", expected + " values");
+        }
         if (a.length != expected) {
             throw ModelFormatException.field(source.describe(), tensor + " length", a.length, Long.toString(expected));
         }
@@ -160,14 +226,17 @@ public final class ModelCompressor {
         private ModelConfig config;
         private String recipe;
         private float[] embedding;
+        private float[] positions;
         private final List<CompressedLayer> layers = new ArrayList<>();
         private CompressedModel model;
 
         @Override
-        public void begin(ModelConfig c, int paddedHeadSize, String r, float[] tokenEmbedding) {
+        public void begin(ModelConfig c, int paddedHeadSize, String r, float[] tokenEmbedding,
+                          float[] positionEmbedding) {
             config = c;
             recipe = r;
             embedding = tokenEmbedding;
+            positions = positionEmbedding;
         }
 
         @Override
@@ -176,8 +245,9 @@ public final class ModelCompressor {
         }
 
         @Override
-        public void end(float[] finalNorm, CompressedLinear classifier) {
-            model = new CompressedModel(config, embedding, layers, finalNorm, null, classifier, recipe);
+        public void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier) {
+            model = new CompressedModel(config, embedding, positions, layers, finalNorm, finalNormBias, classifier,
+                    recipe, null);
         }
 
         public CompressedModel model() {

@@ -35,7 +35,7 @@ public final class ModelWeightSource implements WeightSource {
 
     @Override
     public float[] finalNorm() {
-        return model.weights().finalNorm().toFloatArray();
+        return floats(model.weights().finalNorm());
     }
 
     @Override
@@ -55,6 +55,47 @@ public final class ModelWeightSource implements WeightSource {
             case CLASSIFIER -> throw new AssertionError();
         };
         return t.toFloatArray();
+    }
+
+    @Override
+    public float[] attnNormBias(int layer) {
+        return floats(model.weights().layers().get(layer).attnNormBias());
+    }
+
+    @Override
+    public float[] ffnNormBias(int layer) {
+        return floats(model.weights().layers().get(layer).ffnNormBias());
+    }
+
+    @Override
+    public float[] finalNormBias() {
+        return floats(model.weights().finalNormBias());
+    }
+
+    @Override
+    public float[] bias(int layer, LinearKind kind) {
+        if (kind == LinearKind.CLASSIFIER) {
+            return null;
+        }
+        LayerWeights l = model.weights().layers().get(layer);
+        return floats(switch (kind) {
+            case Q -> l.bq();
+            case K -> l.bk();
+            case V -> l.bv();
+            case O -> l.bo();
+            case W1 -> l.b1();
+            case W2 -> l.b2();
+            case W3, CLASSIFIER -> null;
+        });
+    }
+
+    @Override
+    public float[] positionEmbedding() {
+        return floats(model.weights().positionEmbedding());
+    }
+
+    private static float[] floats(Tensor t) {
+        return t == null ? null : t.toFloatArray();
     }
 
     @Override

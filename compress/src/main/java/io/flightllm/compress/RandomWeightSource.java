@@ -4,8 +4,9 @@ import io.flightllm.model.ModelConfig;
 import java.util.SplittableRandom;
 
 /**
- * Seeded random weights of any LLaMA shape, generated on the fly tensor by tensor (for size measurements of models too
- * large to keep, e.g. a LLaMA2-7B shape). Matrices are uniform in [-1/sqrt(in), 1/sqrt(in)); norms are 1. The same
+ * Seeded random weights of any LLaMA or OPT shape, generated on the fly tensor by tensor (for size measurements of
+ * models too large to keep, e.g. a LLaMA2-7B shape). Matrices are uniform in [-1/sqrt(in), 1/sqrt(in)); norms are 1;
+ * OPT's biases (linears and LayerNorms) are uniform in [-0.1, 0.1) and its position table in [-1, 1). The same
  * (seed, tensor) always gives the same values.
  */
 public final class RandomWeightSource implements WeightSource {
@@ -55,6 +56,35 @@ public final class RandomWeightSource implements WeightSource {
         };
         long tensorId = (long) layer * 16 + kind.ordinal();
         return uniform(tensorId, shape[0], shape[1], (float) (1.0 / Math.sqrt(shape[1])));
+    }
+
+    @Override
+    public float[] attnNormBias(int layer) {
+        return ModelSupport.isOpt(config) ? uniform((long) layer * 16 + 14, 1, config.dim(), 0.1f) : null;
+    }
+
+    @Override
+    public float[] ffnNormBias(int layer) {
+        return ModelSupport.isOpt(config) ? uniform((long) layer * 16 + 15, 1, config.dim(), 0.1f) : null;
+    }
+
+    @Override
+    public float[] finalNormBias() {
+        return ModelSupport.isOpt(config) ? uniform(-3, 1, config.dim(), 0.1f) : null;
+    }
+
+    @Override
+    public float[] bias(int layer, LinearKind kind) {
+        if (!ModelSupport.hasBias(config, kind)) {
+            return null;
+        }
+        return uniform((long) layer * 16 + 8 + kind.ordinal(), 1, ModelCompressor.sourceShape(config, kind)[0], 0.1f);
+    }
+
+    @Override
+    public float[] positionEmbedding() {
+        return config.positions() == ModelConfig.PositionKind.LEARNED
+                ? uniform(-2, config.seqLen(), config.dim(), 1.0f) : null;
     }
 
     private float[] uniform(long tensorId, int rows, int cols, float bound) {

@@ -22,6 +22,31 @@ public interface WeightSource {
     /** The matrix of {@code kind} in {@code layer} (layer ignored for the classifier). */
     float[] matrix(int layer, LinearKind kind);
 
+    /** The attention LayerNorm's bias [dim] (OPT), or null (RMSNorm models: the default). */
+    default float[] attnNormBias(int layer) {
+        return null;
+    }
+
+    /** The FFN LayerNorm's bias [dim] (OPT), or null. */
+    default float[] ffnNormBias(int layer) {
+        return null;
+    }
+
+    /** The final LayerNorm's bias [dim] (OPT), or null. */
+    default float[] finalNormBias() {
+        return null;
+    }
+
+    /** The FP32 bias [out] of linear {@code kind} in {@code layer} in the source layout (no head padding), or null. */
+    default float[] bias(int layer, LinearKind kind) {
+        return null;
+    }
+
+    /** The learned position table [seq_len][dim], row p = position p (OPT, HF's offset applied), or null (RoPE). */
+    default float[] positionEmbedding() {
+        return null;
+    }
+
     /** A short description for recipes and messages. */
     String describe();
 }

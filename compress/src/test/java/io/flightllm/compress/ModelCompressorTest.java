@@ -192,13 +192,14 @@ class ModelCompressorTest {
     }
 
     @Test
-    void nonLlamaModelsAreRefused() {
-        ModelConfig opt = new ModelConfig(ModelConfig.Family.OPT, 32, 48, 1, 2, 2, 32, 8, 16, 1e-5f, 0f,
-                ModelConfig.NormKind.LAYER_NORM, ModelConfig.MlpKind.RELU, ModelConfig.PositionKind.LEARNED, true,
-                true, true, 2, List.of(2));
+    void mixedFamilyConfigsAreRefused() {
+        // OPT's variation points on a LLaMA family config (pre-norm OPT itself compresses: OptCompressionTest)
+        ModelConfig llamaWithLayerNorm = new ModelConfig(ModelConfig.Family.LLAMA, 32, 48, 1, 2, 2, 32, 8, 16, 1e-5f,
+                1e4f, ModelConfig.NormKind.LAYER_NORM, ModelConfig.MlpKind.RELU, ModelConfig.PositionKind.LEARNED,
+                true, true, true, 2, List.of(2));
         assertThatThrownBy(() -> new ModelCompressor(CompressionProfile.named("w8"),
-                LinearCompressor.roundToNearest(), "rtn").toModel(new RandomWeightSource(opt, 1), null, QUIET))
-                .hasMessageContaining("family is OPT; expected LLAMA");
+                LinearCompressor.roundToNearest(), "rtn").toModel(new RandomWeightSource(llamaWithLayerNorm, 1), null,
+                QUIET)).hasMessageContaining("config field norm is LAYER_NORM; expected RMS_NORM for LLAMA");
     }
 
     @Test

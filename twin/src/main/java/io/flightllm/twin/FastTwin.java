@@ -75,7 +75,7 @@ public final class FastTwin implements AutoCloseable {
         }
         this.m = model;
         this.s = TwinShape.of(model, contextLength);
-        this.rope = RopeTable.create(s.ctx(), s.hs(), s.theta());
+        this.rope = s.opt() ? null : RopeTable.create(s.ctx(), s.hs(), s.theta());
         this.invSqrtHd = 1.0f / (float) Math.sqrt((float) s.hs());
         this.threads = threads;
         this.pool = threads == 1 ? null : new WorkerPool(threads);
@@ -170,26 +170,25 @@ public final class FastTwin implements AutoCloseable {
     }
 
     private void layers(int[] tokens, int from, int n, int pos0, boolean prompt) {
-        int dim = s.dim();
         int hsp = s.hsp();
         for (int b = 0; b < n; b++) {
-            System.arraycopy(m.tokenEmbedding(), tokens[from + b] * dim, x[b], 0, dim);
+            m.inputRow(tokens[from + b], pos0 + b, x[b]); // the token's row (+ its learned position row: OPT)
         }
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);
-            normAndQuantize(lw.attnNorm(), n, lw.wq().paddedCols());
+            normAndQuantize(lw.attnNorm(), lw.attnNormBias(), n, lw.wq().paddedCols());
             linear(lw.wq(), n, q);
             linear(lw.wk(), n, k);
             linear(lw.wv(), n, v);
             for (int b = 0; b < n; b++) {
                 int pos = pos0 + b;
-                float[] cos = rope.cos()[pos];
-                float[] sin = rope.sin()[pos];
-                for (int h = 0; h < s.heads(); h++) {
-                    Sfu.rope(q[b], h * hsp, s.hs(), cos, sin);
+                for (int h = 0; h < s.heads() && !s.opt(); h++) {
+                    Sfu.rope(q[b], h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
                 }
                 for (int h = 0; h < s.kvHeads(); h++) {
-                    Sfu.rope(k[b], h * hsp, s.hs(), cos, sin);
+                    if (!s.opt()) {
+                        Sfu.rope(k[b], h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
+                    }
                     int at = pos * s.kvHeads() + h;
                     kScale[l][at] = Float.float16ToFloat(
                             Int8Quantizer.quantizeRowFp16(k[b], h * hsp, hsp, kCache[l], at * hsp));
@@ -206,11 +205,22 @@ public final class FastTwin implements AutoCloseable {
             }
             linear(lw.wo(), n, y);
             residual(n);
-            normAndQuantize(lw.ffnNorm(), n, lw.w1().paddedCols());
+            normAndQuantize(lw.ffnNorm(), lw.ffnNormBias(), n, lw.w1().paddedCols());
             linear(lw.w1(), n, ha);
-            linear(lw.w3(), n, hb);
+            if (s.opt()) {
+                for (int b = 0; b < n; b++) {
+                    float[] a = ha[b];
+                    for (int i = 0; i < s.hidden(); i++) {
+                        a[i] = Math.max(a[i], 0.0f); // relu after fc1's bias
+                    }
+                }
+            } else {
+                linear(lw.w3(), n, hb);
+                for (int b = 0; b < n; b++) {
+                    VectorKernels.siluMul(ha[b], hb[b], s.hidden());
+                }
+            }
             for (int b = 0; b < n; b++) {
-                VectorKernels.siluMul(ha[b], hb[b], s.hidden());
                 as[b] = quantize(ha[b], s.hidden(), b, lw.w2().paddedCols());
             }
             linear(lw.w2(), n, y);
@@ -219,7 +229,7 @@ public final class FastTwin implements AutoCloseable {
     }
 
     private void classify(int b) {
-        normRow(x[b], m.finalNorm(), 0, m.classifier().paddedCols());
+        normRow(x[b], m.finalNorm(), m.finalNormBias(), 0, m.classifier().paddedCols());
         float[][] out = {logits};
         linear(m.classifier(), 1, out);
     }
@@ -232,19 +242,26 @@ public final class FastTwin implements AutoCloseable {
         }
     }
 
-    /** RMSNorm of rows x[0..n) with weight w, each quantized into aq/ai/as. */
-    private void normAndQuantize(float[] w, int n, int k16) {
+    /** The norm of rows x[0..n) with weight w (and bias b for OPT), each quantized into aq/ai/as. */
+    private void normAndQuantize(float[] w, float[] bias, int n, int k16) {
         for (int b = 0; b < n; b++) {
-            normRow(x[b], w, b, k16);
+            normRow(x[b], w, bias, b, k16);
         }
     }
 
-    /** RMSNorm of one row into xn[slot], quantized into aq/ai/as[slot]. */
-    private void normRow(float[] row, float[] w, int slot, int k16) {
+    /**
+     * RMSNorm (LLaMA) or LayerNorm with bias (OPT: the scalar SFU function, O(dim) against the linears' O(dim^2)) of
+     * one row into xn[slot], quantized into aq/ai/as[slot].
+     */
+    private void normRow(float[] row, float[] w, float[] bias, int slot, int k16) {
         int dim = s.dim();
-        float ss = VectorKernels.sumSquares(row, dim);
-        float r = ArchMath.rsqrt(ss / (float) dim + s.eps());
-        VectorKernels.scale(row, w, r, xn[slot], dim);
+        if (s.opt()) {
+            Sfu.layernorm(row, w, bias, dim, s.eps(), xn[slot]);
+        } else {
+            float ss = VectorKernels.sumSquares(row, dim);
+            float r = ArchMath.rsqrt(ss / (float) dim + s.eps());
+            VectorKernels.scale(row, w, r, xn[slot], dim);
+        }
         as[slot] = quantize(xn[slot], dim, slot, k16);
     }
 

@@ -29,7 +29,7 @@ public final class GoldenTwin {
     public GoldenTwin(CompressedModel model, int contextLength) {
         this.m = model;
         this.s = TwinShape.of(model, contextLength);
-        this.rope = RopeTable.create(s.ctx(), s.hs(), s.theta());
+        this.rope = s.opt() ? null : RopeTable.create(s.ctx(), s.hs(), s.theta());
         this.invSqrtHd = 1.0f / (float) Math.sqrt((float) s.hs());
         kCache = new byte[s.layers()][Math.multiplyExact(s.ctx(), s.kvRows())];
         vCache = new byte[s.layers()][Math.multiplyExact(s.ctx(), s.kvRows())];
@@ -62,22 +62,22 @@ public final class GoldenTwin {
         int dim = s.dim();
         int hsp = s.hsp();
         float[] x = new float[dim];
-        System.arraycopy(m.tokenEmbedding(), token * dim, x, 0, dim);
+        m.inputRow(token, pos, x); // the token's row (+ its learned position row: OPT)
         float[] xn = new float[dim];
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);
-            // attention block: RMSNorm, one quantized row shared by q, k, v
-            Sfu.rmsnorm(x, lw.attnNorm(), dim, s.eps(), xn);
+            // attention block: the norm, one quantized row shared by q, k, v (their biases added after the sums)
+            norm(x, lw.attnNorm(), lw.attnNormBias(), xn);
             byte[] xq = new byte[lw.wq().paddedCols()];
             float xs = Int8Quantizer.quantizeRow(xn, 0, dim, xq, 0);
             float[] q = linear(lw.wq(), xq, xs);
             float[] k = linear(lw.wk(), xq, xs);
             float[] v = linear(lw.wv(), xq, xs);
-            // RoPE on the real pairs of every padded head
-            for (int h = 0; h < s.heads(); h++) {
+            // RoPE on the real pairs of every padded head (OPT: none, and no q scaling: inv_sqrt_hd on the score)
+            for (int h = 0; h < s.heads() && !s.opt(); h++) {
                 Sfu.rope(q, h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
             }
-            for (int h = 0; h < s.kvHeads(); h++) {
+            for (int h = 0; h < s.kvHeads() && !s.opt(); h++) {
                 Sfu.rope(k, h * hsp, s.hs(), rope.cos()[pos], rope.sin()[pos]);
             }
             // q per (token, head) with FP32 scales; k, v per (token, KV head) into the cache with FP16 scales
@@ -102,13 +102,19 @@ public final class GoldenTwin {
                 x[i] = x[i] + y[i];
             }
             // feed-forward block
-            Sfu.rmsnorm(x, lw.ffnNorm(), dim, s.eps(), xn);
+            norm(x, lw.ffnNorm(), lw.ffnNormBias(), xn);
             byte[] fq = new byte[lw.w1().paddedCols()];
             float fs = Int8Quantizer.quantizeRow(xn, 0, dim, fq, 0);
             float[] a = linear(lw.w1(), fq, fs);
-            float[] b = linear(lw.w3(), fq, fs);
-            for (int i = 0; i < s.hidden(); i++) {
-                a[i] = ArchMath.silu(a[i]) * b[i];
+            if (s.opt()) { // relu after fc1's bias (the output stage's order)
+                for (int i = 0; i < s.hidden(); i++) {
+                    a[i] = Math.max(a[i], 0.0f);
+                }
+            } else {
+                float[] b = linear(lw.w3(), fq, fs);
+                for (int i = 0; i < s.hidden(); i++) {
+                    a[i] = ArchMath.silu(a[i]) * b[i];
+                }
             }
             byte[] hq = new byte[lw.w2().paddedCols()];
             float hsc = Int8Quantizer.quantizeRow(a, 0, s.hidden(), hq, 0);
@@ -117,10 +123,19 @@ public final class GoldenTwin {
                 x[i] = x[i] + y[i];
             }
         }
-        Sfu.rmsnorm(x, m.finalNorm(), dim, s.eps(), xn);
+        norm(x, m.finalNorm(), m.finalNormBias(), xn);
         byte[] cq = new byte[m.classifier().paddedCols()];
         float cs = Int8Quantizer.quantizeRow(xn, 0, dim, cq, 0);
         return linear(m.classifier(), cq, cs);
+    }
+
+    /** RMSNorm (LLaMA) or LayerNorm with bias (OPT) of x into y, eps = config.normEps. */
+    private void norm(float[] x, float[] w, float[] b, float[] y) {
+        if (s.opt()) {
+            Sfu.layernorm(x, w, b, s.dim(), s.eps(), y);
+        } else {
+            Sfu.rmsnorm(x, w, s.dim(), s.eps(), y);
+        }
     }
 
     /**

@@ -53,7 +53,8 @@ public final class TwinForward implements Forward {
 
     /**
      * Weight bytes read per decode step (DESIGN.md "Metric definitions"): every linear's packed bytes as the .flm
-     * stores them (values, indices, densities, scales, biases), one FP32 embedding row, and the FP32 norms.
+     * stores them (values, indices, densities, scales, biases), one FP32 embedding row (plus one position row for
+     * learned positions), and the FP32 norms (with their biases where they have them).
      */
     public static long weightBytesPerToken(CompressedModel m) {
         long bytes = 0;
@@ -62,10 +63,18 @@ public final class TwinForward implements Forward {
         }
         ModelConfig c = m.config();
         bytes += 4L * c.dim(); // one embedding row
-        for (CompressedLayer l : m.layers()) {
-            bytes += 4L * (l.attnNorm().length + l.ffnNorm().length);
+        if (m.positionEmbedding() != null) {
+            bytes += 4L * c.dim(); // one position row
         }
-        return bytes + 4L * m.finalNorm().length;
+        for (CompressedLayer l : m.layers()) {
+            bytes += 4L * (l.attnNorm().length + l.ffnNorm().length + length(l.attnNormBias())
+                    + length(l.ffnNormBias()));
+        }
+        return bytes + 4L * (m.finalNorm().length + length(m.finalNormBias()));
+    }
+
+    private static int length(float[] a) {
+        return a == null ? 0 : a.length;
     }
 
     /**

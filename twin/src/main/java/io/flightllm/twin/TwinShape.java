@@ -3,6 +3,8 @@ package io.flightllm.twin;
 import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.model.ModelConfig;
 
 /**
@@ -12,9 +14,11 @@ import io.flightllm.model.ModelConfig;
  * @param hs  the real head size (RoPE pairs and 1/sqrt(hs) use it)
  * @param hsp the padded head size (a multiple of 16)
  * @param ctx positions in the KV cache and the RoPE table
+ * @param opt pre-norm OPT: LayerNorm with bias, learned positions (no RoPE), biases on the linears, ReLU fc1/fc2
+ *            (w1/w2, no w3); otherwise LLaMA
  */
 record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int hs, int hsp, int ctx,
-                 float eps, float theta) {
+                 float eps, float theta, boolean opt) {
 
     int qRows() {
         return heads * hsp;
@@ -30,16 +34,17 @@ record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vo
 
     static TwinShape of(CompressedModel m, int contextLength) {
         ModelConfig c = m.config();
-        if (c.family() != ModelConfig.Family.LLAMA || c.norm() != ModelConfig.NormKind.RMS_NORM
-                || c.mlp() != ModelConfig.MlpKind.SWIGLU || c.positions() != ModelConfig.PositionKind.ROPE) {
-            throw new IllegalArgumentException("the CPU twin runs LLaMA-family models (RMSNorm, SwiGLU, RoPE), not "
-                    + c.family() + "/" + c.norm() + "/" + c.mlp() + "/" + c.positions());
+        ModelSupport.Refusal refusal = ModelSupport.check(c);
+        if (refusal != null) {
+            throw new IllegalArgumentException("the CPU twin runs " + ModelSupport.SUPPORTED + ": "
+                    + refusal.message());
         }
         if (contextLength <= 0) {
             throw new IllegalArgumentException("context length " + contextLength + " must be positive");
         }
         TwinShape s = new TwinShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(),
-                c.headSize(), m.paddedHeadSize(), Math.min(contextLength, c.seqLen()), c.normEps(), c.ropeTheta());
+                c.headSize(), m.paddedHeadSize(), Math.min(contextLength, c.seqLen()), c.normEps(), c.ropeTheta(),
+                ModelSupport.isOpt(c));
         if (m.layers().size() != s.layers) {
             throw new IllegalArgumentException("compressed model has " + m.layers().size() + " layers; config says "
                     + s.layers);
@@ -49,24 +54,46 @@ record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vo
                     + " values; expected vocab x dim = " + (long) s.vocab * s.dim);
         }
         for (CompressedLayer l : m.layers()) {
-            expect(l.wq(), s.qRows(), s.dim);
-            expect(l.wk(), s.kvRows(), s.dim);
-            expect(l.wv(), s.kvRows(), s.dim);
-            expect(l.wo(), s.dim, s.qRows());
-            expect(l.w1(), s.hidden, s.dim);
-            expect(l.w3(), s.hidden, s.dim);
-            expect(l.w2(), s.dim, s.hidden);
+            expect(c, l.wq(), LinearKind.Q, s.qRows(), s.dim);
+            expect(c, l.wk(), LinearKind.K, s.kvRows(), s.dim);
+            expect(c, l.wv(), LinearKind.V, s.kvRows(), s.dim);
+            expect(c, l.wo(), LinearKind.O, s.dim, s.qRows());
+            expect(c, l.w1(), LinearKind.W1, s.hidden, s.dim);
+            expect(c, l.w2(), LinearKind.W2, s.dim, s.hidden);
+            if (s.opt) {
+                if (l.w3() != null) {
+                    throw new IllegalArgumentException(l.w3().name() + ": present; an OPT layer has no w3");
+                }
+                vector(l.attnNormBias(), s.dim, "attention norm bias");
+                vector(l.ffnNormBias(), s.dim, "ffn norm bias");
+            } else {
+                expect(c, l.w3(), LinearKind.W3, s.hidden, s.dim);
+            }
             vector(l.attnNorm(), s.dim, "attention norm");
             vector(l.ffnNorm(), s.dim, "ffn norm");
         }
         vector(m.finalNorm(), s.dim, "final norm");
-        expect(m.classifier(), s.vocab, s.dim);
+        if (s.opt) {
+            vector(m.finalNormBias(), s.dim, "final norm bias");
+            if (m.positionEmbedding() == null || m.positionEmbedding().length != (long) c.seqLen() * s.dim) {
+                throw new IllegalArgumentException("position table: " + (m.positionEmbedding() == null ? "missing"
+                        : m.positionEmbedding().length + " values") + "; expected seq_len x dim = "
+                        + (long) c.seqLen() * s.dim);
+            }
+        }
+        expect(c, m.classifier(), LinearKind.CLASSIFIER, s.vocab, s.dim);
         return s;
     }
 
-    private static void expect(CompressedLinear l, int rows, int cols) {
+    private static void expect(ModelConfig c, CompressedLinear l, LinearKind kind, int rows, int cols) {
         if (l == null) {
-            throw new IllegalArgumentException("a linear layer of shape [" + rows + ", " + cols + "] is missing");
+            throw new IllegalArgumentException("a linear layer (" + kind.id() + ") of shape [" + rows + ", " + cols
+                    + "] is missing");
+        }
+        if ((l.bias() != null) != ModelSupport.hasBias(c, kind)) {
+            throw new IllegalArgumentException(l.name() + ": bias " + (l.bias() == null ? "missing" : "present")
+                    + "; expected " + (ModelSupport.hasBias(c, kind) ? "one" : "none") + " (config attention_bias "
+                    + c.attentionBias() + ", mlp_bias " + c.mlpBias() + ")");
         }
         if (l.rows() != rows || l.cols() != cols) {
             throw new IllegalArgumentException(l.name() + ": shape [" + l.rows() + ", " + l.cols() + "]; expected ["

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
+import io.flightllm.compress.ForwardingWeightSource;
 import io.flightllm.compress.LinearCompressor;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
@@ -17,7 +18,6 @@ import io.flightllm.compress.algo.SmoothQuant.Site;
 import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.compress.flm.FlmWriter;
 import io.flightllm.model.Model;
-import io.flightllm.model.ModelConfig;
 import io.flightllm.twin.eval.Calibration;
 import io.flightllm.twin.eval.Corpus;
 import io.flightllm.twin.eval.LogitModel;
@@ -167,46 +167,9 @@ class SmoothingTest {
     }
 
     /** Delegates everything; tests override one tensor. */
-    private static class Replacing implements WeightSource {
-        private final WeightSource inner;
-
+    private static class Replacing extends ForwardingWeightSource {
         Replacing(WeightSource inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return inner.config();
-        }
-
-        @Override
-        public float[] tokenEmbedding() {
-            return inner.tokenEmbedding();
-        }
-
-        @Override
-        public float[] attnNorm(int layer) {
-            return inner.attnNorm(layer);
-        }
-
-        @Override
-        public float[] ffnNorm(int layer) {
-            return inner.ffnNorm(layer);
-        }
-
-        @Override
-        public float[] finalNorm() {
-            return inner.finalNorm();
-        }
-
-        @Override
-        public float[] matrix(int layer, LinearKind kind) {
-            return inner.matrix(layer, kind);
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
+            super(inner);
         }
     }
 }

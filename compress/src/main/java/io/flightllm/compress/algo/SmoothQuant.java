@@ -2,8 +2,10 @@ package io.flightllm.compress.algo;
 
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.CompressedLinear;
+import io.flightllm.compress.ForwardingWeightSource;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.compress.WeightSource;
 import io.flightllm.model.ModelConfig;
 import java.util.EnumSet;
@@ -19,12 +21,16 @@ import java.util.Set;
  * <ul>
  *   <li>{@link Site#QKV}: the attention RMSNorm weight (one s for wq, wk, wv: max|W_j| over the three);</li>
  *   <li>{@link Site#GATE_UP}: the FFN RMSNorm weight (one s for w1, w3);</li>
- *   <li>{@link Site#DOWN}: w2's input silu(w1 x) * (w3 x), through w3's output rows;</li>
+ *   <li>{@link Site#DOWN}: w2's input silu(w1 x) * (w3 x), through w3's output rows; OPT: fc2's input relu(fc1 x + b1),
+ *       through fc1's output rows and bias (relu commutes with a positive per-channel scale: relu(y / s) = relu(y) / s);</li>
  *   <li>{@link Site#OUT}: wo's input (the attention output), through wv's output rows: one s per KV-head channel,
  *       shared by the query heads of its group (exact under GQA: each head's output is a convex mix of its KV
  *       head's v rows);</li>
  *   <li>{@link Site#CLASSIFIER}: the final RMSNorm weight.</li>
  * </ul>
+ * OPT's LayerNorms compute LN(x) w + b, so dividing the weight and the bias by s divides the norm's output by s: the
+ * QKV, GATE_UP (fc1) and CLASSIFIER sites fold into both; the OUT site divides wv's rows and bv (every head output is
+ * a convex mix of v rows, bias included). Biases of the consuming linears stay as they are.
  * Scales are computed in the source layout (real head size) from FP32 weights and calibration maxima of the FP32
  * model; {@link #apply(WeightSource)} gives the smoothed weights and {@link #apply(ModelCompressor.CalibrationSource)}
  * the calibration statistics of the smoothed inputs (X diag(1/s): column sums / s^2, H / (s_i s_j), maxima / s), so
@@ -91,7 +97,9 @@ public final class SmoothQuant {
             }
             if (o.sites().contains(Site.GATE_UP)) {
                 s[l][Site.GATE_UP.ordinal()] = scales(maxima(calibration, l, LinearKind.W1, dim), o.alpha(),
-                        columnMax(source, l, dim, LinearKind.W1, LinearKind.W3));
+                        ModelSupport.layerKinds(c).contains(LinearKind.W3)
+                                ? columnMax(source, l, dim, LinearKind.W1, LinearKind.W3)
+                                : columnMax(source, l, dim, LinearKind.W1));
             }
             if (o.sites().contains(Site.DOWN)) {
                 s[l][Site.DOWN.ordinal()] = scales(maxima(calibration, l, LinearKind.W2, c.hiddenDim()), o.alpha(),
@@ -261,10 +269,11 @@ public final class SmoothQuant {
     }
 
     /** The smoothed view of a source; every tensor is computed on request, as the source streams. */
-    private final class Smoothed implements WeightSource {
+    private final class Smoothed extends ForwardingWeightSource {
         private final WeightSource source;
 
         Smoothed(WeightSource source) {
+            super(source);
             if (!source.config().equals(config)) {
                 throw new IllegalArgumentException("smoothing scales were fitted on another model shape than "
                         + source.describe());
@@ -275,11 +284,6 @@ public final class SmoothQuant {
         @Override
         public ModelConfig config() {
             return config;
-        }
-
-        @Override
-        public float[] tokenEmbedding() {
-            return source.tokenEmbedding();
         }
 
         @Override
@@ -295,6 +299,37 @@ public final class SmoothQuant {
         @Override
         public float[] finalNorm() {
             return divide(source.finalNorm(), classifierScale);
+        }
+
+        @Override
+        public float[] attnNormBias(int layer) {
+            return divide(source.attnNormBias(layer), scales[layer][Site.QKV.ordinal()]);
+        }
+
+        @Override
+        public float[] ffnNormBias(int layer) {
+            return divide(source.ffnNormBias(layer), scales[layer][Site.GATE_UP.ordinal()]);
+        }
+
+        @Override
+        public float[] finalNormBias() {
+            return divide(source.finalNormBias(), classifierScale);
+        }
+
+        /** Biases of the rows that produce a smoothed input: bv (OUT) and, for OPT, b1 (DOWN). */
+        @Override
+        public float[] bias(int layer, LinearKind kind) {
+            float[] b = source.bias(layer, kind);
+            return switch (kind) {
+                case V -> divide(b, scales[layer][Site.OUT.ordinal()]);
+                case W1 -> downThroughW1() ? divide(b, scales[layer][Site.DOWN.ordinal()]) : b;
+                default -> b;
+            };
+        }
+
+        /** OPT (no w3): w2's input is relu(fc1 x + b1), so DOWN folds into fc1's rows and bias. */
+        private boolean downThroughW1() {
+            return !ModelSupport.layerKinds(config).contains(LinearKind.W3);
         }
 
         @Override
@@ -319,7 +354,12 @@ public final class SmoothQuant {
                         multiplyColumns(w, config.qDim(), perColumn);
                     }
                 }
-                case W1 -> multiplyColumns(w, dim, scales[layer][Site.GATE_UP.ordinal()]);
+                case W1 -> {
+                    multiplyColumns(w, dim, scales[layer][Site.GATE_UP.ordinal()]);
+                    if (downThroughW1()) {
+                        divideRows(w, dim, scales[layer][Site.DOWN.ordinal()]);
+                    }
+                }
                 case W3 -> {
                     multiplyColumns(w, dim, scales[layer][Site.GATE_UP.ordinal()]);
                     divideRows(w, dim, scales[layer][Site.DOWN.ordinal()]);
@@ -337,7 +377,7 @@ public final class SmoothQuant {
     }
 
     private static float[] divide(float[] v, float[] s) {
-        if (s != null) {
+        if (s != null && v != null) {
             for (int j = 0; j < v.length; j++) {
                 v[j] /= s[j];
             }

@@ -13,11 +13,12 @@ public final class FlmLayout {
     public static final byte[] MAGIC = {'F', 'L', 'M', '1'};
     /**
      * The version this build writes: 2 added the per-linear {@code index_encoding}, 3 the optional block-sparse prefill
-     * {@code attention_mask}.
+     * {@code attention_mask}, 4 OPT (LayerNorm biases, the final norm's bias, the learned position table, and the
+     * config fields {@code embed_dim}, {@code norm_before}, {@code final_norm}).
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     /** Versions this build reads (1: every index payload is 4-bit positions). */
-    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2, 3);
+    public static final java.util.List<Integer> READABLE_VERSIONS = java.util.List.of(1, 2, 3, 4);
     public static final int HEADER_BYTES = ContainerLayout.HEADER_BYTES;
     public static final int ALIGN = ContainerLayout.ALIGN;
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */

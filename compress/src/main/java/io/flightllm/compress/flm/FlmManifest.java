@@ -21,8 +21,9 @@ import java.util.Set;
  * reports the first violation as a {@link ModelFormatException} naming the file, the JSON path and what was expected.
  */
 public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadSize, String recipe,
-                          String tokenEmbedding, String finalNorm, List<LayerEntry> layers, LinearEntry classifier,
-                          List<Payload> payloads, AttentionMask attentionMask) {
+                          String tokenEmbedding, String positionEmbedding, String finalNorm, String finalNormBias,
+                          List<LayerEntry> layers, LinearEntry classifier, List<Payload> payloads,
+                          AttentionMask attentionMask) {
     public static final String FORMAT = "flightllm.flm";
 
     public FlmManifest {
@@ -34,7 +35,9 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
     public record Payload(String name, long offset, long length, long crc32c) {
     }
 
-    public record LayerEntry(String attnNorm, String ffnNorm, List<LinearEntry> linears) {
+    /** One layer's norms (the biases null without LayerNorm biases) and linears. */
+    public record LayerEntry(String attnNorm, String attnNormBias, String ffnNorm, String ffnNormBias,
+                             List<LinearEntry> linears) {
         public LayerEntry {
             linears = List.copyOf(linears);
         }
@@ -59,12 +62,16 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         o.put("padded_head_size", paddedHeadSize);
         o.put("recipe", recipe);
         o.put("token_embedding", tokenEmbedding);
+        o.put("position_embedding", positionEmbedding);
         o.put("final_norm", finalNorm);
+        o.put("final_norm_bias", finalNormBias);
         ArrayNode ls = o.putArray("layers");
         for (LayerEntry l : layers) {
             ObjectNode e = ls.addObject();
             e.put("attn_norm", l.attnNorm());
+            e.put("attn_norm_bias", l.attnNormBias());
             e.put("ffn_norm", l.ffnNorm());
+            e.put("ffn_norm_bias", l.ffnNormBias());
             ArrayNode lin = e.putArray("linears");
             l.linears().forEach(x -> lin.add(linearJson(om, x)));
         }
@@ -126,6 +133,11 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         o.put("bos_id", c.bosId());
         ArrayNode eos = o.putArray("eos_ids");
         c.eosIds().forEach(eos::add);
+        if (c.family() != ModelConfig.Family.LLAMA) { // LLaMA: always embed_dim = dim, pre-norm, a final norm
+            o.put("embed_dim", c.embedDim());
+            o.put("norm_before", c.normBefore());
+            o.put("final_norm", c.finalNorm());
+        }
         return o;
     }
 
@@ -143,11 +155,13 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         if (!FlmLayout.READABLE_VERSIONS.contains(version)) {
             throw f.bad("format_version", version, "one of " + FlmLayout.READABLE_VERSIONS);
         }
-        ModelConfig config = parseConfig(f, f.object(root.get("config"), "config"));
+        ModelConfig config = parseConfig(f, f.object(root.get("config"), "config"), version);
         int phs = f.integer(root, "", "padded_head_size", 1, ModelConfig.MAX_DIM);
         String recipe = f.text(root, "", "recipe");
         String emb = f.text(root, "", "token_embedding");
         String fin = f.text(root, "", "final_norm");
+        String pos = f.since(root, "", "position_embedding", version, 4);
+        String finBias = f.since(root, "", "final_norm_bias", version, 4);
         JsonNode ls = root.get("layers");
         if (ls == null || !ls.isArray()) {
             throw f.bad("layers", ls, "an array");
@@ -164,7 +178,8 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             for (int j = 0; j < lin.size(); j++) {
                 linears.add(parseLinear(f, lin.get(j), at + "linears[" + j + "]", version));
             }
-            layers.add(new LayerEntry(f.text(l, at, "attn_norm"), f.text(l, at, "ffn_norm"), linears));
+            layers.add(new LayerEntry(f.text(l, at, "attn_norm"), f.since(l, at, "attn_norm_bias", version, 4),
+                    f.text(l, at, "ffn_norm"), f.since(l, at, "ffn_norm_bias", version, 4), linears));
         }
         LinearEntry classifier = parseLinear(f, root.get("classifier"), "classifier", version);
         JsonNode ps = root.get("payloads");
@@ -183,7 +198,7 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
             payloads.add(new Payload(name, f.longValue(p, at, "offset", 0, Long.MAX_VALUE),
                     f.longValue(p, at, "length", 0, Long.MAX_VALUE), f.longValue(p, at, "crc32c", 0, 0xFFFFFFFFL)));
         }
-        return new FlmManifest(version, config, phs, recipe, emb, fin, layers, classifier, payloads,
+        return new FlmManifest(version, config, phs, recipe, emb, pos, fin, finBias, layers, classifier, payloads,
                 parseMask(f, root.get("attention_mask"), version));
     }
 
@@ -235,7 +250,7 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
                 f.text(n, at, "scales"), f.optionalText(n, at, "bias"));
     }
 
-    private static ModelConfig parseConfig(Fields f, JsonNode c) {
+    private static ModelConfig parseConfig(Fields f, JsonNode c, int version) {
         String at = "config.";
         int dim = f.integer(c, at, "dim", 1, ModelConfig.MAX_DIM);
         List<Integer> eos = new ArrayList<>();
@@ -263,7 +278,11 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
                 f.enumValue(c, at, "mlp", ModelConfig.MlpKind.class),
                 f.enumValue(c, at, "positions", ModelConfig.PositionKind.class),
                 f.bool(c, at, "attention_bias"), f.bool(c, at, "mlp_bias"), f.bool(c, at, "shared_classifier"),
-                f.integer(c, at, "bos_id", 0, Integer.MAX_VALUE), eos);
+                f.integer(c, at, "bos_id", 0, Integer.MAX_VALUE), eos,
+                // written for non-LLaMA models (version 4 on); LLaMA has no projections, pre-norm, a final norm
+                c.has("embed_dim") ? f.integer(c, at, "embed_dim", 1, ModelConfig.MAX_DIM) : dim,
+                c.has("norm_before") ? f.bool(c, at, "norm_before") : true,
+                c.has("final_norm") ? f.bool(c, at, "final_norm") : true);
         cfg.validate(f.file + ": manifest config");
         return cfg;
     }
@@ -302,6 +321,15 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
                 throw bad(at + name, v, "a string");
             }
             return v.textValue();
+        }
+
+        /** An optional payload name that exists from format version {@code since} on (refused when present before). */
+        String since(JsonNode n, String at, String name, int version, int since) {
+            String v = optionalText(n, at, name);
+            if (v != null && version < since) {
+                throw bad(at + name, "present in format version " + version, "absent before version " + since);
+            }
+            return v;
         }
 
         String optionalText(JsonNode n, String at, String name) {

@@ -10,6 +10,7 @@ import io.flightllm.compress.CompressedLayer;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.LinearKind;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.ModelFormatException;
 import io.flightllm.model.loader.MappedFile;
@@ -163,10 +164,12 @@ public final class FlmReader {
     /** Shapes and references against the config; every payload referenced exactly once. */
     private void checkStructure() {
         ModelConfig c = manifest.config();
-        if (c.family() != ModelConfig.Family.LLAMA || c.attentionBias() || c.mlpBias()) {
-            throw ModelFormatException.field(file, "manifest field config.family", c.family(),
-                    "LLAMA without biases (the only kind .flm v1 holds)");
+        ModelSupport.Refusal refusal = ModelSupport.check(c);
+        if (refusal != null) {
+            throw ModelFormatException.field(file, "manifest field config." + refusal.field(), refusal.value(),
+                    refusal.expected() + " (.flm holds " + ModelSupport.SUPPORTED + ")");
         }
+        boolean ln = c.norm() == ModelConfig.NormKind.LAYER_NORM;
         int phs = CompressedLinear.ceil16(c.headSize());
         if (manifest.paddedHeadSize() != phs) {
             throw ModelFormatException.field(file, "manifest field padded_head_size", manifest.paddedHeadSize(),
@@ -174,22 +177,33 @@ public final class FlmReader {
         }
         Set<String> used = new HashSet<>();
         ref(used, "token_embedding", manifest.tokenEmbedding(), 4L * c.vocabSize() * c.dim());
+        optional(used, "position_embedding", manifest.positionEmbedding(),
+                c.positions() == ModelConfig.PositionKind.LEARNED, 4L * c.seqLen() * c.dim(),
+                "config.seq_len x config.dim x 4 bytes (positions " + c.positions() + ")");
         ref(used, "final_norm", manifest.finalNorm(), 4L * c.dim());
+        optional(used, "final_norm_bias", manifest.finalNormBias(), ln, 4L * c.dim(),
+                "config.dim x 4 bytes (norm " + c.norm() + ")");
         if (manifest.layers().size() != c.nLayers()) {
             throw ModelFormatException.field(file, "manifest field layers", manifest.layers().size() + " layers",
                     c.nLayers() + " (config.n_layers)");
         }
+        List<LinearKind> kinds = ModelSupport.layerKinds(c);
         for (int i = 0; i < c.nLayers(); i++) {
             FlmManifest.LayerEntry l = manifest.layers().get(i);
             String at = "layers[" + i + "]";
             ref(used, at + ".attn_norm", l.attnNorm(), 4L * c.dim());
+            optional(used, at + ".attn_norm_bias", l.attnNormBias(), ln, 4L * c.dim(),
+                    "config.dim x 4 bytes (norm " + c.norm() + ")");
             ref(used, at + ".ffn_norm", l.ffnNorm(), 4L * c.dim());
-            if (l.linears().size() != LinearKind.LAYER_KINDS.size()) {
+            optional(used, at + ".ffn_norm_bias", l.ffnNormBias(), ln, 4L * c.dim(),
+                    "config.dim x 4 bytes (norm " + c.norm() + ")");
+            if (l.linears().size() != kinds.size()) {
                 throw ModelFormatException.field(file, "manifest field " + at + ".linears", l.linears().size()
-                        + " entries", LinearKind.LAYER_KINDS.size() + " (q, k, v, o, w1, w2, w3)");
+                        + " entries", kinds.size() + " (" + String.join(", ", kinds.stream().map(LinearKind::id)
+                        .toList()) + " for mlp " + c.mlp() + ")");
             }
             for (int k = 0; k < l.linears().size(); k++) {
-                checkLinear(used, at + ".linears[" + k + "]", l.linears().get(k), i, LinearKind.LAYER_KINDS.get(k));
+                checkLinear(used, at + ".linears[" + k + "]", l.linears().get(k), i, kinds.get(k));
             }
         }
         checkLinear(used, "classifier", manifest.classifier(), -1, LinearKind.CLASSIFIER);
@@ -243,8 +257,31 @@ public final class FlmReader {
         }
         long groups = (k16 + e.groupSize() - 1) / e.groupSize();
         ref(used, at + ".scales", e.scales(), 2L * CompressedLinear.ceil16(e.rows()) * groups);
-        if (e.bias() != null) {
-            ref(used, at + ".bias", e.bias(), 4L * e.rows());
+        optional(used, at + ".bias", e.bias(), ModelSupport.hasBias(c, kind), 4L * e.rows(),
+                "rows x 4 bytes (config.attention_bias " + c.attentionBias() + ", config.mlp_bias " + c.mlpBias()
+                + ")");
+    }
+
+    /**
+     * A payload the config calls for ({@code wanted}: present with {@code length} bytes) or rules out (absent, null);
+     * {@code what} says where the expected length comes from.
+     */
+    private void optional(Set<String> used, String at, String name, boolean wanted, long length, String what) {
+        if (wanted && name == null) {
+            throw ModelFormatException.field(file, "manifest field " + at, "missing",
+                    "a payload of " + length + " bytes (" + what + ")");
+        }
+        if (!wanted && name != null) {
+            throw ModelFormatException.field(file, "manifest field " + at, "\"" + name + "\"",
+                    "null: a " + manifest.config().family() + " model with norm " + manifest.config().norm()
+                    + " has no such payload");
+        }
+        if (name != null) {
+            FlmManifest.Payload p = ref(used, at, name, -1);
+            if (p.length() != length) {
+                throw ModelFormatException.field(file, "payload " + name + " length (manifest field " + at + ")",
+                        p.length(), length + " = " + what);
+            }
         }
     }
 
@@ -285,15 +322,17 @@ public final class FlmReader {
         ModelConfig c = manifest.config();
         float[] emb = floats(manifest.tokenEmbedding());
         List<CompressedLayer> layers = new ArrayList<>();
+        List<LinearKind> kinds = ModelSupport.layerKinds(c);
         for (FlmManifest.LayerEntry l : manifest.layers()) {
-            CompressedLinear[] ls = new CompressedLinear[7];
-            for (int k = 0; k < 7; k++) {
-                ls[k] = linear(l.linears().get(k));
+            CompressedLinear[] ls = new CompressedLinear[LinearKind.LAYER_KINDS.size()];
+            for (int k = 0; k < kinds.size(); k++) {
+                ls[kinds.get(k).ordinal()] = linear(l.linears().get(k));
             }
-            layers.add(new CompressedLayer(floats(l.attnNorm()), null, ls[0], ls[1], ls[2], ls[3],
-                    floats(l.ffnNorm()), null, ls[4], ls[5], ls[6]));
+            layers.add(new CompressedLayer(floats(l.attnNorm()), floatsOrNull(l.attnNormBias()), ls[0], ls[1], ls[2],
+                    ls[3], floats(l.ffnNorm()), floatsOrNull(l.ffnNormBias()), ls[4], ls[5], ls[6]));
         }
-        return new CompressedModel(c, emb, null, layers, floats(manifest.finalNorm()), null, linear(manifest.classifier()),
+        return new CompressedModel(c, emb, floatsOrNull(manifest.positionEmbedding()), layers,
+                floats(manifest.finalNorm()), floatsOrNull(manifest.finalNormBias()), linear(manifest.classifier()),
                 manifest.recipe(), manifest.attentionMask());
     }
 
@@ -366,6 +405,10 @@ public final class FlmReader {
     private MemorySegment segment(String name) {
         FlmManifest.Payload p = byName.get(name);
         return mf.slice(p.offset(), p.length(), "payload " + name);
+    }
+
+    private float[] floatsOrNull(String name) {
+        return name == null ? null : floats(name);
     }
 
     private float[] floats(String name) {

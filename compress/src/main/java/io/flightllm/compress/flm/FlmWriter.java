@@ -9,6 +9,7 @@ import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.compress.algo.AttentionMask;
 import io.flightllm.model.ModelConfig;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
     private ModelConfig config;
     private int paddedHeadSize;
     private String recipe;
+    private String positionEmbedding;
     private AttentionMask attentionMask;
 
     private FlmWriter(ContainerWriter out) {
@@ -43,11 +45,11 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
     public static void write(CompressedModel m, Path target) {
         try (FlmWriter w = create(target)) {
             w.attentionMask(m.attentionMask());
-            w.begin(m.config(), m.paddedHeadSize(), m.recipe(), m.tokenEmbedding());
+            w.begin(m.config(), m.paddedHeadSize(), m.recipe(), m.tokenEmbedding(), m.positionEmbedding());
             for (int i = 0; i < m.layers().size(); i++) {
                 w.layer(i, m.layers().get(i));
             }
-            w.end(m.finalNorm(), m.classifier());
+            w.end(m.finalNorm(), m.finalNormBias(), m.classifier());
         }
     }
 
@@ -57,35 +59,53 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
     }
 
     @Override
-    public void begin(ModelConfig c, int phs, String r, float[] tokenEmbedding) {
+    public void begin(ModelConfig c, int phs, String r, float[] tokenEmbedding, float[] positions) {
         config = c;
         paddedHeadSize = phs;
         recipe = r;
         out.floats("token_embedding", tokenEmbedding);
+        expect(positions != null, ModelConfig.PositionKind.LEARNED.equals(c.positions()), "the position table");
+        positionEmbedding = positions == null ? null : out.floats("position_embedding", positions);
     }
 
     @Override
     public void layer(int index, CompressedLayer layer) {
-        if (layer.attnNormBias() != null || layer.ffnNormBias() != null) {
-            throw new IllegalArgumentException("layer " + index + ": norm biases are not supported by .flm v1");
-        }
+        boolean ln = config.norm() == ModelConfig.NormKind.LAYER_NORM;
+        expect(layer.attnNormBias() != null, ln, "layer " + index + ": norm biases (attn_norm_bias)");
+        expect(layer.ffnNormBias() != null, ln, "layer " + index + ": norm biases (ffn_norm_bias)");
         String an = out.floats("layers." + index + ".attn_norm", layer.attnNorm());
+        String anb = ln ? out.floats("layers." + index + ".attn_norm_bias", layer.attnNormBias()) : null;
         String fn = out.floats("layers." + index + ".ffn_norm", layer.ffnNorm());
+        String fnb = ln ? out.floats("layers." + index + ".ffn_norm_bias", layer.ffnNormBias()) : null;
         List<FlmManifest.LinearEntry> lin = new ArrayList<>();
         CompressedLinear[] ls = {layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.w1(), layer.w2(), layer.w3()};
-        for (int k = 0; k < ls.length; k++) {
-            lin.add(linear(ls[k], LinearKind.LAYER_KINDS.get(k)));
+        List<LinearKind> kinds = ModelSupport.layerKinds(config);
+        expect(layer.w3() != null, kinds.contains(LinearKind.W3), "layer " + index + ": w3");
+        for (LinearKind k : kinds) {
+            lin.add(linear(ls[k.ordinal()], k));
         }
-        layers.add(new FlmManifest.LayerEntry(an, fn, lin));
+        layers.add(new FlmManifest.LayerEntry(an, anb, fn, fnb, lin));
+    }
+
+    /** Refuses a model whose parts do not match its config (a LLaMA layer with norm biases, OPT without them). */
+    private void expect(boolean present, boolean wanted, String what) {
+        if (present != wanted) {
+            throw new IllegalArgumentException(what + (present ? " present" : " missing") + "; a " + config.family()
+                    + " model with norm " + config.norm() + " and positions " + config.positions()
+                    + (wanted ? " has them" : " has none"));
+        }
     }
 
     @Override
-    public void end(float[] finalNorm, CompressedLinear classifier) {
+    public void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier) {
         String fin = out.floats("final_norm", finalNorm);
+        boolean ln = config.norm() == ModelConfig.NormKind.LAYER_NORM;
+        expect(finalNormBias != null, ln, "the final norm bias");
+        String finBias = ln ? out.floats("final_norm_bias", finalNormBias) : null;
         FlmManifest.LinearEntry cls = linear(classifier, LinearKind.CLASSIFIER);
         // the container writer fills in the payload table it kept while writing
-        FlmManifest m = new FlmManifest(FlmLayout.VERSION, config, paddedHeadSize, recipe, "token_embedding", fin,
-                layers, cls, List.of(), attentionMask);
+        FlmManifest m = new FlmManifest(FlmLayout.VERSION, config, paddedHeadSize, recipe, "token_embedding",
+                positionEmbedding, fin, finBias, layers, cls, List.of(), attentionMask);
         ObjectMapper om = new ObjectMapper();
         ObjectNode json = m.toJson(om);
         out.finish(json);

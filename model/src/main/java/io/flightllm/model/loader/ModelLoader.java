@@ -62,7 +62,9 @@ public final class ModelLoader {
 
     /**
      * @param paddedVocab true when the model's vocabulary may have padding rows past the tokenizer's (OPT: 50272
-     *                    rows, 50265 tokens); the tokenizer must then have at most {@code vocab} tokens
+     *                    rows, 50265 tokens); the tokenizer must then have at most {@code vocab} tokens. A GPT-2
+     *                    byte-level BPE tokenizer is always allowed such padding (so a {@code .flm} of an OPT
+     *                    model, which has no checkpoint family to ask, takes its tokenizer.json)
      */
     public static Tokenizer tokenizer(Path source, int vocab, Tokenizer embedded, Path explicit, boolean paddedVocab) {
         Tokenizer t;
@@ -80,6 +82,7 @@ public final class ModelLoader {
             }
             t = Llama2cTokenizerFile.read(beside, vocab);
         }
+        paddedVocab |= t.byteLevel();
         if (paddedVocab ? t.vocabSize() > vocab : t.vocabSize() != vocab) {
             throw new ModelFormatException((explicit != null ? explicit : source) + ": the tokenizer has "
                     + t.vocabSize() + " tokens; the model's vocab_size is " + vocab + (paddedVocab ? " (at most that "

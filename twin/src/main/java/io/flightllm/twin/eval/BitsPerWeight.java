@@ -2,6 +2,7 @@ package io.flightllm.twin.eval;
 
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.model.ModelConfig;
 
 /**
@@ -23,7 +24,8 @@ public final class BitsPerWeight {
 
     /** The dense weight count of every linear of the source model, classifier included. */
     public static long denseLinearWeights(ModelConfig c) {
-        long perLayer = 2L * c.dim() * c.qDim() + 2L * c.dim() * c.kvDim() + 3L * c.dim() * c.hiddenDim();
+        int mlpMatrices = ModelSupport.layerKinds(c).size() - 4; // SwiGLU w1, w2, w3; OPT fc1, fc2
+        long perLayer = 2L * c.dim() * c.qDim() + 2L * c.dim() * c.kvDim() + (long) mlpMatrices * c.dim() * c.hiddenDim();
         return perLayer * c.nLayers() + (long) c.vocabSize() * c.dim();
     }
 

@@ -7,7 +7,7 @@ import io.flightllm.model.LayerWeights;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Tensor;
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.ScalarMatVec;
 import java.util.IdentityHashMap;
@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * Input statistics of every linear, recorded from the FP32 reference forward pass over calibration sequences
- * (teacher forcing), by wrapping its {@link MatVec}: LlamaForward is not changed. The wo inputs are re-laid out with
- * the compressed model's head padding (zero columns), so the statistics match the compressed shapes.
+ * (teacher forcing), by wrapping its {@link MatVec}: the reference pass of the model's family (LlamaForward,
+ * OptForward) is not changed. The wo inputs are re-laid out with the compressed model's head padding (zero columns),
+ * so the statistics match the compressed shapes.
  */
 public final class Calibration {
     private Calibration() {
@@ -26,7 +27,7 @@ public final class Calibration {
     /** Per linear name (as in {@link ModelCompression#linears}), its statistics over every token of the corpus. */
     public static Map<String, CalibrationStats> collect(Model model, Corpus corpus, boolean withHessian) {
         ModelConfig c = model.config();
-        ModelCompression.requireLlama(c);
+        ModelCompression.requireSupported(c);
         int hs = c.headSize();
         int hsp = CompressedLinear.ceil16(hs);
         Map<Tensor, CalibrationCollector> byTensor = new IdentityHashMap<>();
@@ -37,6 +38,9 @@ public final class Calibration {
             Tensor[] ts = {lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.w1(), lw.w2(), lw.w3()};
             String[] kinds = {"wq", "wk", "wv", "wo", "w1", "w2", "w3"};
             for (int i = 0; i < ts.length; i++) {
+                if (ts[i] == null) { // OPT: no w3
+                    continue;
+                }
                 int cols = i == 3 ? c.nHeads() * hsp : ts[i].cols();
                 CalibrationCollector col = new CalibrationCollector(cols, withHessian);
                 byTensor.put(ts[i], col);
@@ -71,7 +75,7 @@ public final class Calibration {
             }
         };
         int maxLen = corpus.sequences().stream().mapToInt(s -> s.length).max().orElse(1);
-        LlamaForward f = new LlamaForward(c, model.weights(), recorder, maxLen);
+        DecoderForward f = DecoderForward.create(c, model.weights(), recorder, maxLen);
         for (int[] seq : corpus.sequences()) {
             for (int pos = 0; pos < seq.length; pos++) {
                 f.forward(seq[pos], pos);

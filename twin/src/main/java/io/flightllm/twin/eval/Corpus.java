@@ -2,7 +2,7 @@ package io.flightllm.twin.eval;
 
 import io.flightllm.model.Model;
 import io.flightllm.model.Sampler;
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.ScalarMatVec;
 import io.flightllm.model.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -71,7 +71,7 @@ public record Corpus(List<int[]> sequences, String description, int sampled) {
      */
     public static Corpus sample(Model model, int count, int length, long firstSeed, float temperature, float topp) {
         int len = Math.min(length, model.config().seqLen());
-        LlamaForward f = new LlamaForward(model.config(), model.weights(), new ScalarMatVec(), len);
+        DecoderForward f = DecoderForward.create(model.config(), model.weights(), new ScalarMatVec(), len);
         int bos = model.config().bosId();
         List<int[]> out = new ArrayList<>(count);
         for (int s = 0; s < count; s++) {

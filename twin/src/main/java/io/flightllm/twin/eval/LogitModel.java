@@ -1,6 +1,6 @@
 package io.flightllm.twin.eval;
 
-import io.flightllm.model.forward.LlamaForward;
+import io.flightllm.model.forward.Forward;
 import io.flightllm.twin.FastTwin;
 
 /**
@@ -28,8 +28,8 @@ public interface LogitModel extends AutoCloseable {
     default void close() {
     }
 
-    /** The FP32 reference forward pass (the caller owns the model and closes nothing here). */
-    static LogitModel of(LlamaForward forward, String label) {
+    /** The FP32 reference forward pass, any family (the caller owns the model and closes nothing here). */
+    static LogitModel of(Forward forward, String label) {
         return new LogitModel() {
             @Override
             public float[] forward(int token, int pos) {

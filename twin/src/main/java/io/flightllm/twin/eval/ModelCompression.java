@@ -7,6 +7,7 @@ import io.flightllm.compress.HeadPadding;
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
+import io.flightllm.compress.ModelSupport;
 import io.flightllm.compress.ModelWeightSource;
 import io.flightllm.compress.WeightSource;
 import io.flightllm.compress.algo.SmoothQuant;
@@ -18,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a {@link CompressedModel} from an FP32 LLaMA {@link Model} with one method applied to every linear layer, in
+ * Builds a {@link CompressedModel} from an FP32 LLaMA or pre-norm OPT {@link Model} with one method applied to every linear layer, in
  * the compressed layout (CompressedModel's head padding: q/k/v rows and wo columns padded per head to a multiple of
  * 16). This is the evaluation's own small driver for the compression algorithms; the production pipeline with the
  * {@code .flm} container lives in {@code compress} (another lane) and replaces it once merged.
@@ -37,7 +38,7 @@ public final class ModelCompression {
         CompressedLinear compress(Linear l, CalibrationStats stats);
     }
 
-    /** Every linear of {@code model}, in CompressedModel order: per layer wq, wk, wv, wo, w1, w2, w3; classifier. */
+    /** Every linear of {@code model}, in CompressedModel order: per layer wq, wk, wv, wo, w1, w2, w3 (not OPT); classifier. */
     public static List<Linear> linears(Model model) {
         return linears(new ModelWeightSource(model));
     }
@@ -45,23 +46,24 @@ public final class ModelCompression {
     /** Every linear of {@code source} (e.g. a smoothed model), in CompressedModel order. */
     public static List<Linear> linears(WeightSource source) {
         ModelConfig c = source.config();
-        requireLlama(c);
+        requireSupported(c);
         int hs = c.headSize();
         int hsp = CompressedLinear.ceil16(hs);
         List<Linear> out = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            String p = name(l, "");
-            out.add(new Linear(p + "wq", HeadPadding.padRows(source.matrix(l, LinearKind.Q), c.nHeads(), hs, hsp,
-                    c.dim()), c.nHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wk", HeadPadding.padRows(source.matrix(l, LinearKind.K), c.nKvHeads(), hs, hsp,
-                    c.dim()), c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wv", HeadPadding.padRows(source.matrix(l, LinearKind.V), c.nKvHeads(), hs, hsp,
-                    c.dim()), c.nKvHeads() * hsp, c.dim()));
-            out.add(new Linear(p + "wo", HeadPadding.padColumns(source.matrix(l, LinearKind.O), c.dim(), c.nHeads(),
-                    hs, hsp), c.dim(), c.nHeads() * hsp));
-            out.add(new Linear(p + "w1", source.matrix(l, LinearKind.W1), c.hiddenDim(), c.dim()));
-            out.add(new Linear(p + "w2", source.matrix(l, LinearKind.W2), c.dim(), c.hiddenDim()));
-            out.add(new Linear(p + "w3", source.matrix(l, LinearKind.W3), c.hiddenDim(), c.dim()));
+            for (LinearKind k : ModelSupport.layerKinds(c)) {
+                float[] w = source.matrix(l, k);
+                int[] shape = ModelCompressor.sourceShape(c, k);
+                out.add(switch (k) {
+                    case Q -> new Linear(k.tensorName(l), HeadPadding.padRows(w, c.nHeads(), hs, hsp, c.dim()),
+                            c.nHeads() * hsp, c.dim());
+                    case K, V -> new Linear(k.tensorName(l), HeadPadding.padRows(w, c.nKvHeads(), hs, hsp, c.dim()),
+                            c.nKvHeads() * hsp, c.dim());
+                    case O -> new Linear(k.tensorName(l), HeadPadding.padColumns(w, c.dim(), c.nHeads(), hs, hsp),
+                            c.dim(), c.nHeads() * hsp);
+                    default -> new Linear(k.tensorName(l), w, shape[0], shape[1]);
+                });
+            }
         }
         out.add(new Linear("classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()));
         return out;
@@ -86,13 +88,16 @@ public final class ModelCompression {
         ModelConfig c = source.config();
         List<CompressedLayer> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            String p = name(l, "");
-            layers.add(new CompressedLayer(source.attnNorm(l), null, done.get(p + "wq"), done.get(p + "wk"),
-                    done.get(p + "wv"), done.get(p + "wo"), source.ffnNorm(l), null, done.get(p + "w1"),
-                    done.get(p + "w2"), done.get(p + "w3")));
+            CompressedLinear[] ls = new CompressedLinear[LinearKind.LAYER_KINDS.size()];
+            for (LinearKind k : ModelSupport.layerKinds(c)) {
+                ls[k.ordinal()] = done.get(k.tensorName(l))
+                        .withBias(ModelCompressor.paddedBias(c, k, source.bias(l, k), source, l));
+            }
+            layers.add(new CompressedLayer(source.attnNorm(l), source.attnNormBias(l), ls[0], ls[1], ls[2], ls[3],
+                    source.ffnNorm(l), source.ffnNormBias(l), ls[4], ls[5], ls[6]));
         }
-        return new CompressedModel(c, source.tokenEmbedding(), layers, source.finalNorm(), null,
-                done.get("classifier"), recipe);
+        return new CompressedModel(c, source.tokenEmbedding(), source.positionEmbedding(), layers,
+                source.finalNorm(), source.finalNormBias(), done.get("classifier"), recipe, null);
     }
 
     /** A SmoothQuant fit on {@code model} with its calibration statistics (which must hold the column maxima). */
@@ -105,10 +110,11 @@ public final class ModelCompression {
     public static Map<String, CalibrationStats> smoothed(SmoothQuant sq, Map<String, CalibrationStats> calibration) {
         Map<String, CalibrationStats> out = new LinkedHashMap<>();
         ModelCompressor.CalibrationSource smoothed = sq.apply(source(calibration));
-        int layers = calibration.size() / LinearKind.LAYER_KINDS.size();
-        for (int l = 0; l < layers; l++) {
+        for (int l = 0; calibration.containsKey(LinearKind.Q.tensorName(l)); l++) {
             for (LinearKind k : LinearKind.LAYER_KINDS) {
-                out.put(k.tensorName(l), smoothed.stats(l, k));
+                if (calibration.containsKey(k.tensorName(l))) { // OPT has no w3
+                    out.put(k.tensorName(l), smoothed.stats(l, k));
+                }
             }
         }
         out.put("classifier", smoothed.stats(-1, LinearKind.CLASSIFIER));
@@ -124,9 +130,11 @@ public final class ModelCompression {
         return "layers." + layer + "." + kind;
     }
 
-    static void requireLlama(ModelConfig c) {
-        if (c.family() != ModelConfig.Family.LLAMA) {
-            throw new IllegalArgumentException("evaluation compresses LLaMA-family models, not " + c.family());
+    static void requireSupported(ModelConfig c) {
+        ModelSupport.Refusal r = ModelSupport.check(c);
+        if (r != null) {
+            throw new IllegalArgumentException("evaluation compresses " + ModelSupport.SUPPORTED + ": "
+                    + r.message());
         }
     }
 

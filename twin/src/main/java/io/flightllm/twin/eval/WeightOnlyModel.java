@@ -11,6 +11,7 @@ import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
 import io.flightllm.arch.numerics.Int8Quantizer;
+import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.LlamaForward;
 import io.flightllm.model.forward.MatVec;
 import io.flightllm.model.forward.ScalarMatVec;
@@ -41,6 +42,9 @@ public final class WeightOnlyModel {
     /** @param quantizeInputs fake-quantize each linear's input row (INT8 values times the row scale) */
     public static LogitModel of(CompressedModel m, int contextLength, String label, boolean quantizeInputs) {
         ModelConfig c = m.config();
+        if (c.family() != ModelConfig.Family.LLAMA) {
+            throw new IllegalArgumentException("the weight-only diagnostic handles LLaMA models, not " + c.family());
+        }
         Arena arena = Arena.ofAuto();
         int hs = c.headSize();
         int hsp = m.paddedHeadSize();
@@ -72,20 +76,37 @@ public final class WeightOnlyModel {
         Arena arena = Arena.ofAuto();
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            layers.add(LayerWeights.llama(vector(arena, "attn_norm", source.attnNorm(l)),
+            final int layer = l;
+            java.util.function.BiFunction<LinearKind, String, Tensor> bias = (k, name) -> {
+                float[] b = source.bias(layer, k);
+                return b == null ? null : vector(arena, name, b);
+            };
+            float[] anb = source.attnNormBias(l);
+            float[] fnb = source.ffnNormBias(l);
+            float[] w3 = c.mlp() == ModelConfig.MlpKind.SWIGLU ? source.matrix(l, LinearKind.W3) : null;
+            layers.add(new LayerWeights(vector(arena, "attn_norm", source.attnNorm(l)),
+                    anb == null ? null : vector(arena, "attn_norm_bias", anb),
                     matrix(arena, "wq", source.matrix(l, LinearKind.Q), c.qDim(), c.dim()),
                     matrix(arena, "wk", source.matrix(l, LinearKind.K), c.kvDim(), c.dim()),
                     matrix(arena, "wv", source.matrix(l, LinearKind.V), c.kvDim(), c.dim()),
                     matrix(arena, "wo", source.matrix(l, LinearKind.O), c.dim(), c.qDim()),
+                    bias.apply(LinearKind.Q, "bq"), bias.apply(LinearKind.K, "bk"), bias.apply(LinearKind.V, "bv"),
+                    bias.apply(LinearKind.O, "bo"),
                     vector(arena, "ffn_norm", source.ffnNorm(l)),
+                    fnb == null ? null : vector(arena, "ffn_norm_bias", fnb),
                     matrix(arena, "w1", source.matrix(l, LinearKind.W1), c.hiddenDim(), c.dim()),
                     matrix(arena, "w2", source.matrix(l, LinearKind.W2), c.dim(), c.hiddenDim()),
-                    matrix(arena, "w3", source.matrix(l, LinearKind.W3), c.hiddenDim(), c.dim())));
+                    w3 == null ? null : matrix(arena, "w3", w3, c.hiddenDim(), c.dim()),
+                    bias.apply(LinearKind.W1, "b1"), bias.apply(LinearKind.W2, "b2")));
         }
+        float[] pos = source.positionEmbedding();
+        float[] fnb = source.finalNormBias();
         Weights w = new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
-                null, layers, vector(arena, "final_norm", source.finalNorm()), null,
-                matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()));
-        return LogitModel.of(new LlamaForward(c, w, new ScalarMatVec(), contextLength), label);
+                pos == null ? null : matrix(arena, "position_embedding", pos, c.seqLen(), c.dim()), layers,
+                vector(arena, "final_norm", source.finalNorm()), fnb == null ? null : vector(arena, "final_norm_bias",
+                fnb), matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()),
+                null, null);
+        return LogitModel.of(DecoderForward.create(c, w, new ScalarMatVec(), contextLength), label);
     }
 
     /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */

@@ -1,0 +1,98 @@
+package io.flightllm.compress;
+
+import io.flightllm.model.ModelConfig;
+import java.util.List;
+
+/**
+ * Which model configs the compressed form (compression, {@code .flm}, the CPU twin) holds, in one place: LLaMA
+ * (RMSNorm, SwiGLU, RoPE, no biases) and pre-norm OPT without project_in/out (LayerNorm with bias, ReLU fc1/fc2, learned
+ * positions, biases on every linear but the classifier, a final LayerNorm). Everything else is refused with the config
+ * field that rules it out.
+ */
+public final class ModelSupport {
+    /** What is supported, for messages. */
+    public static final String SUPPORTED = "LLaMA (RMSNorm, SwiGLU, RoPE, no biases) or pre-norm OPT without "
+            + "project_in/out (LayerNorm, ReLU, learned positions, a final LayerNorm)";
+
+    private ModelSupport() {
+    }
+
+    /** A refusal: the config field, its value and what would be accepted. */
+    public record Refusal(String field, Object value, String expected) {
+        public String message() {
+            return "config field " + field + " is " + value + "; expected " + expected;
+        }
+    }
+
+    /** Null when {@code c} is supported, else the first field that rules it out. */
+    public static Refusal check(ModelConfig c) {
+        return switch (c.family()) {
+            case LLAMA -> {
+                if (c.norm() != ModelConfig.NormKind.RMS_NORM) {
+                    yield new Refusal("norm", c.norm(), "RMS_NORM for LLAMA");
+                }
+                if (c.mlp() != ModelConfig.MlpKind.SWIGLU) {
+                    yield new Refusal("mlp", c.mlp(), "SWIGLU for LLAMA");
+                }
+                if (c.positions() != ModelConfig.PositionKind.ROPE) {
+                    yield new Refusal("positions", c.positions(), "ROPE for LLAMA");
+                }
+                if (c.attentionBias() || c.mlpBias()) {
+                    yield new Refusal("attention_bias/mlp_bias", c.attentionBias() + "/" + c.mlpBias(),
+                            "false/false for LLAMA (no biases)");
+                }
+                yield common(c);
+            }
+            case OPT -> {
+                if (c.norm() != ModelConfig.NormKind.LAYER_NORM) {
+                    yield new Refusal("norm", c.norm(), "LAYER_NORM for OPT");
+                }
+                if (c.mlp() != ModelConfig.MlpKind.RELU) {
+                    yield new Refusal("mlp", c.mlp(), "RELU for OPT");
+                }
+                if (c.positions() != ModelConfig.PositionKind.LEARNED) {
+                    yield new Refusal("positions", c.positions(), "LEARNED for OPT");
+                }
+                if (!c.normBefore()) {
+                    yield new Refusal("norm_before (HF do_layer_norm_before)", false, "true: post-norm OPT "
+                            + "(opt-350m) is not supported yet");
+                }
+                if (!c.finalNorm()) {
+                    yield new Refusal("final_norm (HF _remove_final_layer_norm)", false, "true (a final "
+                            + "LayerNorm)");
+                }
+                yield common(c);
+            }
+        };
+    }
+
+    private static Refusal common(ModelConfig c) {
+        if (c.projects()) {
+            return new Refusal("embed_dim (HF word_embed_proj_dim)", c.embedDim(), c.dim() + " (= dim: models "
+                    + "with project_in/project_out are not supported yet)");
+        }
+        if (c.family() == ModelConfig.Family.LLAMA && !(c.normBefore() && c.finalNorm())) {
+            return new Refusal("norm_before/final_norm", c.normBefore() + "/" + c.finalNorm(), "true/true for LLAMA");
+        }
+        return null;
+    }
+
+    /** True for models with LayerNorm biases, per-linear biases and a learned position table (OPT). */
+    public static boolean isOpt(ModelConfig c) {
+        return c.family() == ModelConfig.Family.OPT;
+    }
+
+    /** The decoder-layer linears of {@code c} in their fixed order: q, k, v, o, w1, w2, and w3 where the MLP has it. */
+    public static List<LinearKind> layerKinds(ModelConfig c) {
+        return c.mlp() == ModelConfig.MlpKind.SWIGLU ? LinearKind.LAYER_KINDS : LinearKind.LAYER_KINDS.subList(0, 6);
+    }
+
+    /** Whether linear {@code kind} of {@code c} carries an FP32 bias (OPT's enable_bias; never the classifier). */
+    public static boolean hasBias(ModelConfig c, LinearKind kind) {
+        return switch (kind) {
+            case Q, K, V, O -> c.attentionBias();
+            case W1, W2 -> c.mlpBias();
+            case W3, CLASSIFIER -> false;
+        };
+    }
+}

@@ -17,17 +17,12 @@ import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.compress.flm.FlmWriter;
 import io.flightllm.model.Model;
 import io.flightllm.model.ModelConfig;
-import io.flightllm.model.forward.DecoderForward;
-import io.flightllm.model.forward.ScalarMatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.testing.OptWriter;
 import io.flightllm.twin.eval.Calibration;
 import io.flightllm.twin.eval.Corpus;
-import io.flightllm.twin.eval.LogitModel;
 import io.flightllm.twin.eval.ModelCompression;
-import io.flightllm.twin.eval.WeightOnlyModel;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OptPostNormTwinTest {
-    static final int CTX = 32;
+    static final int CTX = OptMeasure.CTX;
     static final int EMBED = 20;
 
     private Path dir;
@@ -132,25 +127,25 @@ class OptPostNormTwinTest {
         Model m = which.equals("post-norm") ? postProj : preProj;
         WeightSource src = new ModelWeightSource(m);
         int[] toks = tokens(m, CTX, 31);
-        float[][] ref = reference(m, toks);
-        float diff = maxDiff(fp32(src, toks), ref);
+        float[][] ref = OptMeasure.reference(m, toks);
+        float diff = OptMeasure.maxDiff(OptMeasure.fp32(src, toks), ref);
         System.out.printf("OPT %s project_in/out folded, fp32: max |logit diff| vs OptForward %.2e%n", which, diff);
         assertThat(diff).isLessThan(1e-4f);
         ModelConfig c = m.config();
         WeightSource wrongIn = new ForwardingWeightSource(src) { // P_out^T in place of P_in (the wrong side)
             @Override
             public float[] projectIn() {
-                return transpose(src.projectOut(), c.embedDim(), c.dim());
+                return OptMeasure.transpose(src.projectOut(), c.embedDim(), c.dim());
             }
         };
         WeightSource wrongOut = new ForwardingWeightSource(src) { // P_in^T in place of P_out
             @Override
             public float[] projectOut() {
-                return transpose(src.projectIn(), c.dim(), c.embedDim());
+                return OptMeasure.transpose(src.projectIn(), c.dim(), c.embedDim());
             }
         };
-        assertThat(maxDiff(fp32(wrongIn, toks), ref)).isGreaterThan(1000 * 1e-4f);
-        assertThat(maxDiff(fp32(wrongOut, toks), ref)).isGreaterThan(1000 * 1e-4f);
+        assertThat(OptMeasure.maxDiff(OptMeasure.fp32(wrongIn, toks), ref)).isGreaterThan(1000 * 1e-4f);
+        assertThat(OptMeasure.maxDiff(OptMeasure.fp32(wrongOut, toks), ref)).isGreaterThan(1000 * 1e-4f);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -173,26 +168,6 @@ class OptPostNormTwinTest {
                 "OPT " + which + " w8");
     }
 
-    /** Teacher-forced top-1 agreement and mean KL(ref || twin) over sampled sequences. */
-    private static double[] agreement(Model m, CompressedModel cm, Corpus corpus) {
-        int agree = 0;
-        int n = 0;
-        double kl = 0;
-        try (DecoderForward ref = DecoderForward.create(m.config(), m.weights(), new ScalarMatVec(), CTX);
-             FastTwin twin = new FastTwin(cm, 2, CTX)) {
-            for (int[] seq : corpus.sequences()) {
-                for (int p = 0; p < seq.length; p++) {
-                    float[] r = ref.forward(seq[p], p);
-                    float[] t = twin.forward(seq[p], p);
-                    agree += Logits.argmax(r) == Logits.argmax(t) ? 1 : 0;
-                    kl += Agreement.kl(r, t);
-                    n++;
-                }
-            }
-        }
-        return new double[] {agree / (double) n, kl / n, n};
-    }
-
     @Test
     void theTwinAgreesWithOptForwardAsMeasuredAndAPreNormReadingDoesNot() {
         Map<String, Model> models = Map.of("post-norm projecting", postProj, "post-norm", post,
@@ -201,7 +176,7 @@ class OptPostNormTwinTest {
             Model m = e.getValue();
             Corpus corpus = Corpus.sample(m, 8, CTX, 1, 1.0f, 1.0f);
             CompressedModel cm = compress(new ModelWeightSource(m), "w8");
-            double[] w8 = agreement(m, cm, corpus);
+            double[] w8 = OptMeasure.agreement(m, cm, corpus);
             System.out.printf("OPT %s w8 twin vs OptForward over %d positions: top-1 %.3f KL %.5f%n", e.getKey(),
                     (int) w8[2], w8[0], w8[1]);
             // loose bounds below the measured values (printed above): the twin is INT8 throughout
@@ -216,7 +191,7 @@ class OptPostNormTwinTest {
                         c.eosIds(), c.embedDim(), true, false);
                 CompressedModel wrong = new CompressedModel(asPre, cm.tokenEmbedding(), cm.positionEmbedding(),
                         cm.layers(), null, null, cm.classifier(), cm.recipe(), null);
-                double[] bad = agreement(m, wrong, corpus);
+                double[] bad = OptMeasure.agreement(m, wrong, corpus);
                 System.out.printf("  read as pre-norm: top-1 %.3f KL %.5f%n", bad[0], bad[1]);
                 assertThat(bad[1]).isGreaterThan(10 * w8[1]);
             }
@@ -250,8 +225,8 @@ class OptPostNormTwinTest {
         WeightSource original = new ModelWeightSource(postProj);
         WeightSource smoothed = sq.apply(original);
         int[] toks = tokens(postProj, CTX, 8);
-        float[][] ref = reference(postProj, toks);
-        float diff = maxDiff(fp32(smoothed, toks), ref);
+        float[][] ref = OptMeasure.reference(postProj, toks);
+        float diff = OptMeasure.maxDiff(OptMeasure.fp32(smoothed, toks), ref);
         System.out.printf("OPT post-norm smoothed FP32 (alpha 0.5, down/out/classifier): max |logit diff| %.2e%n",
                 diff);
         assertThat(diff).isLessThan(2e-4f);
@@ -262,7 +237,7 @@ class OptPostNormTwinTest {
                 return original.ffnNormBias(layer);
             }
         };
-        assertThat(maxDiff(fp32(lastNormKept, toks), ref)).isGreaterThan(100 * 2e-4f);
+        assertThat(OptMeasure.maxDiff(OptMeasure.fp32(lastNormKept, toks), ref)).isGreaterThan(100 * 2e-4f);
         // the W8A8 recipe's default sites compress and run on both twins alike
         SmoothQuant w8a8 = ModelCompression.fitSmoothing(postProj, stats, SmoothQuant.Options.of(0.5));
         assertThat(w8a8.sites()).containsExactlyInAnyOrder(SmoothQuant.Site.DOWN, SmoothQuant.Site.CLASSIFIER);
@@ -270,50 +245,10 @@ class OptPostNormTwinTest {
                 "rtn").toModel(w8a8.apply(original), w8a8.apply(ModelCompression.source(stats)), (l, k, d, t) -> { });
         TwinEquivalenceTest.checkEquivalence(cm, tokens(postProj, CTX - 2, 9), "smoothed post-norm OPT w8");
         Corpus corpus = Corpus.sample(postProj, 8, CTX, 1, 1.0f, 1.0f);
-        double[] plain = agreement(postProj, compress(original, "w8"), corpus);
-        double[] smooth = agreement(postProj, cm, corpus);
+        double[] plain = OptMeasure.agreement(postProj, compress(original, "w8"), corpus);
+        double[] smooth = OptMeasure.agreement(postProj, cm, corpus);
         System.out.printf("OPT post-norm w8 twin: plain top-1 %.3f KL %.5f; SmoothQuant 0.5 (down, classifier) "
                 + "top-1 %.3f KL %.5f%n", plain[0], plain[1], smooth[0], smooth[1]);
         assertThat(smooth[0]).isGreaterThan(0.85);
-    }
-
-    private static float[][] reference(Model m, int[] toks) {
-        float[][] out = new float[toks.length][];
-        try (DecoderForward ref = DecoderForward.create(m.config(), m.weights(), new ScalarMatVec(), CTX)) {
-            for (int p = 0; p < toks.length; p++) {
-                out[p] = ref.forward(toks[p], p).clone();
-            }
-        }
-        return out;
-    }
-
-    private static float[][] fp32(WeightSource source, int[] toks) {
-        float[][] out = new float[toks.length][];
-        try (LogitModel m = WeightOnlyModel.ofSource(source, CTX, "fp32")) {
-            for (int p = 0; p < toks.length; p++) {
-                out[p] = m.forward(toks[p], p).clone();
-            }
-        }
-        return out;
-    }
-
-    private static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = a[r * cols + c];
-            }
-        }
-        return t;
-    }
-
-    private static float maxDiff(float[][] a, float[][] b) {
-        float m = 0;
-        for (int p = 0; p < a.length; p++) {
-            for (int i = 0; i < a[p].length; i++) {
-                m = Math.max(m, Math.abs(a[p][i] - b[p][i]));
-            }
-        }
-        return m;
     }
 }

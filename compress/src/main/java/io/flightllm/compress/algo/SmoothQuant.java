@@ -32,7 +32,9 @@ import java.util.Set;
  * </ul>
  * OPT's LayerNorms compute LN(x) w + b, so dividing the weight and the bias by s divides the norm's output by s: the
  * QKV, GATE_UP (fc1) and CLASSIFIER sites fold into both; the OUT site divides wv's rows and bv (every head output is
- * a convex mix of v rows, bias included). Biases of the consuming linears stay as they are.
+ * a convex mix of v rows, bias included). Biases of the consuming linears stay as they are. Post-norm OPT: q/k/v and
+ * fc1 read the residual stream, so QKV and GATE_UP are skipped ({@link #skipped()}); CLASSIFIER folds into the last
+ * layer's FFN LayerNorm (there is no final norm).
  * Scales are computed in the source layout (real head size) from FP32 weights and calibration maxima of the FP32
  * model; {@link #apply(WeightSource)} gives the smoothed weights and {@link #apply(ModelCompressor.CalibrationSource)}
  * the calibration statistics of the smoothed inputs (X diag(1/s): column sums / s^2, H / (s_i s_j), maxima / s), so

@@ -195,6 +195,9 @@ final class CompressCommand implements Callable<Integer> {
                 ModelCompressor.CalibrationSource cal = stats == null ? null : ModelCompression.source(stats);
                 if (smoothing != null) {
                     SmoothQuant sq = SmoothQuant.fit(source, cal, smoothing);
+                    for (String why : sq.skipped()) {
+                        console.err().printf(Locale.ROOT, "compress: SmoothQuant skips %s%n", why);
+                    }
                     source = sq.apply(source);
                     cal = sq.apply(cal);
                 }

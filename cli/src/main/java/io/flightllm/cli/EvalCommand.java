@@ -67,6 +67,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
+    private static String shape(ModelConfig c) {
+        return c.family() + ", dim " + c.dim() + ", " + c.nLayers() + " layers, vocab " + c.vocabSize()
+                + (c.normBefore() ? ", pre-norm" : ", post-norm") + (c.finalNorm() ? "" : ", no final norm");
+    }
+
     @Override
     public Integer call() throws Exception {
         if (sequences < 1 || sequences > 100_000) {
@@ -85,12 +90,10 @@ final class EvalCommand implements Callable<Integer> {
             ModelConfig c = m.config();
             ModelConfig cc = cm.config();
             if (c.family() != cc.family() || c.dim() != cc.dim() || c.nLayers() != cc.nLayers()
-                    || c.vocabSize() != cc.vocabSize() || c.hiddenDim() != cc.hiddenDim() || c.nHeads() != cc.nHeads()) {
-                throw new Main.UserInputException(compressed + ": its shape (" + cc.family() + ", dim " + cc.dim()
-                        + ", " + cc.nLayers()
-                        + " layers, vocab " + cc.vocabSize() + ") is not the shape of " + model + " (" + c.family()
-                        + ", dim " + c.dim()
-                        + ", " + c.nLayers() + " layers, vocab " + c.vocabSize() + ")");
+                    || c.vocabSize() != cc.vocabSize() || c.hiddenDim() != cc.hiddenDim() || c.nHeads() != cc.nHeads()
+                    || c.normBefore() != cc.normBefore() || c.finalNorm() != cc.finalNorm()) {
+                throw new Main.UserInputException(compressed + ": its shape (" + shape(cc) + ") is not the shape of "
+                        + model + " (" + shape(c) + ")");
             }
             int ctx = Math.min(length, c.seqLen());
             Corpus corpus;

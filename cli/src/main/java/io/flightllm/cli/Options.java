@@ -87,7 +87,7 @@ final class Options {
      * (opt-350m) and OPT with project_in/out run on the fp32 reference only (docs/opt.md).
      */
     static void requireCompressible(io.flightllm.model.Model m, String command) {
-        io.flightllm.compress.ModelSupport.Refusal r = io.flightllm.compress.ModelSupport.check(m.config());
+        io.flightllm.compress.ModelSupport.Refusal r = io.flightllm.compress.ModelSupport.checkSource(m.config());
         if (r != null) {
             throw new Main.UserInputException(m.source() + ": " + r.message() + "; " + command + " handles "
                     + io.flightllm.compress.ModelSupport.SUPPORTED + " (this " + m.config().family()

@@ -56,19 +56,37 @@ class OptCommandsTest {
                 .contains("model.decoder.project_in.weight");
     }
 
+    /** opt-350m's layout: post-norm layers, no final norm, project_in/out (folded by compress). */
     @Test
-    void compressRefusesPostNormOptWithAMessageNotACrash() {
-        Path dir = opt("compress", Spec.preLn().postLn());
-        CliRunner.Result r = CliRunner.run("compress", "--model", dir.toString(), "--out",
-                tmp.resolve("o.flm").toString());
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains("config field norm_before (HF do_layer_norm_before) is false; expected true: "
-                + "post-norm OPT (opt-350m) is not supported yet; compress handles");
-        assertThat(tmp.resolve("o.flm")).doesNotExist();
-        CliRunner.Result p = CliRunner.run("compress", "--model", opt("proj", Spec.preLn().embedDim(16)).toString(),
-                "--out", tmp.resolve("p.flm").toString());
-        assertThat(p.code()).isEqualTo(1);
-        assertThat(p.err()).contains("config field embed_dim (HF word_embed_proj_dim) is 16; expected 24");
+    void compressRunAndEvalAPostNormProjectingOpt() throws Exception {
+        Path dir = opt("post", Spec.preLn().shape(40, 72, 2, 5).postLn().embedDim(20));
+        Path flm = tmp.resolve("post.flm");
+        CliRunner.Result c = CliRunner.run("compress", "--model", dir.toString(), "--out", flm.toString(),
+                "--profile", "w8", "--json");
+        assertThat(c.code()).as(c.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(c.outText());
+        assertThat(j.get("norm_bytes").asLong()).isEqualTo(4L * 2 * 4 * 40); // no final LayerNorm
+        assertThat(j.get("embedding_bytes").asLong()).isEqualTo(4L * (Spec.preLn().vocab() + 32) * 40); // folded
+        CliRunner.Result i = CliRunner.run("inspect", flm.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.outText()).contains("folded into the token table and the classifier");
+        CliRunner.Result run = CliRunner.run("run", "--model", flm.toString(), "--backend", "twin", "--tokenizer",
+                dir.toString(), "--temperature", "0", "--steps", "20", "--prompt", "Once upon a time");
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.outText()).startsWith("Once upon a time");
+        CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
+                "--sequences", "3", "--length", "24", "--json");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode ev = new ObjectMapper().readTree(e.outText());
+        assertThat(ev.get("top1_agreement").asDouble()).isGreaterThan(0.8);
+        assertThat(ev.get("kl_divergence").asDouble()).isBetween(0.0, 0.05);
+        // SmoothQuant (W8A8's default sites) on post-norm: the unfoldable sites are skipped, said on stderr
+        CliRunner.Result s = CliRunner.run("compress", "--model", dir.toString(), "--out",
+                tmp.resolve("post-sq.flm").toString(), "--profile", "w8", "--smooth", "0.5",
+                "--calibration-sequences", "2", "--calibration-length", "16");
+        assertThat(s.code()).as(s.err()).isZero();
+        assertThat(s.err()).contains("compress: SmoothQuant skips qkv: post-norm layers")
+                .contains("compress: SmoothQuant skips gate_up");
     }
 
     /** compress writes a .flm; run --backend twin generates with the OPT tokenizer; eval measures it; inspect. */
@@ -108,11 +126,11 @@ class OptCommandsTest {
         CliRunner.Result i = CliRunner.run("inspect", flm.toString());
         assertThat(i.code()).as(i.err()).isZero();
         assertThat(i.outText()).contains("layers.1.w2");
-        // eval of a .flm against a post-norm checkpoint is refused (the twin does not run post-norm OPT)
-        CliRunner.Result bad = CliRunner.run("eval", "--model", opt("evalpost", Spec.preLn().postLn()).toString(),
-                "--compressed", flm.toString(), "--sequences", "1", "--length", "8");
+        // eval of a pre-norm .flm against a post-norm checkpoint of the same widths is refused
+        CliRunner.Result bad = CliRunner.run("eval", "--model", opt("evalpost", Spec.preLn().shape(40, 72, 2, 5)
+                .postLn()).toString(), "--compressed", flm.toString(), "--sequences", "1", "--length", "8");
         assertThat(bad.code()).isEqualTo(1);
-        assertThat(bad.err()).contains("norm_before");
+        assertThat(bad.err()).contains("pre-norm) is not the shape of").contains("post-norm, no final norm)");
     }
 
     @Test

@@ -13,12 +13,13 @@ import java.util.List;
  * v (rows of wq/wk/wv, laid out head by head) and in the columns of wo. Everything else keeps the model's shapes
  * (padded to multiples of 16 inside each {@link CompressedLinear}).
  *
- * @param config        the source model's config (real dims; head_size is the real head size)
+ * @param config        the source model's config (real dims; head_size is the real head size), except that OPT's
+ *                      project_in/out are folded into the token table and the classifier (embed_dim = dim)
  * @param tokenEmbedding FP32 [vocab][dim], row-major
  * @param positionEmbedding FP32 [seqLen][dim], row-major: the learned position p is row p (OPT; HF's table from its
  *                      offset 2 on), added to the token's row on the host; null for RoPE models
- * @param finalNorm     FP32 [dim]
- * @param finalNormBias FP32 [dim] or null
+ * @param finalNorm     FP32 [dim], or null exactly when {@code config.finalNorm()} is false (post-norm OPT)
+ * @param finalNormBias FP32 [dim] or null (always null without a final norm)
  * @param classifier    [vocab][dim] (always its own compressed tensor, also when the source shares it)
  * @param recipe        a human-readable description of the compression (method, bits, densities), for reports
  * @param attentionMask block-sparse attention of prompt (prefill) rows, or null for dense causal attention; decode

@@ -66,6 +66,16 @@ public class ForwardingWeightSource implements WeightSource {
     }
 
     @Override
+    public float[] projectIn() {
+        return inner.projectIn();
+    }
+
+    @Override
+    public float[] projectOut() {
+        return inner.projectOut();
+    }
+
+    @Override
     public String describe() {
         return inner.describe();
     }

@@ -27,7 +27,10 @@ public final class ModelCompressor {
 
         void layer(int index, CompressedLayer layer);
 
-        /** @param finalNormBias FP32 [dim] (OPT's final LayerNorm), or null */
+        /**
+         * @param finalNorm     FP32 [dim], or null when the config has no final norm (post-norm OPT)
+         * @param finalNormBias FP32 [dim] (OPT's final LayerNorm), or null
+         */
         void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier);
 
         /** A model whose final norm has no bias. */
@@ -72,8 +75,9 @@ public final class ModelCompressor {
 
     /** Compresses {@code source} into {@code sink}; returns the byte counts of what was produced. */
     public WeightBytes run(WeightSource source, CalibrationSource calibration, Sink sink, Progress progress) {
+        checkSupported(source.config(), source);
+        source = ProjectionFold.of(source); // OPT's project_in/out: folded, the compressed form holds none
         ModelConfig c = source.config();
-        checkSupported(c, source);
         boolean opt = ModelSupport.isOpt(c);
         int hs = c.headSize();
         int phs = CompressedLinear.ceil16(hs);
@@ -130,11 +134,14 @@ public final class ModelCompressor {
             sink.layer(layer, new CompressedLayer(attnNorm, attnNormBias, out[0], out[1], out[2], out[3], ffnNorm,
                     ffnNormBias, out[4], out[5], out[6]));
         }
-        float[] finalNorm = source.finalNorm();
-        checkLength(source, "final_norm", finalNorm, c.dim());
-        normBytes += 4L * c.dim();
+        float[] finalNorm = null;
         float[] finalNormBias = null;
-        if (opt) {
+        if (c.finalNorm()) {
+            finalNorm = source.finalNorm();
+            checkLength(source, "final_norm", finalNorm, c.dim());
+            normBytes += 4L * c.dim();
+        }
+        if (opt && c.finalNorm()) {
             finalNormBias = source.finalNormBias();
             checkLength(source, "final_norm_bias", finalNormBias, c.dim());
             normBytes += 4L * c.dim();
@@ -205,7 +212,7 @@ public final class ModelCompressor {
     }
 
     private static void checkSupported(ModelConfig c, WeightSource source) {
-        ModelSupport.Refusal r = ModelSupport.check(c);
+        ModelSupport.Refusal r = ModelSupport.checkSource(c);
         if (r != null) {
             throw ModelFormatException.field(source.describe(), "config field " + r.field(), r.value(),
                     r.expected() + " (compress handles " + ModelSupport.SUPPORTED + ")");

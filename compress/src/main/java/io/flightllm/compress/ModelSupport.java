@@ -4,15 +4,16 @@ import io.flightllm.model.ModelConfig;
 import java.util.List;
 
 /**
- * Which model configs the compressed form (compression, {@code .flm}, the CPU twin) holds, in one place: LLaMA
- * (RMSNorm, SwiGLU, RoPE, no biases) and pre-norm OPT without project_in/out (LayerNorm with bias, ReLU fc1/fc2, learned
- * positions, biases on every linear but the classifier, a final LayerNorm). Everything else is refused with the config
- * field that rules it out.
+ * Which model configs the compressed form (compression, {@code .flm}, the CPU twin, the compiler) holds, in one place:
+ * LLaMA (RMSNorm, SwiGLU, RoPE, no biases) and OPT (LayerNorm with bias, ReLU fc1/fc2, learned positions, biases on
+ * every linear but the classifier; pre- or post-norm layers, a final LayerNorm or none) without project_in/out.
+ * Everything else is refused with the config field that rules it out. The compressor's input rule,
+ * {@link #checkSource}, also takes OPT with project_in/out: it folds them ({@link ProjectionFold}).
  */
 public final class ModelSupport {
     /** What is supported, for messages. */
-    public static final String SUPPORTED = "LLaMA (RMSNorm, SwiGLU, RoPE, no biases) or pre-norm OPT without "
-            + "project_in/out (LayerNorm, ReLU, learned positions, a final LayerNorm)";
+    public static final String SUPPORTED = "LLaMA (RMSNorm, SwiGLU, RoPE, no biases) or OPT, pre- or post-norm "
+            + "(LayerNorm, ReLU, learned positions; project_in/out are folded by compress)";
 
     private ModelSupport() {
     }
@@ -53,14 +54,6 @@ public final class ModelSupport {
                 if (c.positions() != ModelConfig.PositionKind.LEARNED) {
                     yield new Refusal("positions", c.positions(), "LEARNED for OPT");
                 }
-                if (!c.normBefore()) {
-                    yield new Refusal("norm_before (HF do_layer_norm_before)", false, "true: post-norm OPT "
-                            + "(opt-350m) is not supported yet");
-                }
-                if (!c.finalNorm()) {
-                    yield new Refusal("final_norm (HF _remove_final_layer_norm)", false, "true (a final "
-                            + "LayerNorm)");
-                }
                 yield common(c);
             }
         };
@@ -68,13 +61,27 @@ public final class ModelSupport {
 
     private static Refusal common(ModelConfig c) {
         if (c.projects()) {
-            return new Refusal("embed_dim (HF word_embed_proj_dim)", c.embedDim(), c.dim() + " (= dim: models "
-                    + "with project_in/project_out are not supported yet)");
+            return new Refusal("embed_dim (HF word_embed_proj_dim)", c.embedDim(), c.dim() + " (= dim: the "
+                    + "compressed form holds no project_in/project_out; compress folds them into the token table and "
+                    + "the classifier)");
         }
         if (c.family() == ModelConfig.Family.LLAMA && !(c.normBefore() && c.finalNorm())) {
             return new Refusal("norm_before/final_norm", c.normBefore() + "/" + c.finalNorm(), "true/true for LLAMA");
         }
         return null;
+    }
+
+    /**
+     * The compressor's input rule: {@link #check} of the config the compressed model will have, i.e. an OPT model's
+     * project_in/project_out are accepted because compression folds them ({@link ProjectionFold}); LLaMA has none.
+     */
+    public static Refusal checkSource(ModelConfig c) {
+        return check(compressedConfig(c));
+    }
+
+    /** The config of {@code c}'s compressed form: OPT's projections folded (embed_dim = dim), otherwise {@code c}. */
+    public static ModelConfig compressedConfig(ModelConfig c) {
+        return isOpt(c) && c.projects() ? c.withEmbedDim(c.dim()) : c;
     }
 
     /** True for models with LayerNorm biases, per-linear biases and a learned position table (OPT). */

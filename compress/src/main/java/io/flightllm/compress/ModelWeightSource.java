@@ -94,6 +94,16 @@ public final class ModelWeightSource implements WeightSource {
         return floats(model.weights().positionEmbedding());
     }
 
+    @Override
+    public float[] projectIn() {
+        return floats(model.weights().projectIn());
+    }
+
+    @Override
+    public float[] projectOut() {
+        return floats(model.weights().projectOut());
+    }
+
     private static float[] floats(Tensor t) {
         return t == null ? null : t.toFloatArray();
     }

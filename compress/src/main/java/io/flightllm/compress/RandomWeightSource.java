@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 /**
  * Seeded random weights of any LLaMA or OPT shape, generated on the fly tensor by tensor (for size measurements of
  * models too large to keep, e.g. a LLaMA2-7B shape). Matrices are uniform in [-1/sqrt(in), 1/sqrt(in)); norms are 1;
- * OPT's biases (linears and LayerNorms) are uniform in [-0.1, 0.1) and its position table in [-1, 1). The same
+ * OPT's biases (linears and LayerNorms) are uniform in [-0.1, 0.1) and its position table in [-1, 1); with
+ * project_in/out the token table and the classifier are embed_dim wide (no final norm where the config has none). The same
  * (seed, tensor) always gives the same values.
  */
 public final class RandomWeightSource implements WeightSource {
@@ -25,7 +26,7 @@ public final class RandomWeightSource implements WeightSource {
 
     @Override
     public float[] tokenEmbedding() {
-        return uniform(-1, config.vocabSize(), config.dim(), 1.0f);
+        return uniform(-1, config.vocabSize(), config.embedDim(), 1.0f);
     }
 
     @Override
@@ -40,7 +41,7 @@ public final class RandomWeightSource implements WeightSource {
 
     @Override
     public float[] finalNorm() {
-        return ones(config.dim());
+        return config.finalNorm() ? ones(config.dim()) : null;
     }
 
     @Override
@@ -52,7 +53,7 @@ public final class RandomWeightSource implements WeightSource {
             case O -> new int[] {c.dim(), c.qDim()};
             case W1, W3 -> new int[] {c.hiddenDim(), c.dim()};
             case W2 -> new int[] {c.dim(), c.hiddenDim()};
-            case CLASSIFIER -> new int[] {c.vocabSize(), c.dim()};
+            case CLASSIFIER -> new int[] {c.vocabSize(), c.embedDim()};
         };
         long tensorId = (long) layer * 16 + kind.ordinal();
         return uniform(tensorId, shape[0], shape[1], (float) (1.0 / Math.sqrt(shape[1])));
@@ -70,7 +71,7 @@ public final class RandomWeightSource implements WeightSource {
 
     @Override
     public float[] finalNormBias() {
-        return ModelSupport.isOpt(config) ? uniform(-3, 1, config.dim(), 0.1f) : null;
+        return ModelSupport.isOpt(config) && config.finalNorm() ? uniform(-3, 1, config.dim(), 0.1f) : null;
     }
 
     @Override
@@ -85,6 +86,18 @@ public final class RandomWeightSource implements WeightSource {
     public float[] positionEmbedding() {
         return config.positions() == ModelConfig.PositionKind.LEARNED
                 ? uniform(-2, config.seqLen(), config.dim(), 1.0f) : null;
+    }
+
+    @Override
+    public float[] projectIn() {
+        return config.projects() ? uniform(-4, config.dim(), config.embedDim(),
+                (float) (1.0 / Math.sqrt(config.embedDim()))) : null;
+    }
+
+    @Override
+    public float[] projectOut() {
+        return config.projects() ? uniform(-5, config.embedDim(), config.dim(), (float) (1.0 / Math.sqrt(config.dim())))
+                : null;
     }
 
     private float[] uniform(long tensorId, int rows, int cols, float bound) {

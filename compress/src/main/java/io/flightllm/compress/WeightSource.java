@@ -10,7 +10,7 @@ import io.flightllm.model.ModelConfig;
 public interface WeightSource {
     ModelConfig config();
 
-    /** [vocab][dim]. */
+    /** [vocab][embed_dim] (= [vocab][dim] unless the model projects in and out). */
     float[] tokenEmbedding();
 
     float[] attnNorm(int layer);
@@ -44,6 +44,16 @@ public interface WeightSource {
 
     /** The learned position table [seq_len][dim], row p = position p (OPT, HF's offset applied), or null (RoPE). */
     default float[] positionEmbedding() {
+        return null;
+    }
+
+    /** OPT's project_in [dim][embed_dim] (applied after the token lookup), or null when the model has none. */
+    default float[] projectIn() {
+        return null;
+    }
+
+    /** OPT's project_out [embed_dim][dim] (applied before the classifier), or null when the model has none. */
+    default float[] projectOut() {
         return null;
     }
 

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Pre-norm OPT through the pipeline: biases (q/k/v padded per head), LayerNorm biases, the position table, no w3. */
+/**
+ * OPT through the pipeline: biases (q/k/v padded per head), LayerNorm biases, the position table, no w3; post-norm
+ * without a final norm, and project_in/out folded.
+ */
 class OptCompressionTest {
     /** dim 40, ffn 72, 2 layers, 5 heads of 8 (padded to 16), vocab 50, 24 positions. */
     static final ModelConfig OPT = opt(40, 72, 2, 5, 50, 24, true, 40, true);
@@ -80,17 +83,57 @@ class OptCompressionTest {
         assertThat(b.denseParams()).isEqualTo(2L * (4 * 40 * 40 + 2 * 72 * 40) + 50 * 40);
     }
 
+    /**
+     * The compressor's input rule takes post-norm OPT (no final norm) and folds project_in/out; the compressed form's
+     * rule (ModelSupport.check: .flm, twins, compiler) still refuses projections, naming the field.
+     */
     @Test
-    void postNormProjectingAndNormlessOptAreRefusedNamingTheField() {
-        assertThatThrownBy(() -> compress(opt(40, 72, 2, 5, 50, 24, false, 40, false), "w8", (l, k, d, t) -> { }))
-                .isInstanceOf(ModelFormatException.class)
-                .hasMessageContaining("config field norm_before (HF do_layer_norm_before) is false; expected true")
-                .hasMessageContaining("post-norm OPT (opt-350m) is not supported");
-        assertThatThrownBy(() -> compress(opt(40, 72, 2, 5, 50, 24, true, 32, true), "w8", (l, k, d, t) -> { }))
-                .hasMessageContaining("config field embed_dim (HF word_embed_proj_dim) is 32; expected 40")
-                .hasMessageContaining("project_in/project_out");
-        assertThatThrownBy(() -> compress(opt(40, 72, 2, 5, 50, 24, true, 40, false), "w8", (l, k, d, t) -> { }))
-                .hasMessageContaining("config field final_norm (HF _remove_final_layer_norm) is false");
+    void postNormAndProjectingOptCompressWithTheProjectionsFolded() {
+        ModelConfig post = opt(40, 72, 2, 5, 50, 24, false, 24, false);
+        RandomWeightSource src = new RandomWeightSource(post, 3);
+        CompressedModel m = compress(post, "w8", (l, k, d, t) -> { });
+        assertThat(m.config()).isEqualTo(post.withEmbedDim(40));
+        assertThat(m.finalNorm()).isNull();
+        assertThat(m.finalNormBias()).isNull();
+        assertThat(m.tokenEmbedding()).hasSize(50 * 40)
+                .isEqualTo(ProjectionFold.foldIn(src.tokenEmbedding(), src.projectIn(), 50, 24, 40));
+        assertThat(m.classifier().cols()).isEqualTo(40);
+        assertThat(m.recipe()).contains("project_in/out (embed_dim 24) folded into the token table and the classifier");
+        WeightBytes b = new ModelCompressor(CompressionProfile.named("w8"), LinearCompressor.roundToNearest(), "rtn")
+                .run(src, null, new BytesTable.DiscardingSink(), (l, k, d, t) -> { });
+        assertThat(b.normBytes()).isEqualTo(4L * 2 * 4 * 40); // no final norm
+        assertThat(b.embeddingBytes()).isEqualTo(4L * (50 * 40 + 24 * 40)); // the folded table is dim wide
+        assertThat(ModelSupport.check(post)).isNotNull();
+        assertThat(ModelSupport.check(post).message()).contains("config field embed_dim (HF word_embed_proj_dim) is "
+                + "24; expected 40").contains("compress folds them");
+        assertThat(ModelSupport.checkSource(post)).isNull();
+        assertThat(ModelSupport.check(post.withEmbedDim(40))).isNull();
+        // pre-norm without a final norm compresses too (allowed by the contract), its classifier reading x
+        assertThat(compress(opt(40, 72, 2, 5, 50, 24, true, 40, false), "w8", (l, k, d, t) -> { }).finalNorm())
+                .isNull();
+        // a projecting source without its projections is refused naming the tensor
+        WeightSource noIn = new ForwardingWeightSource(src) {
+            @Override
+            public float[] projectIn() {
+                return null;
+            }
+        };
+        assertThatThrownBy(() -> new ModelCompressor(CompressionProfile.named("w8"), LinearCompressor.roundToNearest(),
+                "rtn").toModel(noIn, null, (l, k, d, t) -> { }))
+                .isInstanceOf(ModelFormatException.class).hasMessageContaining("project_in is missing");
+    }
+
+    @Test
+    void theFoldSumsInDoubleInAscendingOrderAndRoundsOnce() {
+        // 1 + 2^-30 - 1 in FP32 steps is 0; in double it is 2^-30 exactly, rounded once
+        float[] e = {1f, 0x1.0p-30f, -1f};
+        float[] p = {1f, 1f, 1f};
+        assertThat(ProjectionFold.foldIn(e, p, 1, 3, 1)).containsExactly(0x1.0p-30f);
+        assertThat(ProjectionFold.foldOut(e, p, 1, 3, 1)).containsExactly(0x1.0p-30f);
+        // the sides: foldIn multiplies by P_in [dim][embed], foldOut by P_out [embed][dim]
+        float[] pin = {1f, 2f, 3f, 4f, 5f, 6f}; // [2][3]
+        assertThat(ProjectionFold.foldIn(new float[] {1f, 0f, 0f}, pin, 1, 3, 2)).containsExactly(1f, 4f);
+        assertThat(ProjectionFold.foldOut(new float[] {1f, 0f, 0f}, pin, 1, 3, 2)).containsExactly(1f, 2f);
     }
 
     @Test

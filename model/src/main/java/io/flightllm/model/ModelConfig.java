@@ -75,6 +75,16 @@ public record ModelConfig(
                 finalNorm);
     }
 
+    /**
+     * This config with {@code embedDim} replaced: {@code withEmbedDim(dim())} is the config of a model whose
+     * project_in/project_out were folded into its token table and classifier.
+     */
+    public ModelConfig withEmbedDim(int width) {
+        return new ModelConfig(family, dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, headSize, normEps,
+                ropeTheta, norm, mlp, positions, attentionBias, mlpBias, sharedClassifier, bosId, eosIds, width,
+                normBefore, finalNorm);
+    }
+
     /** True when the token embedding is narrower or wider than the layers (OPT's project_in / project_out). */
     public boolean projects() {
         return embedDim != dim;

@@ -176,7 +176,7 @@ public final class FastTwin implements AutoCloseable {
         }
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);
-            normAndQuantize(lw.attnNorm(), lw.attnNormBias(), n, lw.wq().paddedCols());
+            inputAndQuantize(lw.attnNorm(), lw.attnNormBias(), n, lw.wq().paddedCols());
             linear(lw.wq(), n, q);
             linear(lw.wk(), n, k);
             linear(lw.wv(), n, v);
@@ -205,7 +205,8 @@ public final class FastTwin implements AutoCloseable {
             }
             linear(lw.wo(), n, y);
             residual(n);
-            normAndQuantize(lw.ffnNorm(), lw.ffnNormBias(), n, lw.w1().paddedCols());
+            postNorm(lw.attnNorm(), lw.attnNormBias(), n);
+            inputAndQuantize(lw.ffnNorm(), lw.ffnNormBias(), n, lw.w1().paddedCols());
             linear(lw.w1(), n, ha);
             if (s.opt()) {
                 for (int b = 0; b < n; b++) {
@@ -225,11 +226,16 @@ public final class FastTwin implements AutoCloseable {
             }
             linear(lw.w2(), n, y);
             residual(n);
+            postNorm(lw.ffnNorm(), lw.ffnNormBias(), n);
         }
     }
 
     private void classify(int b) {
-        normRow(x[b], m.finalNorm(), m.finalNormBias(), 0, m.classifier().paddedCols());
+        if (s.finalNorm()) {
+            normRow(x[b], m.finalNorm(), m.finalNormBias(), 0, m.classifier().paddedCols());
+        } else { // post-norm OPT: no final norm, the classifier reads x itself
+            as[0] = quantize(x[b], s.dim(), 0, m.classifier().paddedCols());
+        }
         float[][] out = {logits};
         linear(m.classifier(), 1, out);
     }
@@ -242,10 +248,27 @@ public final class FastTwin implements AutoCloseable {
         }
     }
 
-    /** The norm of rows x[0..n) with weight w (and bias b for OPT), each quantized into aq/ai/as. */
-    private void normAndQuantize(float[] w, float[] bias, int n, int k16) {
+    /**
+     * A block's input rows quantized into aq/ai/as: the norm of rows x[0..n) with weight w (and bias b for OPT) in a
+     * pre-norm model, rows x[0..n) themselves in a post-norm one.
+     */
+    private void inputAndQuantize(float[] w, float[] bias, int n, int k16) {
         for (int b = 0; b < n; b++) {
-            normRow(x[b], w, bias, b, k16);
+            if (s.preNorm()) {
+                normRow(x[b], w, bias, b, k16);
+            } else {
+                as[b] = quantize(x[b], s.dim(), b, k16);
+            }
+        }
+    }
+
+    /** Post-norm only: rows x[0..n) replaced by their LayerNorm after a block's residual add (in place, as the SFU). */
+    private void postNorm(float[] w, float[] bias, int n) {
+        if (s.preNorm()) {
+            return;
+        }
+        for (int b = 0; b < n; b++) {
+            Sfu.layernorm(x[b], w, bias, s.dim(), s.eps(), x[b]);
         }
     }
 

@@ -66,10 +66,15 @@ public final class GoldenTwin {
         float[] xn = new float[dim];
         for (int l = 0; l < s.layers(); l++) {
             CompressedLayer lw = m.layers().get(l);
-            // attention block: the norm, one quantized row shared by q, k, v (their biases added after the sums)
-            norm(x, lw.attnNorm(), lw.attnNormBias(), xn);
+            // attention block: one quantized row shared by q, k, v (their biases added after the sums): the norm of x
+            // (pre-norm), or x itself (post-norm: the norm follows the residual add)
+            float[] in = x;
+            if (s.preNorm()) {
+                norm(x, lw.attnNorm(), lw.attnNormBias(), xn);
+                in = xn;
+            }
             byte[] xq = new byte[lw.wq().paddedCols()];
-            float xs = Int8Quantizer.quantizeRow(xn, 0, dim, xq, 0);
+            float xs = Int8Quantizer.quantizeRow(in, 0, dim, xq, 0);
             float[] q = linear(lw.wq(), xq, xs);
             float[] k = linear(lw.wk(), xq, xs);
             float[] v = linear(lw.wv(), xq, xs);
@@ -101,10 +106,17 @@ public final class GoldenTwin {
             for (int i = 0; i < dim; i++) {
                 x[i] = x[i] + y[i];
             }
+            if (!s.preNorm()) {
+                norm(x, lw.attnNorm(), lw.attnNormBias(), x); // post-norm: in place (the SFU reads x before writing)
+            }
             // feed-forward block
-            norm(x, lw.ffnNorm(), lw.ffnNormBias(), xn);
+            in = x;
+            if (s.preNorm()) {
+                norm(x, lw.ffnNorm(), lw.ffnNormBias(), xn);
+                in = xn;
+            }
             byte[] fq = new byte[lw.w1().paddedCols()];
-            float fs = Int8Quantizer.quantizeRow(xn, 0, dim, fq, 0);
+            float fs = Int8Quantizer.quantizeRow(in, 0, dim, fq, 0);
             float[] a = linear(lw.w1(), fq, fs);
             if (s.opt()) { // relu after fc1's bias (the output stage's order)
                 for (int i = 0; i < s.hidden(); i++) {
@@ -122,10 +134,17 @@ public final class GoldenTwin {
             for (int i = 0; i < dim; i++) {
                 x[i] = x[i] + y[i];
             }
+            if (!s.preNorm()) {
+                norm(x, lw.ffnNorm(), lw.ffnNormBias(), x);
+            }
         }
-        norm(x, m.finalNorm(), m.finalNormBias(), xn);
+        float[] in = x; // no final norm (post-norm OPT): the classifier reads x itself
+        if (s.finalNorm()) {
+            norm(x, m.finalNorm(), m.finalNormBias(), xn);
+            in = xn;
+        }
         byte[] cq = new byte[m.classifier().paddedCols()];
-        float cs = Int8Quantizer.quantizeRow(xn, 0, dim, cq, 0);
+        float cs = Int8Quantizer.quantizeRow(in, 0, dim, cq, 0);
         return linear(m.classifier(), cq, cs);
     }
 

@@ -70,7 +70,7 @@ public final class TwinForward implements Forward {
             bytes += 4L * (l.attnNorm().length + l.ffnNorm().length + length(l.attnNormBias())
                     + length(l.ffnNormBias()));
         }
-        return bytes + 4L * (m.finalNorm().length + length(m.finalNormBias()));
+        return bytes + 4L * (length(m.finalNorm()) + length(m.finalNormBias()));
     }
 
     private static int length(float[] a) {

@@ -14,11 +14,13 @@ import io.flightllm.model.ModelConfig;
  * @param hs  the real head size (RoPE pairs and 1/sqrt(hs) use it)
  * @param hsp the padded head size (a multiple of 16)
  * @param ctx positions in the KV cache and the RoPE table
- * @param opt pre-norm OPT: LayerNorm with bias, learned positions (no RoPE), biases on the linears, ReLU fc1/fc2
+ * @param opt OPT: LayerNorm with bias, learned positions (no RoPE), biases on the linears, ReLU fc1/fc2
  *            (w1/w2, no w3); otherwise LLaMA
+ * @param preNorm   pre-norm layers, x + f(norm(x)); false: post-norm, norm(x + f(x)) (OPT's opt-350m)
+ * @param finalNorm a norm before the classifier (absent in post-norm OPT)
  */
 record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int hs, int hsp, int ctx,
-                 float eps, float theta, boolean opt) {
+                 float eps, float theta, boolean opt, boolean preNorm, boolean finalNorm) {
 
     int qRows() {
         return heads * hsp;
@@ -44,7 +46,7 @@ record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vo
         }
         TwinShape s = new TwinShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(),
                 c.headSize(), m.paddedHeadSize(), Math.min(contextLength, c.seqLen()), c.normEps(), c.ropeTheta(),
-                ModelSupport.isOpt(c));
+                ModelSupport.isOpt(c), c.normBefore(), c.finalNorm());
         if (m.layers().size() != s.layers) {
             throw new IllegalArgumentException("compressed model has " + m.layers().size() + " layers; config says "
                     + s.layers);
@@ -72,9 +74,15 @@ record TwinShape(int dim, int hidden, int layers, int heads, int kvHeads, int vo
             vector(l.attnNorm(), s.dim, "attention norm");
             vector(l.ffnNorm(), s.dim, "ffn norm");
         }
-        vector(m.finalNorm(), s.dim, "final norm");
-        if (s.opt) {
+        if (s.finalNorm) {
+            vector(m.finalNorm(), s.dim, "final norm");
+        } else if (m.finalNorm() != null || m.finalNormBias() != null) {
+            throw new IllegalArgumentException("final norm: present; expected none (config final_norm is false)");
+        }
+        if (s.opt && s.finalNorm) {
             vector(m.finalNormBias(), s.dim, "final norm bias");
+        }
+        if (s.opt) {
             if (m.positionEmbedding() == null || m.positionEmbedding().length != (long) c.seqLen() * s.dim) {
                 throw new IllegalArgumentException("position table: " + (m.positionEmbedding() == null ? "missing"
                         : m.positionEmbedding().length + " values") + "; expected seq_len x dim = "

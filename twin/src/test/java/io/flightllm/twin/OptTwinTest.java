@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flightllm.compress.CalibrationStats;
 import io.flightllm.compress.CompressedLayer;
-import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.CompressionProfile;
 import io.flightllm.compress.ForwardingWeightSource;
@@ -19,15 +18,11 @@ import io.flightllm.compress.algo.SmoothQuant;
 import io.flightllm.compress.flm.FlmReader;
 import io.flightllm.compress.flm.FlmWriter;
 import io.flightllm.model.Model;
-import io.flightllm.model.forward.DecoderForward;
-import io.flightllm.model.forward.ScalarMatVec;
 import io.flightllm.model.loader.ModelLoader;
 import io.flightllm.model.testing.OptWriter;
 import io.flightllm.twin.eval.Calibration;
 import io.flightllm.twin.eval.Corpus;
-import io.flightllm.twin.eval.LogitModel;
 import io.flightllm.twin.eval.ModelCompression;
-import io.flightllm.twin.eval.WeightOnlyModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +45,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OptTwinTest {
-    static final int CTX = 32;
+    static final int CTX = OptMeasure.CTX;
 
     private Path dir;
     private Model opt;
@@ -161,24 +156,8 @@ class OptTwinTest {
         return out;
     }
 
-    /** Teacher-forced top-1 agreement and mean KL(ref || twin) over sampled sequences. */
     private double[] agreement(CompressedModel cm, Corpus corpus) {
-        int agree = 0;
-        int n = 0;
-        double kl = 0;
-        try (DecoderForward ref = DecoderForward.create(opt.config(), opt.weights(), new ScalarMatVec(), CTX);
-             FastTwin twin = new FastTwin(cm, 2, CTX)) {
-            for (int[] seq : corpus.sequences()) {
-                for (int p = 0; p < seq.length; p++) {
-                    float[] r = ref.forward(seq[p], p);
-                    float[] t = twin.forward(seq[p], p);
-                    agree += Logits.argmax(r) == Logits.argmax(t) ? 1 : 0;
-                    kl += Agreement.kl(r, t);
-                    n++;
-                }
-            }
-        }
-        return new double[] {agree / (double) n, kl / n, n};
+        return OptMeasure.agreement(opt, cm, corpus);
     }
 
     @Test
@@ -204,8 +183,8 @@ class OptTwinTest {
         WeightSource original = new ModelWeightSource(opt);
         WeightSource smoothed = sq.apply(original);
         int[] toks = tokens(CTX, 8);
-        float[][] ref = fp32(original, toks);
-        float diff = maxDiff(fp32(smoothed, toks), ref);
+        float[][] ref = OptMeasure.fp32(original, toks);
+        float diff = OptMeasure.maxDiff(OptMeasure.fp32(smoothed, toks), ref);
         System.out.printf("OPT tiny smoothed FP32 (alpha 0.5, every site): max |logit diff| %.2e%n", diff);
         assertThat(diff).isLessThan(2e-4f);
         // test of the test: fc1's bias left unscaled while its rows are (the DOWN fold half done) is caught
@@ -221,8 +200,8 @@ class OptTwinTest {
                 return original.attnNormBias(layer);
             }
         };
-        assertThat(maxDiff(fp32(halfDown, toks), ref)).isGreaterThan(100 * 2e-4f);
-        assertThat(maxDiff(fp32(normBiasKept, toks), ref)).isGreaterThan(100 * 2e-4f);
+        assertThat(OptMeasure.maxDiff(OptMeasure.fp32(halfDown, toks), ref)).isGreaterThan(100 * 2e-4f);
+        assertThat(OptMeasure.maxDiff(OptMeasure.fp32(normBiasKept, toks), ref)).isGreaterThan(100 * 2e-4f);
         // and the smoothed model compresses and runs on both twins alike
         ModelCompressor.CalibrationSource cal = sq.apply(ModelCompression.source(stats));
         CompressedModel cm = new ModelCompressor(CompressionProfile.named("w8"), LinearCompressor.roundToNearest(),
@@ -233,25 +212,5 @@ class OptTwinTest {
         double[] smooth = agreement(cm, corpus);
         System.out.printf("OPT tiny w8 twin: plain top-1 %.3f KL %.5f; SmoothQuant 0.5 (all sites) top-1 %.3f KL "
                 + "%.5f%n", plain[0], plain[1], smooth[0], smooth[1]);
-    }
-
-    private static float[][] fp32(WeightSource source, int[] toks) {
-        float[][] out = new float[toks.length][];
-        try (LogitModel m = WeightOnlyModel.ofSource(source, CTX, "fp32")) {
-            for (int p = 0; p < toks.length; p++) {
-                out[p] = m.forward(toks[p], p).clone();
-            }
-        }
-        return out;
-    }
-
-    private static float maxDiff(float[][] a, float[][] b) {
-        float m = 0;
-        for (int p = 0; p < a.length; p++) {
-            for (int i = 0; i < a[p].length; i++) {
-                m = Math.max(m, Math.abs(a[p][i] - b[p][i]));
-            }
-        }
-        return m;
     }
 }

@@ -6,8 +6,10 @@ import io.flightllm.compress.ForwardingWeightSource;
 import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelSupport;
+import io.flightllm.compress.ProjectionFold;
 import io.flightllm.compress.WeightSource;
 import io.flightllm.model.ModelConfig;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -30,7 +32,9 @@ import java.util.Set;
  * </ul>
  * OPT's LayerNorms compute LN(x) w + b, so dividing the weight and the bias by s divides the norm's output by s: the
  * QKV, GATE_UP (fc1) and CLASSIFIER sites fold into both; the OUT site divides wv's rows and bv (every head output is
- * a convex mix of v rows, bias included). Biases of the consuming linears stay as they are.
+ * a convex mix of v rows, bias included). Biases of the consuming linears stay as they are. Post-norm OPT: q/k/v and
+ * fc1 read the residual stream, so QKV and GATE_UP are skipped ({@link #skipped()}); CLASSIFIER folds into the last
+ * layer's FFN LayerNorm (there is no final norm).
  * Scales are computed in the source layout (real head size) from FP32 weights and calibration maxima of the FP32
  * model; {@link #apply(WeightSource)} gives the smoothed weights and {@link #apply(ModelCompressor.CalibrationSource)}
  * the calibration statistics of the smoothed inputs (X diag(1/s): column sums / s^2, H / (s_i s_j), maxima / s), so
@@ -75,11 +79,17 @@ public final class SmoothQuant {
     private final float[][][] scales;
     private final float[] classifierScale;
 
-    private SmoothQuant(ModelConfig config, Options options, float[][][] scales, float[] classifierScale) {
+    private final Set<Site> sites;
+    private final List<String> skipped;
+
+    private SmoothQuant(ModelConfig config, Options options, float[][][] scales, float[] classifierScale,
+                        Set<Site> sites, List<String> skipped) {
         this.config = config;
         this.options = options;
         this.scales = scales;
         this.classifierScale = classifierScale;
+        this.sites = java.util.Collections.unmodifiableSet(sites);
+        this.skipped = List.copyOf(skipped);
     }
 
     /**
@@ -87,36 +97,85 @@ public final class SmoothQuant {
      * unsmoothed FP32 model, in the compressed layout: wo inputs head-padded).
      */
     public static SmoothQuant fit(WeightSource source, ModelCompressor.CalibrationSource calibration, Options o) {
+        source = ProjectionFold.of(source); // OPT's project_in/out folded, as compress does
         ModelConfig c = source.config();
         int dim = c.dim();
+        List<String> skipped = new ArrayList<>();
+        Set<Site> sites = foldableSites(c, o.sites(), skipped);
         float[][][] s = new float[c.nLayers()][Site.values().length][];
         for (int l = 0; l < c.nLayers(); l++) {
-            if (o.sites().contains(Site.QKV)) {
+            if (sites.contains(Site.QKV)) {
                 s[l][Site.QKV.ordinal()] = scales(maxima(calibration, l, LinearKind.Q, dim), o.alpha(),
                         columnMax(source, l, dim, LinearKind.Q, LinearKind.K, LinearKind.V));
             }
-            if (o.sites().contains(Site.GATE_UP)) {
+            if (sites.contains(Site.GATE_UP)) {
                 s[l][Site.GATE_UP.ordinal()] = scales(maxima(calibration, l, LinearKind.W1, dim), o.alpha(),
                         ModelSupport.layerKinds(c).contains(LinearKind.W3)
                                 ? columnMax(source, l, dim, LinearKind.W1, LinearKind.W3)
                                 : columnMax(source, l, dim, LinearKind.W1));
             }
-            if (o.sites().contains(Site.DOWN)) {
+            if (sites.contains(Site.DOWN)) {
                 s[l][Site.DOWN.ordinal()] = scales(maxima(calibration, l, LinearKind.W2, c.hiddenDim()), o.alpha(),
                         columnMax(source, l, c.hiddenDim(), LinearKind.W2));
             }
-            if (o.sites().contains(Site.OUT)) {
+            if (sites.contains(Site.OUT)) {
                 s[l][Site.OUT.ordinal()] = outScales(c, source.matrix(l, LinearKind.O),
                         maxima(calibration, l, LinearKind.O, c.nHeads() * CompressedLinear.ceil16(c.headSize())),
                         o.alpha());
             }
         }
         float[] cls = null;
-        if (o.sites().contains(Site.CLASSIFIER)) {
+        if (sites.contains(Site.CLASSIFIER)) {
             cls = scales(maxima(calibration, -1, LinearKind.CLASSIFIER, dim), o.alpha(),
                     columnMax(source, -1, dim, LinearKind.CLASSIFIER));
         }
-        return new SmoothQuant(c, o, s, cls);
+        return new SmoothQuant(c, o, s, cls, sites, skipped);
+    }
+
+    /**
+     * The requested sites that fold exactly into {@code c}; each one left out is explained in {@code skipped}. A
+     * post-norm layer's q/k/v and fc1 read the residual stream itself (the LayerNorm comes after the residual add and
+     * its output is also the next block's residual), so QKV and GATE_UP have no producer to fold 1/s into. The
+     * classifier reads the final norm's output, or in post-norm OPT (no final norm) the last layer's FFN LayerNorm
+     * output, which feeds nothing else: CLASSIFIER folds there. A pre-norm model without a final norm has none.
+     */
+    static Set<Site> foldableSites(ModelConfig c, Set<Site> requested, List<String> skipped) {
+        Set<Site> out = requested.isEmpty() ? EnumSet.noneOf(Site.class) : EnumSet.copyOf(requested);
+        if (!c.normBefore()) {
+            for (Site site : List.of(Site.QKV, Site.GATE_UP)) {
+                if (out.remove(site)) {
+                    skipped.add(site.id() + ": post-norm layers feed q/k/v and fc1 the residual stream itself, "
+                            + "which no norm produces alone");
+                }
+            }
+        }
+        if (c.normBefore() && !c.finalNorm() && out.remove(Site.CLASSIFIER)) {
+            skipped.add(Site.CLASSIFIER.id() + ": the classifier reads the residual stream (no final norm)");
+        }
+        return out;
+    }
+
+    /** The sites actually smoothed (the requested ones that fold into this model). */
+    public Set<Site> sites() {
+        return sites;
+    }
+
+    /** One line per requested site that was not smoothed, saying why (empty when all were). */
+    public List<String> skipped() {
+        return skipped;
+    }
+
+    /** What was done: alpha, the smoothed sites and the skipped ones. */
+    public String describe() {
+        String d = String.format(Locale.ROOT, "SmoothQuant alpha %.2f at %s", options.alpha(),
+                String.join(",", sites.stream().map(Site::id).toList()));
+        return skipped.isEmpty() ? d : d + " (skipped " + String.join("; ", skipped) + ")";
+    }
+
+    /** Post-norm OPT without a final norm: the classifier's 1/s folds into the last layer's FFN LayerNorm. */
+    private boolean classifierThroughLastFfnNorm(int layer) {
+        return classifierScale != null && !config.finalNorm() && !config.normBefore()
+                && layer == config.nLayers() - 1;
     }
 
     public Options options() {
@@ -131,7 +190,7 @@ public final class SmoothQuant {
 
     /** The smoothed weights: norms divided by s, consuming columns multiplied by s, producing rows divided by s. */
     public WeightSource apply(WeightSource source) {
-        return new Smoothed(source);
+        return new Smoothed(ProjectionFold.of(source));
     }
 
     /** Statistics of the smoothed inputs of every linear. */
@@ -293,7 +352,11 @@ public final class SmoothQuant {
 
         @Override
         public float[] ffnNorm(int layer) {
-            return divide(source.ffnNorm(layer), scales[layer][Site.GATE_UP.ordinal()]);
+            return divide(source.ffnNorm(layer), ffnNormScale(layer));
+        }
+
+        private float[] ffnNormScale(int layer) {
+            return classifierThroughLastFfnNorm(layer) ? classifierScale : scales[layer][Site.GATE_UP.ordinal()];
         }
 
         @Override
@@ -308,7 +371,7 @@ public final class SmoothQuant {
 
         @Override
         public float[] ffnNormBias(int layer) {
-            return divide(source.ffnNormBias(layer), scales[layer][Site.GATE_UP.ordinal()]);
+            return divide(source.ffnNormBias(layer), ffnNormScale(layer));
         }
 
         @Override
@@ -372,7 +435,7 @@ public final class SmoothQuant {
 
         @Override
         public String describe() {
-            return source.describe() + ", " + options.describe();
+            return source.describe() + ", " + SmoothQuant.this.describe();
         }
     }
 

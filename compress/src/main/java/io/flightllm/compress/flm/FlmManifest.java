@@ -159,7 +159,7 @@ public record FlmManifest(int formatVersion, ModelConfig config, int paddedHeadS
         int phs = f.integer(root, "", "padded_head_size", 1, ModelConfig.MAX_DIM);
         String recipe = f.text(root, "", "recipe");
         String emb = f.text(root, "", "token_embedding");
-        String fin = f.text(root, "", "final_norm");
+        String fin = f.optionalText(root, "", "final_norm"); // null without a final norm (checked against config)
         String pos = f.since(root, "", "position_embedding", version, 4);
         String finBias = f.since(root, "", "final_norm_bias", version, 4);
         JsonNode ls = root.get("layers");

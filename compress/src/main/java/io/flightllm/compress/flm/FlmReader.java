@@ -180,9 +180,10 @@ public final class FlmReader {
         optional(used, "position_embedding", manifest.positionEmbedding(),
                 c.positions() == ModelConfig.PositionKind.LEARNED, 4L * c.seqLen() * c.dim(),
                 "config.seq_len x config.dim x 4 bytes (positions " + c.positions() + ")");
-        ref(used, "final_norm", manifest.finalNorm(), 4L * c.dim());
-        optional(used, "final_norm_bias", manifest.finalNormBias(), ln, 4L * c.dim(),
-                "config.dim x 4 bytes (norm " + c.norm() + ")");
+        optional(used, "final_norm", manifest.finalNorm(), c.finalNorm(), 4L * c.dim(),
+                "config.dim x 4 bytes (config.final_norm " + c.finalNorm() + ")");
+        optional(used, "final_norm_bias", manifest.finalNormBias(), ln && c.finalNorm(), 4L * c.dim(),
+                "config.dim x 4 bytes (norm " + c.norm() + ", config.final_norm " + c.finalNorm() + ")");
         if (manifest.layers().size() != c.nLayers()) {
             throw ModelFormatException.field(file, "manifest field layers", manifest.layers().size() + " layers",
                     c.nLayers() + " (config.n_layers)");
@@ -274,7 +275,7 @@ public final class FlmReader {
         if (!wanted && name != null) {
             throw ModelFormatException.field(file, "manifest field " + at, "\"" + name + "\"",
                     "null: a " + manifest.config().family() + " model with norm " + manifest.config().norm()
-                    + " has no such payload");
+                    + " and config.final_norm " + manifest.config().finalNorm() + " has no such payload");
         }
         if (name != null) {
             FlmManifest.Payload p = ref(used, at, name, -1);
@@ -332,7 +333,7 @@ public final class FlmReader {
                     ls[3], floats(l.ffnNorm()), floatsOrNull(l.ffnNormBias()), ls[4], ls[5], ls[6]));
         }
         return new CompressedModel(c, emb, floatsOrNull(manifest.positionEmbedding()), layers,
-                floats(manifest.finalNorm()), floatsOrNull(manifest.finalNormBias()), linear(manifest.classifier()),
+                floatsOrNull(manifest.finalNorm()), floatsOrNull(manifest.finalNormBias()), linear(manifest.classifier()),
                 manifest.recipe(), manifest.attentionMask());
     }
 

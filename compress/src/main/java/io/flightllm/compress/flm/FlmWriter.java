@@ -60,6 +60,10 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
 
     @Override
     public void begin(ModelConfig c, int phs, String r, float[] tokenEmbedding, float[] positions) {
+        ModelSupport.Refusal refusal = ModelSupport.check(c); // what the reader would refuse is never written
+        if (refusal != null) {
+            throw new IllegalArgumentException("a .flm holds " + ModelSupport.SUPPORTED + ": " + refusal.message());
+        }
         config = c;
         paddedHeadSize = phs;
         recipe = r;
@@ -96,12 +100,21 @@ public final class FlmWriter implements ModelCompressor.Sink, AutoCloseable {
         }
     }
 
+    private void expectFinal(boolean present, boolean wanted, String what) {
+        if (present != wanted) {
+            throw new IllegalArgumentException(what + (present ? " present" : " missing") + "; config final_norm is "
+                    + config.finalNorm() + " (norm " + config.norm() + ")");
+        }
+    }
+
     @Override
     public void end(float[] finalNorm, float[] finalNormBias, CompressedLinear classifier) {
-        String fin = out.floats("final_norm", finalNorm);
+        boolean fn = config.finalNorm();
         boolean ln = config.norm() == ModelConfig.NormKind.LAYER_NORM;
-        expect(finalNormBias != null, ln, "the final norm bias");
-        String finBias = ln ? out.floats("final_norm_bias", finalNormBias) : null;
+        expectFinal(finalNorm != null, fn, "the final norm");
+        expectFinal(finalNormBias != null, fn && ln, "the final norm bias");
+        String fin = fn ? out.floats("final_norm", finalNorm) : null;
+        String finBias = fn && ln ? out.floats("final_norm_bias", finalNormBias) : null;
         FlmManifest.LinearEntry cls = linear(classifier, LinearKind.CLASSIFIER);
         // the container writer fills in the payload table it kept while writing
         FlmManifest m = new FlmManifest(FlmLayout.VERSION, config, paddedHeadSize, recipe, "token_embedding",

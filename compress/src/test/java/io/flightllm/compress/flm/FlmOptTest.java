@@ -122,13 +122,54 @@ class FlmOptTest {
         Files.write(f, b);
         refused().hasMessageContaining("position_embedding is present in format version 3; expected absent before "
                 + "version 4");
-        edit(m -> ((ObjectNode) m.get("config")).put("norm_before", false));
-        refused().hasMessageContaining("manifest field config.norm_before (HF do_layer_norm_before) is false; expected "
-                + "true: post-norm OPT (opt-350m) is not supported yet");
         edit(m -> ((ObjectNode) m.get("config")).put("embed_dim", 32));
-        refused().hasMessageContaining("config.embed_dim (HF word_embed_proj_dim) is 32; expected 40");
+        refused().hasMessageContaining("config.embed_dim (HF word_embed_proj_dim) is 32; expected 40")
+                .hasMessageContaining("holds no project_in/project_out");
         edit(m -> ((ObjectNode) m.get("config")).put("mlp", "SWIGLU"));
         refused().hasMessageContaining("config.mlp is SWIGLU; expected RELU for OPT");
+    }
+
+    /** Post-norm OPT (no final norm, projections folded by compress): round trip; final_norm checked against config. */
+    @Test
+    void postNormWithoutAFinalNormRoundTripsAndFinalNormIsCheckedAgainstTheConfig() throws IOException {
+        ModelConfig post = new ModelConfig(ModelConfig.Family.OPT, 40, 72, 2, 5, 5, 50, 24, 8, 1e-5f, 0f,
+                ModelConfig.NormKind.LAYER_NORM, ModelConfig.MlpKind.RELU, ModelConfig.PositionKind.LEARNED, true,
+                true, true, 2, List.of(2), 24, false, false);
+        CompressedModel pm = new ModelCompressor(CompressionProfile.named("w4s8"), LinearCompressor.roundToNearest(),
+                "rtn").toModel(new RandomWeightSource(post, 7), null, (l, k, d, t) -> { });
+        Path p = dir.resolve("post.flm");
+        FlmWriter.write(pm, p);
+        CompressedModel back = FlmReader.read(p);
+        FlmTestFiles.assertSameModel(pm, back);
+        assertThat(back.config()).isEqualTo(post.withEmbedDim(40));
+        assertThat(back.finalNorm()).isNull();
+        assertThat(back.finalNormBias()).isNull();
+        assertThat(back.tokenEmbedding()).isEqualTo(pm.tokenEmbedding()).hasSize(50 * 40);
+        ObjectNode man = FlmTestFiles.manifest(p);
+        assertThat(man.get("format_version").asInt()).isEqualTo(4);
+        assertThat(man.get("final_norm").isNull()).isTrue();
+        assertThat(man.get("config").get("final_norm").asBoolean()).isFalse();
+        assertThat(man.get("config").get("norm_before").asBoolean()).isFalse();
+        // a final norm where the config has none: the pre-norm file claiming final_norm false
+        edit(m -> ((ObjectNode) m.get("config")).put("final_norm", false));
+        refused().hasMessageContaining("manifest field final_norm is \"final_norm\"; expected null")
+                .hasMessageContaining("config.final_norm false");
+        // a post-norm file whose config claims a final norm it does not store
+        Files.copy(p, f, StandardCopyOption.REPLACE_EXISTING);
+        FlmTestFiles.editManifest(f, m -> ((ObjectNode) m.get("config")).put("final_norm", true));
+        refused().hasMessageContaining("manifest field final_norm is missing; expected a payload of 160 bytes")
+                .hasMessageContaining("config.final_norm true");
+        // the writer refuses a model whose final norm disagrees with its config
+        CompressedModel withNorm = new CompressedModel(pm.config(), pm.tokenEmbedding(), pm.positionEmbedding(),
+                pm.layers(), model.finalNorm(), null, pm.classifier(), pm.recipe(), null);
+        assertThatThrownBy(() -> FlmWriter.write(withNorm, dir.resolve("y.flm")))
+                .hasMessageContaining("the final norm present; config final_norm is false");
+        // the compressed form never holds projections, whatever the writer is handed
+        CompressedModel projecting = new CompressedModel(post, pm.tokenEmbedding(), pm.positionEmbedding(),
+                pm.layers(), null, null, pm.classifier(), pm.recipe(), null);
+        assertThatThrownBy(() -> FlmWriter.write(projecting, dir.resolve("z.flm")))
+                .hasMessageContaining("config field embed_dim (HF word_embed_proj_dim) is 24; expected 40");
+        assertThat(dir.resolve("z.flm")).doesNotExist();
     }
 
     @Test

@@ -18,7 +18,8 @@ import java.util.Map;
  * Input statistics of every linear, recorded from the FP32 reference forward pass over calibration sequences
  * (teacher forcing), by wrapping its {@link MatVec}: the reference pass of the model's family (LlamaForward,
  * OptForward) is not changed. The wo inputs are re-laid out with the compressed model's head padding (zero columns),
- * so the statistics match the compressed shapes.
+ * so the statistics match the compressed shapes. For OPT with project_in/out, the classifier's statistics are those of
+ * project_out's input, which the folded classifier reads.
  */
 public final class Calibration {
     private Calibration() {
@@ -49,7 +50,8 @@ public final class Calibration {
             padded.put(lw.wo(), true);
         }
         CalibrationCollector cls = new CalibrationCollector(c.dim(), withHessian);
-        byTensor.put(model.weights().classifier(), cls);
+        // the compressed classifier is project_out folded into lm_head: it reads project_out's input (dim wide)
+        byTensor.put(c.projects() ? model.weights().projectOut() : model.weights().classifier(), cls);
         byName.put("classifier", cls);
         float[] pad = new float[c.nHeads() * hsp];
         MatVec recorder = new MatVec() {
@@ -58,7 +60,9 @@ public final class Calibration {
             @Override
             public void apply(Tensor w, float[] x, float[] out) {
                 CalibrationCollector col = byTensor.get(w);
-                if (padded.containsKey(w)) {
+                if (col == null) {
+                    // project_in, and lm_head behind project_out: folded away, not compressed as they are
+                } else if (padded.containsKey(w)) {
                     for (int h = 0; h < c.nHeads(); h++) {
                         System.arraycopy(x, h * hs, pad, h * hsp, hs);
                     }

@@ -9,6 +9,7 @@ import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelCompressor;
 import io.flightllm.compress.ModelSupport;
 import io.flightllm.compress.ModelWeightSource;
+import io.flightllm.compress.ProjectionFold;
 import io.flightllm.compress.WeightSource;
 import io.flightllm.compress.algo.SmoothQuant;
 import io.flightllm.model.Model;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a {@link CompressedModel} from an FP32 LLaMA or pre-norm OPT {@link Model} with one method applied to every linear layer, in
+ * Builds a {@link CompressedModel} from an FP32 LLaMA or OPT {@link Model} (OPT's project_in/out folded) with one method applied to every linear layer, in
  * the compressed layout (CompressedModel's head padding: q/k/v rows and wo columns padded per head to a multiple of
  * 16). This is the evaluation's own small driver for the compression algorithms; the production pipeline with the
  * {@code .flm} container lives in {@code compress} (another lane) and replaces it once merged.
@@ -45,8 +46,9 @@ public final class ModelCompression {
 
     /** Every linear of {@code source} (e.g. a smoothed model), in CompressedModel order. */
     public static List<Linear> linears(WeightSource source) {
+        requireSupported(source.config());
+        source = ProjectionFold.of(source);
         ModelConfig c = source.config();
-        requireSupported(c);
         int hs = c.headSize();
         int hsp = CompressedLinear.ceil16(hs);
         List<Linear> out = new ArrayList<>();
@@ -80,6 +82,7 @@ public final class ModelCompression {
     /** As {@link #compress(Model, Map, LinearMethod, String)} from any FP32 weights (e.g. a smoothed model). */
     public static CompressedModel compress(WeightSource source, Map<String, CalibrationStats> calibration,
                                            LinearMethod method, String recipe) {
+        source = ProjectionFold.of(source); // the compressed form holds no project_in/out
         Map<String, CompressedLinear> done = new LinkedHashMap<>();
         for (Linear l : linears(source)) {
             CalibrationStats s = calibration == null ? null : calibration.get(l.name());
@@ -131,7 +134,7 @@ public final class ModelCompression {
     }
 
     static void requireSupported(ModelConfig c) {
-        ModelSupport.Refusal r = ModelSupport.check(c);
+        ModelSupport.Refusal r = ModelSupport.checkSource(c);
         if (r != null) {
             throw new IllegalArgumentException("evaluation compresses " + ModelSupport.SUPPORTED + ": "
                     + r.message());

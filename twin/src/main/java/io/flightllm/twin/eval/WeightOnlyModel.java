@@ -71,7 +71,8 @@ public final class WeightOnlyModel {
      * The FP32 reference forward pass (scalar kernels) over FP32 weights from a source, e.g. a smoothed model: with
      * exact smoothing its logits equal the original model's up to float rounding.
      */
-    public static LogitModel ofSource(WeightSource source, int contextLength, String label) {
+    public static LogitModel ofSource(WeightSource unfolded, int contextLength, String label) {
+        WeightSource source = io.flightllm.compress.ProjectionFold.of(unfolded); // the FP32 model, no project_in/out
         ModelConfig c = source.config();
         Arena arena = Arena.ofAuto();
         List<LayerWeights> layers = new ArrayList<>();
@@ -101,9 +102,10 @@ public final class WeightOnlyModel {
         }
         float[] pos = source.positionEmbedding();
         float[] fnb = source.finalNormBias();
+        float[] fn = source.finalNorm();
         Weights w = new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
                 pos == null ? null : matrix(arena, "position_embedding", pos, c.seqLen(), c.dim()), layers,
-                vector(arena, "final_norm", source.finalNorm()), fnb == null ? null : vector(arena, "final_norm_bias",
+                fn == null ? null : vector(arena, "final_norm", fn), fnb == null ? null : vector(arena, "final_norm_bias",
                 fnb), matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()),
                 null, null);
         return LogitModel.of(DecoderForward.create(c, w, new ScalarMatVec(), contextLength), label);

@@ -53,14 +53,6 @@ public final class ModelSupport {
                 if (c.positions() != ModelConfig.PositionKind.LEARNED) {
                     yield new Refusal("positions", c.positions(), "LEARNED for OPT");
                 }
-                if (!c.normBefore()) {
-                    yield new Refusal("norm_before (HF do_layer_norm_before)", false, "true: post-norm OPT "
-                            + "(opt-350m) is not supported yet");
-                }
-                if (!c.finalNorm()) {
-                    yield new Refusal("final_norm (HF _remove_final_layer_norm)", false, "true (a final "
-                            + "LayerNorm)");
-                }
                 yield common(c);
             }
         };

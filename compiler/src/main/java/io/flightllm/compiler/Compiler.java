@@ -405,6 +405,9 @@ public final class Compiler {
             Region norms = memory.region("norms", p.core());
             int rows = 2 * shape.layerCount() + 1;
             for (int i = 0; i < rows; i++) {
+                if (i == rows - 1 && !shape.config().finalNorm()) {
+                    continue; // no final norm (post-norm OPT): its rows stay zero and no program reads them
+                }
                 putRow(channels[norms.channel()], norms.address() + 4L * i * d16, feed.norm(i), "norm row " + i);
                 if (shape.normBias()) {
                     putRow(channels[norms.channel()], norms.address() + 4L * (rows + i) * d16, feed.normBias(i),

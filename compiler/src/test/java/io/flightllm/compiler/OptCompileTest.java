@@ -132,17 +132,46 @@ class OptCompileTest {
         assertThat(norms.shape()).containsExactly(2L * (2 * opt.layerCount() + 1), 80L);
     }
 
+    /** The compressed form holds no projections (compress folds them): a projecting config is refused. */
     @Test
-    void postNormAndProjectingModelsAreRefusedNamingTheField() {
+    void projectingModelsAreRefusedNamingTheField() {
         CompressionProfile p = CompressionProfile.named("w8");
         HardwareConfig hw = HardwareConfigs.preset("u280");
-        assertThatThrownBy(() -> new Compiler(ModelShape.fromProfile(tinyOpt(false, 72), p),
-                new CompileOptions(hw, 64, 16, 16, true)))
-                .isInstanceOf(CompileException.class).hasMessageContaining("do_layer_norm_before")
-                .hasMessageContaining("post-norm");
         assertThatThrownBy(() -> new Compiler(ModelShape.fromProfile(tinyOpt(true, 48), p),
                 new CompileOptions(hw, 64, 16, 16, true)))
                 .isInstanceOf(CompileException.class).hasMessageContaining("word_embed_proj_dim) is 48");
+    }
+
+    /**
+     * Post-norm OPT (opt-350m): each block quantizes X itself, and after each residual add a LAYERNORM writes X in
+     * place; no final norm. Every bucket passes the checker on three targets.
+     */
+    @ParameterizedTest
+    @CsvSource({"u280,w8", "vhk158,w4s8", "tiny,mixed"})
+    void postNormOptCompilesWithInPlaceNormsAndNoFinalNorm(String target, String profile) {
+        HardwareConfig hw = target(target);
+        ModelShape shape = ModelShape.fromProfile(tinyOpt(false, 72), CompressionProfile.named(profile));
+        Compiler c = new Compiler(shape, new CompileOptions(hw, 64, 16, 16, true));
+        for (int ctx : c.buckets().decodeLengths()) {
+            check(c, hw, false, 1, ctx);
+        }
+        for (int ctx : c.buckets().prefillLengths()) {
+            check(c, hw, true, c.prefillChunkRows(), ctx);
+        }
+        List<Instruction> decode = new ArrayList<>();
+        c.emit(false, 1, 32).forEach(decode::addAll);
+        List<Misc> norms = decode.stream().filter(i -> i instanceof Misc m && m.op() == MiscOp.LAYERNORM)
+                .map(i -> (Misc) i).toList();
+        assertThat(norms).isNotEmpty().allSatisfy(n -> assertThat(n.dst()).as("in place").isEqualTo(n.a()));
+        // decode: every core keeps the one row, so each core runs two norms per layer and no final norm
+        assertThat(norms).hasSize(hw.cores() * 2 * shape.layerCount());
+        List<Instruction> pre = new ArrayList<>();
+        Compiler cp = new Compiler(ModelShape.fromProfile(tinyOpt(true, 72), CompressionProfile.named(profile)),
+                new CompileOptions(hw, 64, 16, 16, true));
+        cp.emit(false, 1, 32).forEach(pre::addAll);
+        assertThat(pre.stream().filter(i -> i instanceof Misc m && m.op() == MiscOp.LAYERNORM)
+                .map(i -> (Misc) i)).as("pre-norm writes XN, and has the final norm")
+                .hasSize(hw.cores() * (2 * shape.layerCount() + 1)).noneMatch(n -> n.dst() == n.a());
     }
 
     /** OPT-6.7B's widths with two layers on both presets: 16384-row fc1 with relu, biases on 11 heads per core. */

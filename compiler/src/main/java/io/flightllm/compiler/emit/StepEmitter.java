@@ -159,12 +159,16 @@ public final class StepEmitter {
         for (int l = 0; l < m.layerCount(); l++) {
             layer(l);
         }
-        norm(2 * m.layerCount());
+        if (m.config().finalNorm()) {
+            norm(2 * m.layerCount());
+        } else {
+            quant(m.config().dim(), at.x, at.xStride, Res.G_X); // post-norm OPT: X is already normalized
+        }
         classifier();
     }
 
     private void layer(int l) {
-        norm(2 * l);
+        preNorm(2 * l);
         int hsp = m.paddedHeadSize();
         int qh = core.qHeads().size();
         int kvh = core.kvHeads().size();
@@ -203,7 +207,8 @@ public final class StepEmitter {
         linear(l, LinearKind.O, at.ys, at.ysStride, true);
         sys();
         residual();
-        norm(2 * l + 1);
+        postNorm(2 * l);
+        preNorm(2 * l + 1);
         if (swiglu()) {
             linear(l, LinearKind.W1, at.a1, at.ffnStride, false, Res.G_A1);
             linear(l, LinearKind.W3, at.a3, at.ffnStride, false, Res.G_A3);
@@ -223,6 +228,29 @@ public final class StepEmitter {
         linear(l, LinearKind.W2, at.ys, at.ysStride, true);
         sys();
         residual();
+        postNorm(2 * l + 1);
+    }
+
+    /** A block's input: pre-norm, the norm of X then its quantization; post-norm (OPT), X itself quantized. */
+    private void preNorm(int index) {
+        if (m.config().normBefore()) {
+            norm(index);
+        } else {
+            quant(m.config().dim(), at.x, at.xStride, Res.G_X);
+        }
+    }
+
+    /** Post-norm (OPT's do_layer_norm_before = false): X = LayerNorm(X) in place after the block's residual add. */
+    private void postNorm(int index) {
+        if (m.config().normBefore()) {
+            return;
+        }
+        loadNorm(index);
+        if (!mine.isEmpty()) {
+            misc(Misc.builder().op(MiscOp.LAYERNORM).rows(mine.size()).n(m.config().dim()).a(at.x)
+                    .aStride(at.xStride).b(at.normW).bStride(0).c(at.normB).dst(at.x).dStride(at.xStride)
+                    .imm(m.config().normEps()), r(Res.G_X, Res.G_NORMW), r(Res.G_X));
+        }
     }
 
     /** X += YS for this core's rows (YS is in the shared window at the global row). */
@@ -304,6 +332,18 @@ public final class StepEmitter {
      * INT8 row quantization shared by the next linears.
      */
     private void norm(int index) {
+        loadNorm(index);
+        if (!mine.isEmpty()) {
+            Misc.Builder b = Misc.builder().rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
+                    .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps());
+            b = m.normBias() ? b.op(MiscOp.LAYERNORM).c(at.normB) : b.op(MiscOp.RMSNORM);
+            misc(b, r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
+        }
+        quant(m.config().dim(), at.xn, at.xStride, Res.G_XN);
+    }
+
+    /** Norm row {@code index} into NORMW (and its bias row into NORMB, LayerNorm models). */
+    private void loadNorm(int index) {
         Region norms = mem.region("norms", core.core());
         int dim16 = CompressedLinear.ceil16(m.config().dim());
         add(Ld.builder().target(Buffer.GLOBAL).buf(at.normW).mem(Mem.HBM).channel(norms.channel())
@@ -315,13 +355,6 @@ public final class StepEmitter {
                     .addr(norms.address() + 4L * biasRow * dim16).len(4 * m.config().dim()), Queue.LD, Res.NONE,
                     r(Res.G_NORMW));
         }
-        if (!mine.isEmpty()) {
-            Misc.Builder b = Misc.builder().rows(mine.size()).n(m.config().dim()).a(at.x).aStride(at.xStride)
-                    .b(at.normW).bStride(0).dst(at.xn).dStride(at.xStride).imm(m.config().normEps());
-            b = m.normBias() ? b.op(MiscOp.LAYERNORM).c(at.normB) : b.op(MiscOp.RMSNORM);
-            misc(b, r(Res.G_X, Res.G_NORMW), r(Res.G_XN));
-        }
-        quant(m.config().dim(), at.xn, at.xStride, Res.G_XN);
     }
 
     private boolean rope() {

@@ -79,9 +79,12 @@ public final class ModelSupport {
         return check(compressedConfig(c));
     }
 
-    /** The config of {@code c}'s compressed form: OPT's projections folded (embed_dim = dim), otherwise {@code c}. */
+    /**
+     * The config of {@code c}'s compressed form: OPT's projections folded (embed_dim = dim; the folded classifier is no
+     * longer the token table, so it is not shared), otherwise {@code c}.
+     */
     public static ModelConfig compressedConfig(ModelConfig c) {
-        return isOpt(c) && c.projects() ? c.withEmbedDim(c.dim()) : c;
+        return isOpt(c) && c.projects() ? c.withEmbedDim(c.dim()).withSharedClassifier(false) : c;
     }
 
     /** True for models with LayerNorm biases, per-linear biases and a learned position table (OPT). */

@@ -92,7 +92,7 @@ class OptCompressionTest {
         ModelConfig post = opt(40, 72, 2, 5, 50, 24, false, 24, false);
         RandomWeightSource src = new RandomWeightSource(post, 3);
         CompressedModel m = compress(post, "w8", (l, k, d, t) -> { });
-        assertThat(m.config()).isEqualTo(post.withEmbedDim(40));
+        assertThat(m.config()).isEqualTo(post.withEmbedDim(40).withSharedClassifier(false));
         assertThat(m.finalNorm()).isNull();
         assertThat(m.finalNormBias()).isNull();
         assertThat(m.tokenEmbedding()).hasSize(50 * 40)

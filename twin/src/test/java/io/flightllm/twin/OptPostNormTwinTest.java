@@ -89,7 +89,7 @@ class OptPostNormTwinTest {
         WeightSource src = new ModelWeightSource(postProj);
         ModelConfig c = postProj.config();
         CompressedModel cm = compress(src, "w8");
-        assertThat(cm.config()).isEqualTo(c.withEmbedDim(c.dim()));
+        assertThat(cm.config()).isEqualTo(c.withEmbedDim(c.dim()).withSharedClassifier(false));
         assertThat(cm.recipe()).contains("project_in/out (embed_dim 20) folded");
         float[] emb = src.tokenEmbedding();
         float[] pin = src.projectIn();

@@ -141,7 +141,7 @@ class FlmOptTest {
         FlmWriter.write(pm, p);
         CompressedModel back = FlmReader.read(p);
         FlmTestFiles.assertSameModel(pm, back);
-        assertThat(back.config()).isEqualTo(post.withEmbedDim(40));
+        assertThat(back.config()).isEqualTo(post.withEmbedDim(40).withSharedClassifier(false));
         assertThat(back.finalNorm()).isNull();
         assertThat(back.finalNormBias()).isNull();
         assertThat(back.tokenEmbedding()).isEqualTo(pm.tokenEmbedding()).hasSize(50 * 40);

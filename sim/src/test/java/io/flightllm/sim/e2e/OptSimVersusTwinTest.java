@@ -37,9 +37,10 @@ import static io.flightllm.sim.e2e.SimVersusTwinTest.assertBitIdentical;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Verification level 3 for OPT: a random pre-norm OPT checkpoint in Hugging Face layout (6 heads of 12, padded to 16;
- * widths 72 and 200, not multiples of 16), compressed, compiled and run on the simulator, gives the CPU twin's logits
- * bit for bit: LayerNorm with its bias, the linear biases, ReLU in fc1's output stage and the host's position rows.
+ * Verification level 3 for OPT: random OPT checkpoints in Hugging Face layout (6 heads of 12, padded to 16; widths 72
+ * and 200, not multiples of 16; pre-norm, post-norm, and post-norm with project_in/out folded by compress),
+ * compressed, compiled and run on the simulator, give the CPU twin's logits bit for bit: LayerNorm with its bias (in
+ * place after the residual for post-norm), the linear biases, ReLU in fc1's output stage and the host's position rows.
  */
 class OptSimVersusTwinTest {
     static final int MAX_CONTEXT = 48;
@@ -51,15 +52,30 @@ class OptSimVersusTwinTest {
     private final List<Arena> arenas = new ArrayList<>();
 
     static CompressedModel opt(String profile) {
-        return MODELS.computeIfAbsent(profile, p -> {
-            Path hf = dir.resolve("opt-hf");
+        return opt(profile, "pre");
+    }
+
+    /**
+     * {@code variant}: "pre" (pre-norm, as OPT-6.7B), "post" (post-norm, no final norm) or "post-proj" (post-norm with
+     * project_in/out from a 48-wide embedding, as opt-350m; compress folds the projections).
+     */
+    static CompressedModel opt(String profile, String variant) {
+        return MODELS.computeIfAbsent(profile + "/" + variant, k -> {
+            Path hf = dir.resolve("opt-hf-" + variant);
             if (!hf.resolve("config.json").toFile().exists()) {
-                OptWriter.write(new OptWriter.Spec(72, 200, 2, 6, 64, 72, true, true, 60, 5, "model.", 7), hf);
+                OptWriter.Spec spec = new OptWriter.Spec(72, 200, 2, 6, 64, 72, true, true, 60, 5, "model.", 7);
+                spec = switch (variant) {
+                    case "pre" -> spec;
+                    case "post" -> spec.postLn();
+                    case "post-proj" -> spec.postLn().embedDim(48);
+                    default -> throw new IllegalArgumentException(variant);
+                };
+                OptWriter.write(spec, hf);
             }
             try (Model m = ModelLoader.load(hf)) {
                 assertThat(m.config().family()).isEqualTo(ModelConfig.Family.OPT);
-                return new ModelCompressor(CompressionProfile.named(p), LinearCompressor.roundToNearest(), "rtn")
-                        .toModel(new ModelWeightSource(m), null, (l, kind, d, t) -> { });
+                return new ModelCompressor(CompressionProfile.named(profile), LinearCompressor.roundToNearest(),
+                        "rtn").toModel(new ModelWeightSource(m), null, (l, kind, d, t) -> { });
             }
         });
     }
@@ -85,10 +101,11 @@ class OptSimVersusTwinTest {
         return p;
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"w8, u280", "w4s8, vhk158", "mixed, u280x2"})
-    void logitsAreBitIdenticalAtEveryPosition(String profile, String target) {
-        CompressedModel cm = opt(profile);
+    @ParameterizedTest(name = "{2} OPT {0} on {1}")
+    @CsvSource({"w8, u280, pre", "w4s8, vhk158, pre", "mixed, u280x2, pre", "w8, vhk158, post",
+            "w4s8, u280, post-proj", "mixed, vhk158, post-proj"})
+    void logitsAreBitIdenticalAtEveryPosition(String profile, String target, String variant) {
+        CompressedModel cm = opt(profile, variant);
         FunctionalSim sim = load(cm, WeightFeed.of(cm), target);
         SimHost host = new SimHost(sim, cm);
         int[] prompt = prompt(20, cm.config().vocabSize(), 5);

@@ -72,6 +72,12 @@ public final class WeightOnlyModel {
      * exact smoothing its logits equal the original model's up to float rounding.
      */
     public static LogitModel ofSource(WeightSource source, int contextLength, String label) {
+        return LogitModel.of(DecoderForward.create(source.config(), weights(source), new ScalarMatVec(),
+                contextLength), label);
+    }
+
+    /** The FP32 tensors of a source (source layout, no head padding) as the reference forward pass reads them. */
+    static Weights weights(WeightSource source) {
         ModelConfig c = source.config();
         Arena arena = Arena.ofAuto();
         List<LayerWeights> layers = new ArrayList<>();
@@ -101,12 +107,11 @@ public final class WeightOnlyModel {
         }
         float[] pos = source.positionEmbedding();
         float[] fnb = source.finalNormBias();
-        Weights w = new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
+        return new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
                 pos == null ? null : matrix(arena, "position_embedding", pos, c.seqLen(), c.dim()), layers,
                 vector(arena, "final_norm", source.finalNorm()), fnb == null ? null : vector(arena, "final_norm_bias",
                 fnb), matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()),
                 null, null);
-        return LogitModel.of(DecoderForward.create(c, w, new ScalarMatVec(), contextLength), label);
     }
 
     /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */

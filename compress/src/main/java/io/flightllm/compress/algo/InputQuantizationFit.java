@@ -41,17 +41,23 @@ public final class InputQuantizationFit {
 
         /** Adds the FP32 input row x[offset .. offset + cols) as the linear receives it. */
         public void add(float[] x, int offset) {
-            if (offset < 0 || offset + cols > x.length) {
-                throw new IllegalArgumentException("input fit: row at " + offset + " of " + cols
-                        + " values exceeds the array of " + x.length);
-            }
-            float s = Int8Quantizer.quantizeRow(x, offset, cols, q, 0);
+            add(x, offset, x, offset);
+        }
+
+        /**
+         * Adds a pair of rows for the same token: the target x (the FP32 model's input of this linear) and the row y
+         * the quantized model feeds it before INT8 quantization (its inputs differ by the upstream error).
+         */
+        public void add(float[] x, int xOffset, float[] y, int yOffset) {
+            check(x, xOffset);
+            check(y, yOffset);
+            float s = Int8Quantizer.quantizeRow(y, yOffset, cols, q, 0);
             for (int j = 0; j < cols; j++) {
                 xq[j] = q[j] * s; // the value the accelerator's INT8 product represents
             }
             quantized.add(xq);
             for (int i = 0; i < cols; i++) {
-                double a = x[offset + i];
+                double a = x[xOffset + i];
                 if (a == 0) {
                     continue;
                 }
@@ -59,6 +65,13 @@ public final class InputQuantizationFit {
                 for (int j = 0; j < cols; j++) {
                     cross[base + j] += a * xq[j];
                 }
+            }
+        }
+
+        private void check(float[] x, int offset) {
+            if (offset < 0 || offset + cols > x.length) {
+                throw new IllegalArgumentException("input fit: row at " + offset + " of " + cols
+                        + " values exceeds the array of " + x.length);
             }
         }
 

@@ -208,10 +208,17 @@ public final class AccuracyTable {
         } else if (method.equals("gptq")) {
             m = (l, s) -> GptqCompressor.DEFAULT.compress(l.name(), 8, g(0, l), dense(l, 16), l.w(), l.rows(),
                     l.cols(), s);
-        } else if (method.equals("gptq-ia") || method.startsWith("gptq-ia:")) {
+        } else if (method.startsWith("gptq-ia")) {
             double damping = method.contains(":") ? Double.parseDouble(method.substring(method.indexOf(':') + 1))
                     : INPUT_FIT_DAMPING;
-            Map<String, InputQuantizationFit.Stats> fit = Calibration.collectInputFit(source, calib);
+            String kind = method.contains(":") ? method.substring(0, method.indexOf(':')) : method;
+            Map<String, InputQuantizationFit.Stats> fit = switch (kind) {
+                case "gptq-ia" -> Calibration.collectInputFit(source, calib);
+                case "gptq-ia-up" -> Calibration.collectInputFit(source, w8a8(model, stats, calib, "gptq", smooth),
+                        calib);
+                default -> throw new IllegalArgumentException("W8A8 weights: method '" + method
+                        + "' is unknown; expected rtn, gptq, gptq-ia[:damping] or gptq-ia-up[:damping]");
+            };
             m = (l, s) -> {
                 InputQuantizationFit.Stats f = fit.get(l.name());
                 return GptqCompressor.DEFAULT.compress(l.name(), 8, g(0, l), dense(l, 16),
@@ -219,7 +226,7 @@ public final class AccuracyTable {
             };
         } else {
             throw new IllegalArgumentException("W8A8 weights: method '" + method
-                    + "' is unknown; expected rtn, gptq or gptq-ia[:damping]");
+                    + "' is unknown; expected rtn, gptq, gptq-ia[:damping] or gptq-ia-up[:damping]");
         }
         return ModelCompression.compress(source, st, m, label);
     }

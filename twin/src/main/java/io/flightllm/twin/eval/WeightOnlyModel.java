@@ -41,6 +41,12 @@ public final class WeightOnlyModel {
 
     /** @param quantizeInputs fake-quantize each linear's input row (INT8 values times the row scale) */
     public static LogitModel of(CompressedModel m, int contextLength, String label, boolean quantizeInputs) {
+        MatVec mv = quantizeInputs ? int8Inputs(new ScalarMatVec()) : new ScalarMatVec();
+        return LogitModel.of(new LlamaForward(m.config(), weights(m), mv, contextLength), label);
+    }
+
+    /** The compressed model's weights dequantized to FP32 in the source layout (head padding removed). */
+    static Weights weights(CompressedModel m) {
         ModelConfig c = m.config();
         if (c.family() != ModelConfig.Family.LLAMA) {
             throw new IllegalArgumentException("the weight-only diagnostic handles LLaMA models, not " + c.family());
@@ -62,9 +68,12 @@ public final class WeightOnlyModel {
         }
         Tensor emb = matrix(arena, "token_embedding", m.tokenEmbedding(), c.vocabSize(), c.dim());
         Tensor cls = tensor(arena, m.classifier(), identity(c.vocabSize()), identity(c.dim()));
-        Weights w = new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
-        MatVec mv = quantizeInputs ? new FakeQuantInputs(new ScalarMatVec()) : new ScalarMatVec();
-        return LogitModel.of(new LlamaForward(c, w, mv, contextLength), label);
+        return new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
+    }
+
+    /** {@code inner} with every input row fake-quantized by the twin's activation quantizer first. */
+    static MatVec int8Inputs(MatVec inner) {
+        return new FakeQuantInputs(inner);
     }
 
     /**

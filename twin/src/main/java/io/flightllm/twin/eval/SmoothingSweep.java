@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The W8A8 recipe search behind docs/accuracy.md: RTN or GPTQ 8-bit weights (one scale per row), with and without
- * SmoothQuant at several alphas, each run by the twin. The selection metrics are on calibration data only: KL and
+ * The W8A8 recipe search behind docs/accuracy.md: 8-bit weights (one scale per row) by any
+ * {@link AccuracyTable#w8a8} method (rtn, gptq, gptq-ia, gptq-ia-seq), with and without SmoothQuant at several alphas,
+ * each run by the twin; the last column scores the same weights with INT8 linear inputs only (FP32 attention). The selection metrics are on calibration data only: KL and
  * top-1 teacher-forced along the 32 calibration sequences (seeds 1000..), and greedy top-1 along the reference's
  * greedy continuations of BOS + the first 16 tokens of the first 8 of them. The evaluation's greedy metric (the
  * reference texts' prompts of {@link AccuracyTable}) is printed beside them for the record, not used for choosing.

@@ -88,6 +88,17 @@ class OptCommandsTest {
                 dir.toString(), "--temperature", "0", "--steps", "20", "--prompt", "Once upon a time");
         assertThat(flmRun.code()).as(flmRun.err()).isZero();
         assertThat(flmRun.outText()).startsWith("Once upon a time");
+        // compiled for the vhk158 and run on the functional simulator: the twin's text, byte for byte
+        Path flp = tmp.resolve("opt.flp");
+        CliRunner.Result comp = CliRunner.run("compile", "--model", flm.toString(), "--target", "vhk158",
+                "--context", "32", "--out", flp.toString());
+        assertThat(comp.code()).as(comp.err()).isZero();
+        CliRunner.Result simRun = CliRunner.run("run", "--model", flm.toString(), "--backend", "sim", "--program",
+                flp.toString(), "--tokenizer", dir.toString(), "--temperature", "0", "--steps", "20", "--prompt",
+                "Once upon a time");
+        assertThat(simRun.code()).as(simRun.err()).isZero();
+        assertThat(simRun.outText()).isEqualTo(flmRun.outText());
+        assertThat(flmRun.outText().strip()).as("generated past the prompt").isNotEqualTo("Once upon a time");
         CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
                 "--sequences", "3", "--length", "24", "--json");
         assertThat(e.code()).as(e.err()).isZero();

@@ -123,20 +123,11 @@ public final class Compiler {
                 }
             }
         }
-        ModelConfig c = shape.config();
-        if (!c.normBefore() || c.projects() || !c.finalNorm()) {
-            throw new CompileException("config: " + c.family() + " with " + (c.projects()
-                    ? "word_embed_proj_dim " + c.embedDim() + " != hidden_size " + c.dim() + " (project_in/out)"
-                    : "do_layer_norm_before false or no final norm") + " is not compiled; expected pre-norm layers "
-                    + "with a final norm and no input/output projections (every LLaMA, every OPT but opt-350m)");
-        }
-        boolean llama = c.norm() == ModelConfig.NormKind.RMS_NORM && c.mlp() == ModelConfig.MlpKind.SWIGLU
-                && c.positions() == ModelConfig.PositionKind.ROPE;
-        boolean opt = c.norm() == ModelConfig.NormKind.LAYER_NORM && c.mlp() == ModelConfig.MlpKind.RELU
-                && c.positions() == ModelConfig.PositionKind.LEARNED;
-        if (!llama && !opt) {
-            throw new CompileException("config: " + c.norm() + "/" + c.mlp() + "/" + c.positions()
-                    + " is not compiled; expected RMS_NORM/SWIGLU/ROPE (LLaMA) or LAYER_NORM/RELU/LEARNED (OPT)");
+        // the compressed form's rule (compress.ModelSupport): LLaMA, or pre-norm OPT without project_in/out
+        io.flightllm.compress.ModelSupport.Refusal refusal = io.flightllm.compress.ModelSupport.check(shape.config());
+        if (refusal != null) {
+            throw new CompileException("model not compiled: " + refusal.message() + " (the compiler takes "
+                    + io.flightllm.compress.ModelSupport.SUPPORTED + ")");
         }
     }
 

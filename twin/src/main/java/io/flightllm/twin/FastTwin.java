@@ -371,14 +371,15 @@ public final class FastTwin implements AutoCloseable {
 
     private void rowRange(LinearPlan plan, int n, float[][] out, int r0, int r1, int worker) {
         if (n == 1) {
-            decodeRows(plan, out[0], r0, r1, partials[worker][0]);
+            decodeRows(plan, out[0], r0, r1, partials[worker]);
         } else {
             batchRows(plan, n, out, r0, r1, partials[worker], wrow[worker]);
         }
     }
 
     /** One token: every weight read once, straight from its stored (or nibble) form. */
-    private void decodeRows(LinearPlan plan, float[] out, int r0, int r1, float[] part) {
+    private void decodeRows(LinearPlan plan, float[] out, int r0, int r1, float[][] parts) {
+        float[] part = parts[0];
         CompressedLinear w = plan.w();
         int groups = plan.groups();
         int cbs = plan.colBlocks();
@@ -396,6 +397,11 @@ public final class FastTwin implements AutoCloseable {
         LinearPlan.Ilv ilv = plan.ilv();
         for (int r = r0; r < r1; r++) {
             int rb = r / CompressedLinear.BLOCK;
+            if (r + 1 < r1 && (r + 1) % CompressedLinear.BLOCK != 0 && plan.allDense8(rb)) {
+                dense8Pair(plan, out, r, part, parts[1]);
+                r++;
+                continue;
+            }
             int rowV = (int) w.valueOffset(r);
             int rowN = plan.nibbleRow()[r];
             int rowP = (int) w.positionOffset(r);
@@ -427,6 +433,31 @@ public final class FastTwin implements AutoCloseable {
             float yv = Sum16.reduce(part);
             out[r] = bias == null ? yv : yv + bias[r];
         }
+    }
+
+    /** Rows r and r + 1 of one all-DENSE8 row block, each group's two dot products in one pass (shortDot2). */
+    private void dense8Pair(LinearPlan plan, float[] out, int r, float[] p0, float[] p1) {
+        CompressedLinear w = plan.w();
+        int groups = plan.groups();
+        int gs = plan.blocksPerGroup() * CompressedLinear.BLOCK;
+        int k16 = w.paddedCols();
+        short[] scales = w.scaleBits();
+        int v0 = (int) w.valueOffset(r);
+        int v1 = (int) w.valueOffset(r + 1);
+        int blockV = r / CompressedLinear.BLOCK * plan.colBlocks();
+        float sa = as[0];
+        java.util.Arrays.fill(p0, 0.0f);
+        java.util.Arrays.fill(p1, 0.0f);
+        for (int g = 0; g < groups; g++) {
+            int c0 = g * gs;
+            int off = plan.valueOffset()[blockV + g * plan.blocksPerGroup()];
+            long both = VectorKernels.shortDot2(w.values(), v0 + off, v1 + off, a16[0], c0, Math.min(gs, k16 - c0));
+            p0[g & 15] += (Float.float16ToFloat(scales[r * groups + g]) * sa) * (float) (int) (both >> 32);
+            p1[g & 15] += (Float.float16ToFloat(scales[(r + 1) * groups + g]) * sa) * (float) (int) both;
+        }
+        float[] bias = w.bias();
+        out[r] = bias == null ? Sum16.reduce(p0) : Sum16.reduce(p0) + bias[r];
+        out[r + 1] = bias == null ? Sum16.reduce(p1) : Sum16.reduce(p1) + bias[r + 1];
     }
 
     /** Up to MAX_BATCH tokens: each weight row widened to FP32 once (zeros where pruned), then used by every token. */

@@ -265,6 +265,16 @@ record LinearPlan(CompressedLinear w, int colBlocks, int groups, int blocksPerGr
         return g < groups && k < gs && c < k16 ? c : -1;
     }
 
+    /** True if every group of row block rb is {@link #DENSE8} (decode then takes its rows two at a time). */
+    boolean allDense8(int rb) {
+        for (int g = 0; g < groups; g++) {
+            if (kind[rb * groups + g] != DENSE8) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Bytes of weight values a decode pass streams (the nibble copy for DENSE4 groups, int8 otherwise). */
     long streamedValueBytes() {
         long bytes = nibbles.length + (ilv == null ? 0 : ilv.bytes().length);

@@ -294,39 +294,91 @@ final class VectorKernels {
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
 
     /**
-     * The exact INT32 sum of w[wo + i] x a[ao + i], i &lt; len (len a multiple of 16; a holds INT8 values as shorts),
-     * in 16-bit lanes: a lane takes two INT8 x INT8 products per step (at most 2 x 127 x 127 = 32258 &lt; 2^15, as
-     * weights and activations lie in [-127, 127]) and is widened to int lanes before the next step. The widening reads
-     * each pair of 16-bit lanes as one int lane x: x &gt;&gt; 16 is one lane's value and (x &lt;&lt; 16) &gt;&gt; 16 the
-     * other's, both exact (cheaper than two S2I conversions: about 20% more MACs per cycle from cache).
+     * XORed into every int lane of 16-bit pair sums by the int8 kernels: it turns the low half's bits into its value
+     * + 2^15 (never negative), so the lane read as an int is exactly high x 2^16 + low + 2^15.
+     */
+    private static final int LOW_BIAS = 0x8000;
+
+    /**
+     * The exact INT32 sum of w[wo + i] x a[ao + i], i &lt; len (len a multiple of 16, at most 2^17; a holds INT8
+     * values as shorts), in 16-bit lanes: a lane takes two INT8 x INT8 products per step (at most 2 x 127 x 128 =
+     * 32512 &lt; 2^15: weights lie in [-127, 127], activations in [-128, 127]). Each pair of 16-bit lanes is then read
+     * as one int lane x = hi x 2^16 + (lo + 2^15) ({@link #LOW_BIAS}), so x &gt;&gt; 16 = hi and hi + lo = x - 65535 x
+     * (x &gt;&gt; 16) - 2^15: per step only x and x &gt;&gt; 16 are summed (an XOR, a shift and two int adds, where
+     * unpacking both halves takes three shifts and two adds); the final combination is exact in wrapping int
+     * arithmetic because the true sum fits an int. Few vector operations per 64-byte weight line keep many lines in flight: the kernel streams from DRAM.
      */
     static int shortDot(byte[] w, int wo, short[] a, int ao, int len) {
         int s = ILV_S.length();
-        IntVector hi = IntVector.zero(ILV_I);
-        IntVector lo = hi;
+        IntVector x = IntVector.zero(ILV_I);
+        IntVector hi = x;
         int i = 0;
         for (; i <= len - 2 * s; i += 2 * s) {
-            ShortVector b0 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i)
-                    .convertShape(VectorOperators.B2S, ILV_S, 0);
-            ShortVector b1 = (ShortVector) ByteVector.fromArray(ILV_B, w, wo + i + s)
-                    .convertShape(VectorOperators.B2S, ILV_S, 0);
-            IntVector x = b0.mul(ShortVector.fromArray(ILV_S, a, ao + i))
-                    .add(b1.mul(ShortVector.fromArray(ILV_S, a, ao + i + s))).reinterpretAsInts();
-            hi = hi.add(x.lanewise(VectorOperators.ASHR, 16));
-            lo = lo.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            ShortVector a0 = ShortVector.fromArray(ILV_S, a, ao + i);
+            ShortVector a1 = ShortVector.fromArray(ILV_S, a, ao + i + s);
+            IntVector p = biasedPairs(w, wo + i, a0, a1);
+            x = x.add(p);
+            hi = hi.add(p.lanewise(VectorOperators.ASHR, 16));
         }
-        int total = hi.add(lo).reduceLanes(VectorOperators.ADD);
-        if (i < len) { // up to 2 x ILV_S.length() - 16 columns left, in steps of 16
-            IntVector tail = IntVector.zero(I8);
-            for (; i < len; i += 16) {
-                ShortVector p = ((ShortVector) ByteVector.fromArray(B16S, w, wo + i)
-                        .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, ao + i));
-                tail = tail.add((IntVector) p.convertShape(VectorOperators.S2I, I8, 0))
-                        .add((IntVector) p.convertShape(VectorOperators.S2I, I8, 1));
-            }
-            total += tail.reduceLanes(VectorOperators.ADD);
+        return unbias(x, hi, i / (2 * s)) + shortTail(w, wo, a, ao, i, len);
+    }
+
+    /**
+     * {@link #shortDot} of two rows against the same activations, sharing the activation loads: rows at w[wo0..] and
+     * w[wo1..]; returns the first sum in the high 32 bits and the second in the low 32 bits. Two weight streams per
+     * pass keep more DRAM lines in flight than one (more rows per pass would exceed what C2 inlines in one method and
+     * box the vectors).
+     */
+    static long shortDot2(byte[] w, int wo0, int wo1, short[] a, int ao, int len) {
+        int s = ILV_S.length();
+        IntVector x0 = IntVector.zero(ILV_I);
+        IntVector hi0 = x0;
+        IntVector x1 = x0;
+        IntVector hi1 = x0;
+        int i = 0;
+        for (; i <= len - 2 * s; i += 2 * s) {
+            ShortVector a0 = ShortVector.fromArray(ILV_S, a, ao + i);
+            ShortVector a1 = ShortVector.fromArray(ILV_S, a, ao + i + s);
+            IntVector p = biasedPairs(w, wo0 + i, a0, a1);
+            IntVector q = biasedPairs(w, wo1 + i, a0, a1);
+            x0 = x0.add(p);
+            hi0 = hi0.add(p.lanewise(VectorOperators.ASHR, 16));
+            x1 = x1.add(q);
+            hi1 = hi1.add(q.lanewise(VectorOperators.ASHR, 16));
         }
-        return total;
+        int steps = i / (2 * s);
+        int t0 = unbias(x0, hi0, steps) + shortTail(w, wo0, a, ao, i, len);
+        int t1 = unbias(x1, hi1, steps) + shortTail(w, wo1, a, ao, i, len);
+        return ((long) t0 << 32) | (t1 & 0xFFFFFFFFL);
+    }
+
+    /** Int lanes of pair sums w[at + j] x a0[j] + w[at + s + j] x a1[j] (16-bit, exact), XORed with LOW_BIAS. */
+    private static IntVector biasedPairs(byte[] w, int at, ShortVector a0, ShortVector a1) {
+        ShortVector b0 = (ShortVector) ByteVector.fromArray(ILV_B, w, at).convertShape(VectorOperators.B2S, ILV_S, 0);
+        ShortVector b1 = (ShortVector) ByteVector.fromArray(ILV_B, w, at + ILV_S.length())
+                .convertShape(VectorOperators.B2S, ILV_S, 0);
+        return b0.mul(a0).add(b1.mul(a1)).reinterpretAsInts().lanewise(VectorOperators.XOR, LOW_BIAS);
+    }
+
+    /** The sum over all lanes and steps of hi + lo, from the lane sums of x and x &gt;&gt; 16 (see shortDot). */
+    private static int unbias(IntVector x, IntVector hi, int steps) {
+        return x.reduceLanes(VectorOperators.ADD) - 65535 * hi.reduceLanes(VectorOperators.ADD)
+                - LOW_BIAS * steps * ILV_I.length();
+    }
+
+    /** The columns [i, len) shortDot's main loop leaves (fewer than two vectors, in steps of 16). */
+    private static int shortTail(byte[] w, int wo, short[] a, int ao, int i, int len) {
+        if (i >= len) {
+            return 0;
+        }
+        IntVector tail = IntVector.zero(I8);
+        for (; i < len; i += 16) {
+            ShortVector p = ((ShortVector) ByteVector.fromArray(B16S, w, wo + i)
+                    .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, ao + i));
+            tail = tail.add((IntVector) p.convertShape(VectorOperators.S2I, I8, 0))
+                    .add((IntVector) p.convertShape(VectorOperators.S2I, I8, 1));
+        }
+        return tail.reduceLanes(VectorOperators.ADD);
     }
 
     /** Lanes 8..15 of a 16-byte vector (defined here: the class initialises its fields in text order). */

@@ -59,6 +59,7 @@ class TwinEquivalenceTest {
     Stream<Recipe> oddRecipes() {
         return Stream.of(
                 Recipe.of("W8 dense G=K16", 8, 0, DensityPlan.dense()),
+                Recipe.of("W8 dense G=32", 8, 32, DensityPlan.dense()), // several DENSE8 groups per row pair
                 Recipe.of("W4 dense G=32", 4, 32, DensityPlan.dense()),
                 Recipe.of("W4 mix 0.5 G=48", 4, 48, DensityPlan.mixHalf()),
                 new Recipe("W2/3 N=8 G=16", new int[] {2, 3}, 16, DensityPlan.uniform(8)));

@@ -37,6 +37,14 @@ class VectorKernelsTest {
             assertThat((long) VectorKernels.floatDot(wf, 16, a, 16, len)).as("floatDot len " + len).isEqualTo(want);
             assertThat((long) VectorKernels.shortDot(w, 16, shorts(a), 16, len)).as("shortDot len " + len)
                     .isEqualTo(want);
+            byte[] two = new byte[2 * len + 16]; // row 0 = w, row 1 = -w: both extremes of every 16-bit lane
+            for (int i = 0; i < len; i++) {
+                two[16 + i] = 127;
+                two[16 + len + i] = -127;
+            }
+            long both = VectorKernels.shortDot2(two, 16, 16 + len, shorts(a), 16, len);
+            assertThat((long) (int) (both >> 32)).as("shortDot2 row 0, len " + len).isEqualTo(want);
+            assertThat((long) (int) both).as("shortDot2 row 1, len " + len).isEqualTo(-want);
         }
     }
 
@@ -70,6 +78,33 @@ class VectorKernelsTest {
                 want += w[i + 1] * a[i + 2];
             }
             assertThat((long) VectorKernels.shortDot(w, 1, a, 2, len)).as("shortDot len " + len).isEqualTo(want);
+        }
+    }
+
+    /** Two random rows at unrelated offsets, every tail length and long rows: each sum lands in its half. */
+    @Test
+    void shortDot2MatchesTwoScalarRows() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int len = 16; len <= 4096; len += len < 256 ? 16 : 1024) {
+            byte[] w = new byte[3 * len + 40];
+            short[] a = new short[len + 8];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (byte) (rnd.nextInt(255) - 127);
+            }
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (short) (rnd.nextInt(256) - 128);
+            }
+            int wo0 = 3 + len;
+            int wo1 = 7;
+            long want0 = 0;
+            long want1 = 0;
+            for (int i = 0; i < len; i++) {
+                want0 += w[wo0 + i] * a[8 + i];
+                want1 += w[wo1 + i] * a[8 + i];
+            }
+            long both = VectorKernels.shortDot2(w, wo0, wo1, a, 8, len);
+            assertThat((long) (int) (both >> 32)).as("row 0, len " + len).isEqualTo(want0);
+            assertThat((long) (int) both).as("row 1, len " + len).isEqualTo(want1);
         }
     }
 

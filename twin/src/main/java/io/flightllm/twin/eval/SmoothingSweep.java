@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The W8A8 recipe search behind docs/accuracy.md: RTN or GPTQ 8-bit weights (one scale per row), with and without
- * SmoothQuant at several alphas, each run by the twin. The selection metrics are on calibration data only: KL and
+ * The W8A8 recipe search behind docs/accuracy.md: 8-bit weights (one scale per row) by any
+ * {@link AccuracyTable#w8a8} method (rtn, gptq, gptq-ia, gptq-ia-seq), with and without SmoothQuant at several alphas,
+ * each run by the twin; the last column scores the same weights with INT8 linear inputs only (FP32 attention). The selection metrics are on calibration data only: KL and
  * top-1 teacher-forced along the 32 calibration sequences (seeds 1000..), and greedy top-1 along the reference's
  * greedy continuations of BOS + the first 16 tokens of the first 8 of them. The evaluation's greedy metric (the
  * reference texts' prompts of {@link AccuracyTable}) is printed beside them for the record, not used for choosing.
@@ -61,31 +62,35 @@ public final class SmoothingSweep {
             System.out.printf(Locale.ROOT, "%s: calibration %d tokens, sites %s%n%n", args[1], calib.tokens(), sites);
             System.out.println("| weights | alpha | calib KL | calib top-1 | calib greedy top-1 (%d pos.) "
                     .formatted(onCalib.evaluate(AccuracyTable.reference(model, ctx, "ref"), 32).greedyPositions())
-                    + "| eval greedy top-1 | eval greedy misses |");
-            System.out.println("|---|---|---|---|---|---|---|");
+                    + "| eval greedy top-1 | eval greedy misses | calib KL, INT8 linear inputs only |");
+            System.out.println("|---|---|---|---|---|---|---|---|");
             for (String method : methods) {
-                row(model, stats, ctx, onCalib, onEval, method, Double.NaN, sites);
+                row(model, stats, calib, ctx, onCalib, onEval, method, Double.NaN, sites);
                 for (double a : alphas) {
-                    row(model, stats, ctx, onCalib, onEval, method, a, sites);
+                    row(model, stats, calib, ctx, onCalib, onEval, method, a, sites);
                 }
             }
         }
     }
 
-    private static void row(Model model, Map<String, CalibrationStats> stats, int ctx, Evaluator onCalib,
+    private static void row(Model model, Map<String, CalibrationStats> stats, Corpus calib, int ctx, Evaluator onCalib,
                             Evaluator onEval, String method, double alpha, Set<SmoothQuant.Site> sites) {
-        CompressedModel cm = AccuracyTable.w8a8(model, stats, method, Double.isNaN(alpha) ? null
+        CompressedModel cm = AccuracyTable.w8a8(model, stats, calib, method, Double.isNaN(alpha) ? null
                 : new SmoothQuant.Options(alpha, sites));
-        try (LogitModel t = LogitModel.of(new FastTwin(cm, 1, ctx), "sweep")) {
+        try (LogitModel t = LogitModel.of(new FastTwin(cm, 1, ctx), "sweep");
+             LogitModel inputsOnly = WeightOnlyModel.of(cm, ctx, "sweep, int8 inputs", true)) {
             EvalReport c = onCalib.evaluate(t, Double.NaN);
             EvalReport e = onEval.evaluate(t, Double.NaN);
             int misses = onEval.greedyMismatches(t).size();
-            System.out.printf(Locale.ROOT, "| %s | %s | %.5f %s | %.4f %s | %.4f %s | %.4f %s | %d |%n", method,
+            EvalReport ci = onCalib.evaluate(inputsOnly, Double.NaN);
+            System.out.printf(Locale.ROOT, "| %s | %s | %.5f %s | %.4f %s | %.4f %s | %.4f %s | %d | %.5f %s |%n",
+                    method,
                     Double.isNaN(alpha) ? "-" : String.format(Locale.ROOT, "%.2f", alpha), c.klDivergence(),
                     AccuracyTable.ci(c.klDivergenceCi95(), 5), c.top1Agreement(),
                     AccuracyTable.ci(c.top1AgreementCi95(), 4), c.greedyTop1Agreement(),
                     AccuracyTable.ci(c.greedyTop1AgreementCi95(), 4), e.greedyTop1Agreement(),
-                    AccuracyTable.ci(e.greedyTop1AgreementCi95(), 4), misses);
+                    AccuracyTable.ci(e.greedyTop1AgreementCi95(), 4), misses, ci.klDivergence(),
+                    AccuracyTable.ci(ci.klDivergenceCi95(), 5));
         }
     }
 }

@@ -41,6 +41,12 @@ public final class WeightOnlyModel {
 
     /** @param quantizeInputs fake-quantize each linear's input row (INT8 values times the row scale) */
     public static LogitModel of(CompressedModel m, int contextLength, String label, boolean quantizeInputs) {
+        MatVec mv = quantizeInputs ? int8Inputs(new ScalarMatVec()) : new ScalarMatVec();
+        return LogitModel.of(new LlamaForward(m.config(), weights(m), mv, contextLength), label);
+    }
+
+    /** The compressed model's weights dequantized to FP32 in the source layout (head padding removed). */
+    static Weights weights(CompressedModel m) {
         ModelConfig c = m.config();
         if (c.family() != ModelConfig.Family.LLAMA) {
             throw new IllegalArgumentException("the weight-only diagnostic handles LLaMA models, not " + c.family());
@@ -62,16 +68,29 @@ public final class WeightOnlyModel {
         }
         Tensor emb = matrix(arena, "token_embedding", m.tokenEmbedding(), c.vocabSize(), c.dim());
         Tensor cls = tensor(arena, m.classifier(), identity(c.vocabSize()), identity(c.dim()));
-        Weights w = new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
-        MatVec mv = quantizeInputs ? new FakeQuantInputs(new ScalarMatVec()) : new ScalarMatVec();
-        return LogitModel.of(new LlamaForward(c, w, mv, contextLength), label);
+        return new Weights(emb, null, layers, vector(arena, "final_norm", m.finalNorm()), null, cls);
+    }
+
+    /** {@code inner} with every input row fake-quantized by the twin's activation quantizer first. */
+    static MatVec int8Inputs(MatVec inner) {
+        return new FakeQuantInputs(inner);
     }
 
     /**
      * The FP32 reference forward pass (scalar kernels) over FP32 weights from a source, e.g. a smoothed model: with
      * exact smoothing its logits equal the original model's up to float rounding.
      */
-    public static LogitModel ofSource(WeightSource unfolded, int contextLength, String label) {
+    public static LogitModel ofSource(WeightSource source, int contextLength, String label) {
+        Weights w = weights(source);
+        return LogitModel.of(DecoderForward.create(io.flightllm.compress.ModelSupport.compressedConfig(
+                source.config()), w, new ScalarMatVec(), contextLength), label);
+    }
+
+    /**
+     * The FP32 tensors of a source (source layout, no head padding; OPT's project_in/out folded, as compression does)
+     * as the reference forward pass reads them.
+     */
+    static Weights weights(WeightSource unfolded) {
         WeightSource source = io.flightllm.compress.ProjectionFold.of(unfolded); // the FP32 model, no project_in/out
         ModelConfig c = source.config();
         Arena arena = Arena.ofAuto();
@@ -103,12 +122,11 @@ public final class WeightOnlyModel {
         float[] pos = source.positionEmbedding();
         float[] fnb = source.finalNormBias();
         float[] fn = source.finalNorm();
-        Weights w = new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
+        return new Weights(matrix(arena, "token_embedding", source.tokenEmbedding(), c.vocabSize(), c.dim()),
                 pos == null ? null : matrix(arena, "position_embedding", pos, c.seqLen(), c.dim()), layers,
                 fn == null ? null : vector(arena, "final_norm", fn), fnb == null ? null : vector(arena, "final_norm_bias",
                 fnb), matrix(arena, "classifier", source.matrix(-1, LinearKind.CLASSIFIER), c.vocabSize(), c.dim()),
                 null, null);
-        return LogitModel.of(DecoderForward.create(c, w, new ScalarMatVec(), contextLength), label);
     }
 
     /** x -> q(x) x s with the twin's activation quantizer, then the wrapped product. */

@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
-import static io.flightllm.sim.e2e.SimVersusTwinTest.assertBitIdentical;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -110,17 +109,7 @@ class OptSimVersusTwinTest {
         SimHost host = new SimHost(sim, cm);
         int[] prompt = prompt(20, cm.config().vocabSize(), 5);
         try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
-            List<float[]> simLogits = host.prefill(prompt, 0);
-            for (int pos = 0; pos < prompt.length; pos++) {
-                assertBitIdentical(simLogits.get(pos), twin.forward(prompt[pos], pos).clone(), "prompt", pos);
-            }
-            int token = SimHost.argmax(simLogits.get(prompt.length - 1));
-            for (int pos = prompt.length; pos < MAX_CONTEXT; pos++) {
-                float[] s = host.decode(token, pos);
-                float[] t = twin.forward(token, pos).clone();
-                assertBitIdentical(s, t, "decode", pos);
-                token = SimHost.argmax(s);
-            }
+            SimVersusTwinTest.promptThenGreedy(host, twin, prompt, MAX_CONTEXT, variant + " ");
         }
     }
 

@@ -48,18 +48,7 @@ class SimVersusTwinTest {
         SimHost host = new SimHost(sim, cm);
         try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
             int[] prompt = {1, 403, 407, 261, 378, 375, 285, 1, 49, 310, 345, 2, 260, 264, 341, 437, 300, 430, 282, 262};
-            List<float[]> simLogits = host.prefill(prompt, 0);
-            for (int pos = 0; pos < prompt.length; pos++) {
-                assertBitIdentical(simLogits.get(pos), twin.forward(prompt[pos], pos).clone(), "prompt", pos);
-            }
-            int token = SimHost.argmax(simLogits.get(prompt.length - 1));
-            for (int pos = prompt.length; pos < MAX_CONTEXT; pos++) {
-                float[] s = host.decode(token, pos);
-                float[] t = twin.forward(token, pos).clone();
-                assertBitIdentical(s, t, "decode", pos);
-                assertThat(SimHost.argmax(s)).isEqualTo(SimHost.argmax(t));
-                token = SimHost.argmax(s);
-            }
+            promptThenGreedy(host, twin, prompt, MAX_CONTEXT, "");
         }
         // a second prompt over the same device: the cache positions are overwritten from 0
         try (FastTwin twin = new FastTwin(cm, 1, MAX_CONTEXT)) {
@@ -114,6 +103,25 @@ class SimVersusTwinTest {
                 assertBitIdentical(s, twin.forward(token, pos).clone(), "decode after a masked prompt", pos);
                 token = SimHost.argmax(s);
             }
+        }
+    }
+
+    /**
+     * The prompt in the simulator's prefill chunks against the twin position by position, then greedy decode steps up
+     * to position {@code until}: bit-identical logits everywhere, so the same tokens.
+     */
+    static void promptThenGreedy(SimHost host, FastTwin twin, int[] prompt, int until, String label) {
+        List<float[]> simLogits = host.prefill(prompt, 0);
+        for (int pos = 0; pos < prompt.length; pos++) {
+            assertBitIdentical(simLogits.get(pos), twin.forward(prompt[pos], pos).clone(), label + "prompt", pos);
+        }
+        int token = SimHost.argmax(simLogits.get(prompt.length - 1));
+        for (int pos = prompt.length; pos < until; pos++) {
+            float[] s = host.decode(token, pos);
+            float[] t = twin.forward(token, pos).clone();
+            assertBitIdentical(s, t, label + "decode", pos);
+            assertThat(SimHost.argmax(s)).isEqualTo(SimHost.argmax(t));
+            token = SimHost.argmax(s);
         }
     }
 

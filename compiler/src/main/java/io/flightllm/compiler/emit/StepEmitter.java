@@ -38,9 +38,9 @@ import java.util.List;
  * Emits one core's program for one launch: {@code m} token rows starting at the parameter {@code pos} (decode: m = 1,
  * MV mode; prefill: MM mode with a causal mask), attending to {@code ctx} cached positions (the bucket; positions at
  * or beyond the parameter {@code ctx_len} are masked). The operator sequence and its numerics are docs/numerics.md's,
- * one layer after another (LLaMA: RMSNorm, RoPE, SwiGLU; OPT: LayerNorm with bias, linear biases, ReLU, positions
- * added by the host to the input rows); docs/compiler.md walks through it. Decode keeps every activation on chip: the only
- * HBM traffic is weights, the KV cache and the final logits. A prefill launch splits the per-row SFU work (norms, the
+ * one layer after another (LLaMA: RMSNorm, RoPE, SwiGLU; OPT: LayerNorm with bias, pre- or post-norm, linear biases,
+ * ReLU, positions added by the host to the input rows); docs/compiler.md walks through it. Decode keeps every
+ * activation on chip: the only HBM traffic is weights, the KV cache and the final logits. A prefill launch splits the per-row SFU work (norms, the
  * residual adds, the quantization of every linear's input) across cores by rows: each core keeps the residual of its
  * own rows only and exchanges its rows' INT8 activations and scales with the other cores through an HBM scratch
  * region ({@link #exchange}), because every core's MM reads all rows.

@@ -3,23 +3,24 @@ package io.flightllm.twin.eval;
 import io.flightllm.compress.CompressedLinear;
 import io.flightllm.compress.CompressedModel;
 import io.flightllm.compress.ModelSupport;
+import io.flightllm.compress.flm.FlmLayout;
 import io.flightllm.model.ModelConfig;
 
 /**
- * DESIGN.md {@code bits_per_weight}: 8 x (bytes of values, positions, per-block N and scales of every linear, the
- * classifier included) / their dense parameter count. Until the {@code .flm} packing lands the packed sizes are
- * computed arithmetically: b bits per kept value, 4 bits per position (blocks with 0 &lt; N &lt; 16), one byte of N
- * per 16x16 block, 2 bytes per FP16 scale. The denominator is the source model's dense count (real shapes, no head
- * or K16 padding), so zero padding the accelerator stores counts as cost.
+ * DESIGN.md {@code bits_per_weight}: 8 x (bytes of values, indices, per-block N and scales of every linear, the
+ * classifier included) / their dense parameter count, the bytes as the {@code .flm} stores them ({@link FlmLayout}:
+ * the same rule as {@code compress}'s {@link io.flightllm.compress.WeightBytes}, so 16-bit masks count as masks). The
+ * denominator is the source model's dense count (real shapes, no head or K16 padding), so zero padding the
+ * accelerator stores counts as cost.
  */
 public final class BitsPerWeight {
     private BitsPerWeight() {
     }
 
-    /** Stored bits of one linear (values, positions, block N, scales). */
+    /** Stored bits of one linear (values, indices in its encoding, block N, scales). */
     public static long storedBits(CompressedLinear l) {
-        return l.keptCount() * l.bits() + 4L * l.positions().length + 8L * l.rowBlocks() * l.colBlocks()
-                + 16L * l.scaleBits().length;
+        return 8L * (FlmLayout.valuesBytes(l) + FlmLayout.indexBytes(l) + FlmLayout.densitiesBytes(l)
+                + FlmLayout.scalesBytes(l));
     }
 
     /** The dense weight count of every linear of the source model, classifier included. */

@@ -36,6 +36,9 @@ class CompressionDriverTest {
                 null, null);
         // 128 values x 4 + 128 positions x 4 + one N byte + 16 scales
         assertThat(BitsPerWeight.storedBits(half)).isEqualTo(128 * 4 + 128 * 4 + 8 + 16 * 16);
+        // the same layer with one 16-bit mask per 16-column segment instead of positions: 16 masks x 16 bits
+        CompressedLinear masked = half.withIndexEncoding(io.flightllm.arch.numerics.IndexEncoding.MASK16);
+        assertThat(BitsPerWeight.storedBits(masked)).isEqualTo(128 * 4 + 16 * 16 + 8 + 16 * 16);
     }
 
     @Test

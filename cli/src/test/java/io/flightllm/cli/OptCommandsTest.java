@@ -74,12 +74,7 @@ class OptCommandsTest {
                 dir.toString(), "--temperature", "0", "--steps", "20", "--prompt", "Once upon a time");
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.outText()).startsWith("Once upon a time");
-        CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
-                "--sequences", "3", "--length", "24", "--json");
-        assertThat(e.code()).as(e.err()).isZero();
-        JsonNode ev = new ObjectMapper().readTree(e.outText());
-        assertThat(ev.get("top1_agreement").asDouble()).isGreaterThan(0.8);
-        assertThat(ev.get("kl_divergence").asDouble()).isBetween(0.0, 0.05);
+        assertEvalAgrees(dir, flm);
         // SmoothQuant (W8A8's default sites) on post-norm: the unfoldable sites are skipped, said on stderr
         CliRunner.Result s = CliRunner.run("compress", "--model", dir.toString(), "--out",
                 tmp.resolve("post-sq.flm").toString(), "--profile", "w8", "--smooth", "0.5",
@@ -117,12 +112,7 @@ class OptCommandsTest {
         assertThat(simRun.code()).as(simRun.err()).isZero();
         assertThat(simRun.outText()).isEqualTo(flmRun.outText());
         assertThat(flmRun.outText().strip()).as("generated past the prompt").isNotEqualTo("Once upon a time");
-        CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
-                "--sequences", "3", "--length", "24", "--json");
-        assertThat(e.code()).as(e.err()).isZero();
-        JsonNode ev = new ObjectMapper().readTree(e.outText());
-        assertThat(ev.get("top1_agreement").asDouble()).isGreaterThan(0.8);
-        assertThat(ev.get("kl_divergence").asDouble()).isBetween(0.0, 0.05);
+        assertEvalAgrees(dir, flm);
         CliRunner.Result i = CliRunner.run("inspect", flm.toString());
         assertThat(i.code()).as(i.err()).isZero();
         assertThat(i.outText()).contains("layers.1.w2");
@@ -151,5 +141,15 @@ class OptCommandsTest {
         // the separate lm_head, one embedding row, one position row, the final LayerNorm, project_in and project_out
         long expected = 4 * (s.layers() * perLayer + (long) s.vocab() * e + e + d + 2L * d + 2L * d * e);
         assertThat(j.get("weight_bytes_per_token").asLong()).isEqualTo(expected);
+    }
+
+    /** eval of the compressed model against its checkpoint: w8 on these random models agrees closely. */
+    private static void assertEvalAgrees(Path dir, Path flm) throws Exception {
+        CliRunner.Result e = CliRunner.run("eval", "--model", dir.toString(), "--compressed", flm.toString(),
+                "--sequences", "3", "--length", "24", "--json");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode ev = new ObjectMapper().readTree(e.outText());
+        assertThat(ev.get("top1_agreement").asDouble()).isGreaterThan(0.8);
+        assertThat(ev.get("kl_divergence").asDouble()).isBetween(0.0, 0.05);
     }
 }

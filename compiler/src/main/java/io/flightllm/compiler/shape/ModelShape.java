@@ -73,8 +73,8 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
                     case W2 -> c.hiddenDim();
                     default -> c.dim();
                 };
-                boolean bias = k == LinearKind.W1 || k == LinearKind.W2 ? c.mlpBias() : c.attentionBias();
-                out.add(shape(k.tensorName(l), k, rows, cols, p.bitsFor(l, k), p, bias));
+                out.add(shape(k.tensorName(l), k, rows, cols, p.bitsFor(l, k), p,
+                        io.flightllm.compress.ModelSupport.hasBias(c, k)));
             }
             layers.add(out);
         }
@@ -109,8 +109,7 @@ public record ModelShape(ModelConfig config, int paddedHeadSize, List<List<Linea
 
     /** The linears of every decoder layer, in {@link LinearKind#LAYER_KINDS} order: W3 only for SwiGLU MLPs. */
     public static List<LinearKind> layerKinds(ModelConfig c) {
-        return c.mlp() == ModelConfig.MlpKind.SWIGLU ? LinearKind.LAYER_KINDS
-                : LinearKind.LAYER_KINDS.stream().filter(k -> k != LinearKind.W3).toList();
+        return io.flightllm.compress.ModelSupport.layerKinds(c);
     }
 
     public List<LinearKind> layerKinds() {

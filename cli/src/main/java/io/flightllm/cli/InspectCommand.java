@@ -51,6 +51,12 @@ final class InspectCommand implements Callable<Integer> {
                 params += t.elements();
                 bytes += t.byteSize();
             }
+            long skipped = ModelLoader.fileParameters(m) - params; // OPT's 2 position offset rows
+            if (skipped > 0) {
+                bytes += skipped * m.weights().positionEmbedding().byteSize()
+                        / m.weights().positionEmbedding().elements();
+                params += skipped;
+            }
             PrintStream out = new PrintStream(console.out(), true, StandardCharsets.UTF_8);
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.model.hf.SafetensorsFile;
 import io.flightllm.model.testing.OptWriter;
 import io.flightllm.model.testing.OptWriter.Spec;
 import java.nio.file.Files;
@@ -54,6 +55,24 @@ class OptCommandsTest {
         assertThat(r.outText()).contains("family:      OPT")
                 .contains("layers:      post-norm, final norm no, biases yes, embed dim 20 (project_in/out)")
                 .contains("model.decoder.project_in.weight");
+    }
+
+    /** The parameter count is the file's (HF's): the position table's 2 offset rows included, a tied head once. */
+    @Test
+    void inspectCountsTheParametersInTheFile() throws Exception {
+        for (Spec s : new Spec[] {Spec.preLn(), Spec.preLn().postLn().embedDim(20)}) {
+            Path dir = opt("count" + s.hashCode(), s);
+            long inFile = 0;
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                for (SafetensorsFile.Entry e : SafetensorsFile.open(dir.resolve("model.safetensors"), arena).entries()
+                        .values()) {
+                    inFile += e.elements();
+                }
+            }
+            CliRunner.Result r = CliRunner.run("inspect", "--json", dir.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(new ObjectMapper().readTree(r.outText()).get("parameters").asLong()).isEqualTo(inFile);
+        }
     }
 
     /** opt-350m's layout: post-norm layers, no final norm, project_in/out (folded by compress). */

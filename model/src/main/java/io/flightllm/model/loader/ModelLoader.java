@@ -44,6 +44,21 @@ public final class ModelLoader {
     }
 
     /**
+     * The checkpoint's parameter count as its file holds them (HF's count): the loaded tensors, plus the 2 rows that
+     * OPT's position table keeps before position 0 and the loader skips. A tied head counts once.
+     */
+    public static long fileParameters(Model model) {
+        long n = 0;
+        for (io.flightllm.model.Tensor t : model.weights().all()) {
+            n += t.elements();
+        }
+        if (model.weights().positionEmbedding() != null) {
+            n += (long) OptTensors.POSITION_OFFSET * model.config().dim();
+        }
+        return n;
+    }
+
+    /**
      * The tokenizer for {@code model}: the explicit file if given (llama2.c .bin, GGUF, or HF tokenizer.json), else
      * the one stored in the checkpoint, else {@code tokenizer.bin} beside a llama2.c checkpoint (run.c itself looks in the working directory).
      */

@@ -133,6 +133,10 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static void row(PrintStream out, String name, double v, double[] ci) {
-        out.printf(Locale.ROOT, "%-15s %.5f  [%.5f, %.5f]%n", name, v, ci[0], ci[1]);
+        if (Double.isNaN(v)) { // nothing to measure, e.g. every greedy continuation ended at its first token
+            out.printf(Locale.ROOT, "%-15s n/a%n", name);
+        } else {
+            out.printf(Locale.ROOT, "%-15s %.5f  [%.5f, %.5f]%n", name, v, ci[0], ci[1]);
+        }
     }
 }

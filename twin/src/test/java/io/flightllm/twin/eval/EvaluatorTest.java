@@ -126,6 +126,24 @@ class EvaluatorTest {
         assertThat(back.top1AgreementCi95()).containsExactly(r.top1AgreementCi95());
     }
 
+    /** No greedy positions (no prompts here) and unknown bits: null in JSON, not the string "NaN"; NaN back. */
+    @Test
+    void metricsWithNothingToMeasureAreJsonNull() throws Exception {
+        Evaluator none = new Evaluator(reference("ref"), evaluator.corpus(), List.of(), OPTIONS);
+        EvalReport r = none.evaluate(new Noisy(reference("noisy"), 0.5f), Double.NaN);
+        assertThat(r.greedyTop1Agreement()).isNaN();
+        JsonNode n = new ObjectMapper().readTree(r.toJson());
+        assertThat(n.get("greedy_top1_agreement").isNull()).isTrue();
+        assertThat(n.get("greedy_top1_agreement_ci95")).hasSize(2).allSatisfy(e -> assertThat(e.isNull()).isTrue());
+        assertThat(n.get("bits_per_weight").isNull()).isTrue();
+        assertThat(n.get("kl_divergence").isNumber()).isTrue();
+        EvalReport back = EvalReport.fromJson(r.toJson());
+        assertThat(back.greedyTop1Agreement()).isNaN();
+        assertThat(back.greedyTop1AgreementCi95()).containsExactly(Double.NaN, Double.NaN);
+        assertThat(back.bitsPerWeight()).isNaN();
+        assertThat(back.klDivergence()).isEqualTo(r.klDivergence());
+    }
+
     @Test
     void emptyCorpusAndPromptsBeyondTheContextAreRejected() {
         assertThatThrownBy(() -> new Evaluator(reference("r"), new Corpus(List.of(), "nothing", 0), List.of(),

@@ -38,6 +38,7 @@ public final class ContainerReader {
     private final Path file;
     private final MemorySegment seg;
     private final JsonNode manifest;
+    private final int version;
     private final Map<String, Payload> payloads = new LinkedHashMap<>();
 
     private ContainerReader(Path file, MemorySegment seg, ContainerLayout layout) {
@@ -50,12 +51,14 @@ public final class ContainerReader {
         }
         byte[] magic = seg.asSlice(0, 4).toArray(ValueLayout.JAVA_BYTE);
         if (!Arrays.equals(magic, layout.magic())) {
-            throw ContainerFormatException.field(file, "magic", hex(magic), "\"" + layout.magicText() + "\"");
+            throw ContainerFormatException.field(file, "magic", hex(magic), hex(layout.magic()) + " (\""
+                    + layout.magicText() + "\")");
         }
-        int version = seg.get(I32, 4);
-        if (version != layout.version()) {
+        version = seg.get(I32, 4);
+        if (!layout.readableVersions().contains(version)) {
             throw ContainerFormatException.field(file, "format version", Integer.toUnsignedString(version),
-                    layout.version() + " (the only version this build reads)");
+                    layout.readableVersions().size() == 1 ? layout.version() + " (the only version this build reads)"
+                            : "one of " + layout.readableVersions() + " (the versions this build reads)");
         }
         long manifestOffset = seg.get(I64, 8);
         long manifestLength = seg.get(I64, 16);
@@ -74,14 +77,14 @@ public final class ContainerReader {
                 || manifestOffset != size - manifestLength) {
             throw ContainerFormatException.field(file, "manifest offset", manifestOffset, "file size " + size
                     + " - manifest length " + manifestLength + " = " + (size - manifestLength)
-                    + ", 64-byte aligned (the file is truncated or padded)");
+                    + ", 64-byte aligned and at least 64 (the file is truncated or padded)");
         }
         byte[] json = seg.asSlice(manifestOffset, manifestLength).toArray(ValueLayout.JAVA_BYTE);
         CRC32C c = new CRC32C();
         c.update(json);
         if (c.getValue() != crc) {
-            throw ContainerFormatException.field(file, "manifest crc32c", Long.toHexString(c.getValue()),
-                    Long.toHexString(crc) + " (from the header): the manifest is corrupt");
+            throw ContainerFormatException.field(file, "manifest crc32c", hex32(c.getValue()),
+                    hex32(crc) + " (from the header): the manifest is corrupt");
         }
         try {
             manifest = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -177,6 +180,16 @@ public final class ContainerReader {
         return manifest;
     }
 
+    /** The header's format version (one of the layout's readable versions). */
+    public int version() {
+        return version;
+    }
+
+    /** The whole mapped file, read-only; payload bounds are validated, their CRCs only by {@link #verifyAll}. */
+    public MemorySegment fileSegment() {
+        return seg.asReadOnly();
+    }
+
     public Map<String, Payload> payloads() {
         return java.util.Collections.unmodifiableMap(payloads);
     }
@@ -205,11 +218,18 @@ public final class ContainerReader {
 
     private void verify(Payload p) {
         CRC32C c = new CRC32C();
-        c.update(seg.asSlice(p.offset(), p.length()).asByteBuffer());
-        if (c.getValue() != p.crc32c()) {
-            throw ContainerFormatException.field(file, "payload " + p.name() + " crc32c",
-                    Long.toHexString(c.getValue()), Long.toHexString(p.crc32c()) + " (from the manifest): corrupt");
+        long chunk = 1L << 30; // a ByteBuffer view holds at most 2^31 - 1 bytes
+        for (long o = 0; o < p.length(); o += chunk) {
+            c.update(seg.asSlice(p.offset() + o, Math.min(chunk, p.length() - o)).asByteBuffer());
         }
+        if (c.getValue() != p.crc32c()) {
+            throw ContainerFormatException.field(file, "payload " + p.name() + " crc32c", hex32(c.getValue()),
+                    hex32(p.crc32c()) + " (from the manifest): the payload is corrupt");
+        }
+    }
+
+    private static String hex32(long v) {
+        return String.format("0x%08x", v);
     }
 
     private static String hex(byte[] b) {

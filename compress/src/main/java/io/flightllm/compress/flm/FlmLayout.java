@@ -24,7 +24,8 @@ public final class FlmLayout {
     /** Largest manifest accepted (a LLaMA2-70B manifest is well under 1 MiB). */
     public static final long MAX_MANIFEST_BYTES = 64L << 20;
     /** The shared container framing (docs/containers.md) with this format's magic and version. */
-    public static final ContainerLayout CONTAINER = new ContainerLayout(MAGIC, VERSION, MAX_MANIFEST_BYTES);
+    public static final ContainerLayout CONTAINER = new ContainerLayout(MAGIC, VERSION, MAX_MANIFEST_BYTES,
+            READABLE_VERSIONS);
 
     private FlmLayout() {
     }

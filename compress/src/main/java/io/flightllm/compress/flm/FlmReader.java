@@ -1,8 +1,7 @@
 package io.flightllm.compress.flm;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flightllm.arch.container.ContainerFormatException;
+import io.flightllm.arch.container.ContainerReader;
 import io.flightllm.arch.numerics.IndexEncoding;
 import io.flightllm.arch.numerics.WeightQuantizer;
 import io.flightllm.compress.BlockDensity;
@@ -13,7 +12,6 @@ import io.flightllm.compress.LinearKind;
 import io.flightllm.compress.ModelSupport;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.ModelFormatException;
-import io.flightllm.model.loader.MappedFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -25,91 +23,48 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.CRC32C;
 
 /**
- * Reads a {@code .flm} file. Everything is validated before any of it is used, in this order: header (magic, version,
- * reserved bytes, manifest offset and length against the file size, manifest CRC32C), manifest schema, the model config,
- * the payload table (every payload 64-byte aligned, inside the payload area, not overlapping, referenced exactly once),
- * every shape against the config, the CRC32C of every payload, every payload length against the length its shape
+ * Reads a {@code .flm} file. Everything is validated before any of it is used, in this order: the container framing
+ * that {@link ContainerReader} checks for every container of the project (header: magic, version, reserved bytes,
+ * manifest offset and length against the file size, manifest CRC32C; strict JSON; the payload table: every payload
+ * 64-byte aligned, inside the payload area, in file order, named once), then the manifest schema, the model config,
+ * every payload referenced exactly once, every shape against the config, the CRC32C of every payload, every payload length against the length its shape
  * implies, and finally each {@link CompressedLinear}'s internal consistency (its constructor). Failures are
  * {@link ModelFormatException}s naming the file, the field and the expected value. The file is memory-mapped; only the
  * unpacked arrays live on the heap.
  */
 public final class FlmReader {
     private final Path file;
-    private final MappedFile mf;
+    private final ContainerReader container;
+    private final MemorySegment seg; // the whole file
     private final FlmManifest manifest;
-    private final long manifestOffset;
     private final Map<String, FlmManifest.Payload> byName = new HashMap<>();
 
-    private FlmReader(Path file, MappedFile mf) {
+    /** The container's framing (header, manifest CRC and JSON, payload table) first, then the .flm's own schema. */
+    private FlmReader(Path file, Arena arena) {
         this.file = file;
-        this.mf = mf;
-        long size = mf.size();
-        if (size < FlmLayout.HEADER_BYTES) {
-            throw ModelFormatException.field(file, "file size", size + " bytes",
-                    "at least " + FlmLayout.HEADER_BYTES + " (the .flm header)");
-        }
-        byte[] magic = mf.bytes(0, 4, "magic");
-        if (!Arrays.equals(magic, FlmLayout.MAGIC)) {
-            throw ModelFormatException.field(file, "magic", hex(magic), "46 4c 4d 31 (\"FLM1\"): not a .flm file");
-        }
-        int version = mf.i32(4, "format version");
-        if (!FlmLayout.READABLE_VERSIONS.contains(version)) {
-            throw ModelFormatException.field(file, "format version", Integer.toUnsignedString(version),
-                    "one of " + FlmLayout.READABLE_VERSIONS + " (the versions this build reads)");
-        }
-        manifestOffset = mf.i64(8, "manifest offset");
-        long manifestLength = mf.i64(16, "manifest length");
-        long crc = Integer.toUnsignedLong(mf.i32(24, "manifest crc32c"));
-        for (int i = 28; i < FlmLayout.HEADER_BYTES; i++) {
-            if (mf.i8(i, "header reserved bytes") != 0) {
-                throw ModelFormatException.field(file, "header byte " + i, mf.i8(i, "reserved"), "0 (reserved)");
-            }
-        }
-        if (manifestLength <= 0 || manifestLength > FlmLayout.MAX_MANIFEST_BYTES) {
-            throw ModelFormatException.field(file, "manifest length", manifestLength,
-                    "in [1, " + FlmLayout.MAX_MANIFEST_BYTES + "]");
-        }
-        if (manifestOffset < FlmLayout.HEADER_BYTES || manifestOffset % FlmLayout.ALIGN != 0
-                || manifestOffset != size - manifestLength) {
-            throw ModelFormatException.field(file, "manifest offset", manifestOffset, "file size " + size
-                    + " - manifest length " + manifestLength + " = " + (size - manifestLength)
-                    + ", 64-byte aligned and at least 64 (the file is truncated or padded)");
-        }
-        byte[] json = mf.bytes(manifestOffset, (int) manifestLength, "manifest");
-        CRC32C c = new CRC32C();
-        c.update(json);
-        if (c.getValue() != crc) {
-            throw ModelFormatException.field(file, "manifest crc32c", hex32(c.getValue()),
-                    hex32(crc) + " (from the header): the manifest is corrupt");
-        }
-        JsonNode root;
         try {
-            // strict: a duplicated key or trailing bytes could make two readers see different manifests
-            root = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-                    .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                    .readTree(json);
-        } catch (JacksonException e) {
-            throw new ModelFormatException(file + ": manifest is not valid JSON (" + e.getOriginalMessage()
-                    + "); expected a JSON object", e);
-        } catch (java.io.IOException e) {
-            throw new ModelFormatException(file + ": cannot parse the manifest: " + e.getMessage(), e);
+            container = ContainerReader.open(file, FlmLayout.CONTAINER, arena);
+        } catch (ContainerFormatException e) { // one exception type for every bad model file
+            throw new ModelFormatException(e.getMessage(), e);
         }
-        manifest = FlmManifest.parse(root, file);
-        if (manifest.formatVersion() != version) {
+        seg = container.fileSegment();
+        manifest = FlmManifest.parse(container.manifest(), file);
+        if (manifest.formatVersion() != container.version()) {
             throw ModelFormatException.field(file, "manifest field format_version", manifest.formatVersion(),
-                    version + " (the header's format version)");
+                    container.version() + " (the header's format version)");
         }
-        checkPayloadTable();
+        for (FlmManifest.Payload p : manifest.payloads()) { // the same table the container checked
+            byName.put(p.name(), p);
+        }
         checkStructure();
     }
 
     /** Opens, validates and loads a whole file. */
     public static CompressedModel read(Path file) {
         try (Arena arena = Arena.ofConfined()) {
-            FlmReader r = new FlmReader(file, MappedFile.map(file, arena));
+            FlmReader r = new FlmReader(file, arena);
             r.verifyChecksums();
             return r.load();
         }
@@ -125,7 +80,7 @@ public final class FlmReader {
      */
     public static Inspection inspect(Path file) {
         try (Arena arena = Arena.ofConfined()) {
-            FlmReader r = new FlmReader(file, MappedFile.map(file, arena));
+            FlmReader r = new FlmReader(file, arena);
             r.verifyChecksums();
             Map<String, byte[]> d = new java.util.LinkedHashMap<>();
             List<FlmManifest.LinearEntry> all = new ArrayList<>();
@@ -134,30 +89,7 @@ public final class FlmReader {
             for (FlmManifest.LinearEntry e : all) {
                 d.put(e.name(), r.segment(e.densities()).toArray(ValueLayout.JAVA_BYTE));
             }
-            return new Inspection(r.manifest, r.mf.size(), d);
-        }
-    }
-
-    private void checkPayloadTable() {
-        long end = FlmLayout.HEADER_BYTES;
-        List<FlmManifest.Payload> ps = manifest.payloads();
-        for (int i = 0; i < ps.size(); i++) {
-            FlmManifest.Payload p = ps.get(i);
-            String at = "payloads[" + i + "] (" + p.name() + ")";
-            if (p.offset() % FlmLayout.ALIGN != 0) {
-                throw ModelFormatException.field(file, at + " offset", p.offset(), "a multiple of 64");
-            }
-            if (p.offset() < end) {
-                throw ModelFormatException.field(file, at + " offset", p.offset(), "at least " + end
-                        + " (after the header and the previous payload; payloads are listed in file order)");
-            }
-            if (p.length() > manifestOffset - p.offset()) {
-                throw ModelFormatException.field(file, at + " length", p.length(), "at most "
-                        + (manifestOffset - p.offset()) + " (the payload must end before the manifest at "
-                        + manifestOffset + ")");
-            }
-            end = p.offset() + p.length();
-            byName.put(p.name(), p);
+            return new Inspection(r.manifest, r.seg.byteSize(), d);
         }
     }
 
@@ -305,17 +237,10 @@ public final class FlmReader {
     }
 
     private void verifyChecksums() {
-        for (FlmManifest.Payload p : manifest.payloads()) {
-            MemorySegment s = mf.slice(p.offset(), p.length(), "payload " + p.name());
-            CRC32C crc = new CRC32C();
-            long chunk = 1L << 30;
-            for (long o = 0; o < p.length(); o += chunk) {
-                crc.update(s.asSlice(o, Math.min(chunk, p.length() - o)).asByteBuffer());
-            }
-            if (crc.getValue() != p.crc32c()) {
-                throw ModelFormatException.field(file, "payload " + p.name() + " crc32c", hex32(crc.getValue()),
-                        hex32(p.crc32c()) + " (from the manifest): the payload is corrupt");
-            }
+        try {
+            container.verifyAll();
+        } catch (ContainerFormatException e) {
+            throw new ModelFormatException(e.getMessage(), e);
         }
     }
 
@@ -405,7 +330,7 @@ public final class FlmReader {
 
     private MemorySegment segment(String name) {
         FlmManifest.Payload p = byName.get(name);
-        return mf.slice(p.offset(), p.length(), "payload " + name);
+        return seg.asSlice(p.offset(), p.length());
     }
 
     private float[] floatsOrNull(String name) {
@@ -415,17 +340,5 @@ public final class FlmReader {
     private float[] floats(String name) {
         MemorySegment s = segment(name);
         return FlmPacking.unpackFloats(s, (int) (s.byteSize() / 4));
-    }
-
-    private static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder();
-        for (byte x : b) {
-            sb.append(sb.isEmpty() ? "" : " ").append(String.format("%02x", x & 0xFF));
-        }
-        return sb.toString();
-    }
-
-    private static String hex32(long v) {
-        return String.format("0x%08x", v);
     }
 }

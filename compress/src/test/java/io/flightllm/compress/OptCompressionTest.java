@@ -123,6 +123,46 @@ class OptCompressionTest {
                 .isInstanceOf(ModelFormatException.class).hasMessageContaining("project_in is missing");
     }
 
+    /** Rows are folded in parallel blocks: the same bits as one sequential pass; the folded tables are copies. */
+    @Test
+    void theParallelFoldIsTheSequentialOneAndHandsOutCopies() {
+        int rows = 333; // several blocks and a partial one
+        int e = 24;
+        int d = 40;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        float[] w = new float[rows * e];
+        float[] pin = new float[d * e];
+        float[] pout = new float[e * d];
+        for (float[] a : new float[][] {w, pin, pout}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+        }
+        float[] in = new float[rows * d];
+        float[] out = new float[rows * d];
+        for (int t = 0; t < rows; t++) {
+            for (int i = 0; i < d; i++) {
+                double a = 0;
+                double b = 0;
+                for (int j = 0; j < e; j++) {
+                    a += (double) pin[i * e + j] * w[t * e + j];
+                    b += (double) w[t * e + j] * pout[j * d + i];
+                }
+                in[t * d + i] = (float) a;
+                out[t * d + i] = (float) b;
+            }
+        }
+        assertThat(ProjectionFold.foldIn(w, pin, rows, e, d)).containsExactly(in);
+        assertThat(ProjectionFold.foldOut(w, pout, rows, e, d)).containsExactly(out);
+        WeightSource folded = ProjectionFold.of(new RandomWeightSource(opt(40, 72, 2, 5, 50, 24, false, 24, false), 3));
+        float[] first = folded.tokenEmbedding();
+        float[] cls = folded.matrix(-1, LinearKind.CLASSIFIER);
+        java.util.Arrays.fill(first, 0f);
+        java.util.Arrays.fill(cls, 0f);
+        assertThat(folded.tokenEmbedding()).isNotEqualTo(first).hasSize(50 * 40);
+        assertThat(folded.matrix(-1, LinearKind.CLASSIFIER)).isNotEqualTo(cls).hasSize(50 * 40);
+    }
+
     @Test
     void theFoldSumsInDoubleInAscendingOrderAndRoundsOnce() {
         // 1 + 2^-30 - 1 in FP32 steps is 0; in double it is 2^-30 exactly, rounded once

@@ -172,6 +172,8 @@ final class BenchCommand implements Callable<Integer> {
             benchBackend(t, w, report);
             return;
         }
+        refuseGiven("apply to the twin's random model (--backend twin without --model); this run times the fp32 "
+                + "reference", COMPRESSION_OPTIONS);
         Model m;
         if (model != null) {
             progress("loading " + model);
@@ -226,6 +228,19 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The options that shape the twin's in-memory compression of the random model. */
+    private static final List<String> COMPRESSION_OPTIONS = List.of("--profile", "--index-encoding", "--compare-dense",
+            "--llamacpp");
+
+    /** A user error naming the first of {@code options} given on the command line: here it would change nothing. */
+    private void refuseGiven(String why, List<String> options) {
+        for (String o : options) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                throw new Main.UserInputException(o + " is given, but the compression options " + why);
+            }
+        }
+    }
+
     /**
      * A non-reference backend through the same workload and report fields: the twin over a .flm, or, without
      * --model, over the random model compressed in memory with --profile, measured against the fp32 reference
@@ -236,10 +251,9 @@ final class BenchCommand implements Callable<Integer> {
             throw new Main.UserInputException("--backend is '" + backend + "'; expected one of " + Backend.NAMES);
         }
         if (model != null) {
+            refuseGiven("apply to the random model compressed in memory (no --model); " + model + " is compressed "
+                    + "already", COMPRESSION_OPTIONS);
             progress("loading " + model);
-            if (llamacpp || compareDense) {
-                throw new Main.UserInputException("--llamacpp and --compare-dense need the random model (no --model)");
-            }
             if (!Backend.isFlm(model)) {
                 throw new Main.UserInputException(model + ": --backend twin runs a compressed .flm; make one with "
                         + "'flightllm compress --model " + model + " --out M.flm'");

@@ -79,6 +79,13 @@ class BenchCommandTest {
         Outcome kernels = run("bench", "--random-shape", "tiny", "--kernels", "gpu");
         assertThat(kernels.exit()).isEqualTo(Main.EXIT_INPUT);
         assertThat(kernels.err()).contains("expected golden, exact, exact-transposed or vector");
+        // compression options that would change nothing are refused, not silently ignored
+        Outcome refProfile = run("bench", "--random-shape", "tiny", "--profile", "w4");
+        assertThat(refProfile.exit()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(refProfile.err()).contains("--profile is given").contains("times the fp32 reference");
+        Outcome flmDense = run("bench", "--backend", "twin", "--model", "x.flm", "--compare-dense");
+        assertThat(flmDense.exit()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(flmDense.err()).contains("--compare-dense is given").contains("x.flm is compressed already");
     }
 
     @Test

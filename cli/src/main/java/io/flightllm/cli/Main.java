@@ -38,7 +38,13 @@ public final class Main {
 
     /** Runs the command line writing to {@code console} (tests pass in-memory streams); returns the exit code. */
     static int execute(Console console, String... args) {
-        return commandLine(console).execute(args);
+        try {
+            return commandLine(console).execute(args);
+        } catch (OutOfMemoryError e) { // picocli passes Errors through; the stack has unwound, writers have cleaned up
+            console.err().println("flightllm: error: " + describe(e));
+            console.err().flush();
+            return EXIT_INPUT;
+        }
     }
 
     static CommandLine commandLine(Console console) {
@@ -92,7 +98,8 @@ public final class Main {
             return u.getCause().getMessage();
         }
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory (" + ex.getMessage() + "); use a smaller context (--steps) or more -Xmx";
+            return "out of memory (" + ex.getMessage() + "); use a smaller context (--context, --steps) or a larger "
+                    + "heap (FLIGHTLLM_JAVA_OPTS=-Xmx16g; the default is a quarter of the RAM)";
         }
         String m = ex.getMessage();
         return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m)

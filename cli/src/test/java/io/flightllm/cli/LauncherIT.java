@@ -41,6 +41,22 @@ class LauncherIT {
         assertThat(r.errLines()).singleElement().asString().startsWith("prompt: ");
     }
 
+    /** Running out of heap is one line and exit 1, and leaves neither the program nor a temporary file. */
+    @Test
+    void outOfMemoryIsOneLineAndLeavesNoFile() throws IOException {
+        Launcher.Result r = Launcher.script(work, "exec env -i FLIGHTLLM_JAVA_OPTS=-Xmx48m "
+                + Launcher.quote(SharedData.repoRoot().resolve("flightllm").toString())
+                + " compile --model llama2-7b-2l --context 256 --out x.flp >stdout 2>stderr");
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(r.errLines().getLast()).startsWith("flightllm: error: out of memory")
+                .contains("FLIGHTLLM_JAVA_OPTS");
+        assertThat(r.err()).doesNotContain("Exception in thread").doesNotContain("\tat ");
+        try (var files = Files.list(work)) {
+            assertThat(files.map(p -> p.getFileName().toString())).doesNotContain("x.flp")
+                    .noneMatch(n -> n.endsWith(".tmp"));
+        }
+    }
+
     @Test
     void emptyEnvironmentUtf8PromptEqualsInProcessBytes() {
         String[] args = {"run", "--model", model("stories260K.bin"), "--tokenizer", model("tok512.bin"),

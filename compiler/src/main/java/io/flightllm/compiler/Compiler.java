@@ -277,15 +277,22 @@ public final class Compiler {
             int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             try {
+                // Buckets are emitted in parallel but written in order, and only a window of them is in flight: a
+                // bucket's streams are dropped once written, so memory holds a few buckets, not the whole program
+                // (LLaMA2-7B at context 4096: gigabytes of words)
+                int window = 2 * threads;
                 List<Future<List<int[]>>> futures = new ArrayList<>();
-                List<Future<long[]>> counts = new ArrayList<>();
-                for (int[] j : jobs) {
-                    futures.add(pool.submit(() -> emitWords(j[0] == 1, j[0] == 1 ? prefillRows : 1, j[1])));
+                for (int i = 0; i < jobs.size(); i++) {
+                    futures.add(i < window ? emitJob(pool, jobs.get(i)) : null);
                 }
                 for (int i = 0; i < jobs.size(); i++) {
                     int[] j = jobs.get(i);
                     Bucket.Kind kind = j[0] == 1 ? Bucket.Kind.PREFILL : Bucket.Kind.DECODE;
                     List<int[]> streams = futures.get(i).get();
+                    futures.set(i, null);
+                    if (i + window < jobs.size()) {
+                        futures.set(i + window, emitJob(pool, jobs.get(i + window)));
+                    }
                     List<Bucket.Stream> entries = new ArrayList<>();
                     long words = 0;
                     for (int c = 0; c < streams.size(); c++) {
@@ -325,6 +332,11 @@ public final class Compiler {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new StorageReport(4 * totalWords, totalInstructions, perBucket, baseline,
                 baseline / (double) Math.max(1, 4 * totalWords), seconds, names, imageBytes, prefillRows);
+    }
+
+    /** Emits the streams of one bucket job {prefill ? 1 : 0, context} on {@code pool}. */
+    private Future<List<int[]>> emitJob(ExecutorService pool, int[] j) {
+        return pool.submit(() -> emitWords(j[0] == 1, j[0] == 1 ? prefillRows : 1, j[1]));
     }
 
     private static long countInstructions(int[] words) {

@@ -87,6 +87,7 @@ final class CompileCommand implements Callable<Integer> {
         String weightsId = m.weightsId();
         Path target = out != null ? out : Path.of(name + "-" + hw.name() + ".flp");
         Compiler c = new Compiler(shape, new CompileOptions(hw, context, prefillBucket, decodeBucket, shapesOnly));
+        Options.noteContextCap(console, "flightllm compile", context, c);
         StorageReport r;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("compile").setInitialMax(100)
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate()

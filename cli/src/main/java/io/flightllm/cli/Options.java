@@ -95,6 +95,14 @@ final class Options {
         }
     }
 
+    /** Says on stderr when the compiler served fewer positions than --context asked for (the model has fewer). */
+    static void noteContextCap(Console console, String command, int asked, io.flightllm.compiler.Compiler c) {
+        if (asked > c.maxContext()) {
+            console.err().printf(java.util.Locale.ROOT, "%s: --context %d is beyond the model's %d positions; "
+                    + "compiled for %d%n", command, asked, c.maxContext(), c.maxContext());
+        }
+    }
+
     static int threads(Integer threads) {
         return Kernels.threads(threads);
     }

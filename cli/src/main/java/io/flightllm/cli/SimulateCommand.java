@@ -85,7 +85,7 @@ final class SimulateCommand implements Callable<Integer> {
     String workloads;
 
     @Option(names = "--context", paramLabel = "N", defaultValue = "2048",
-            description = "longest context compiled (default 2048)")
+            description = "longest context compiled (capped by the model's; default 2048)")
     int context;
 
     @Option(names = "--trace", paramLabel = "FILE.json",
@@ -186,6 +186,7 @@ final class SimulateCommand implements Callable<Integer> {
         ModelShapes m = ModelShapes.resolve(model, profile, true, 0);
         Compiler c = new Compiler(m.shape(), new CompileOptions(hw, context, CompileOptions.DEFAULT_PREFILL_BUCKET,
                 CompileOptions.DEFAULT_DECODE_BUCKET, true));
+        Options.noteContextCap(console, "flightllm simulate", context, c);
         io.flightllm.model.ModelConfig mc = m.shape().config();
         return new Setup(hw, new CompilerLaunches(c, false), m.name(), c.plannedImageBytes(),
                 "block densities of every tile (compiler)",

@@ -37,6 +37,22 @@ class SimulateCommandTest {
         return new ObjectMapper().readTree(r.outText());
     }
 
+    /** stories260K holds 512 positions: a larger --context is served as 512, and both commands say so. */
+    @Test
+    void aContextBeyondTheModelsIsCappedAndSaid() throws IOException {
+        Result sim = run("simulate", "--model", flm.toString(), "--context", "4096", "--workloads", "4:8", "--json");
+        assertThat(sim.err()).contains("flightllm simulate: --context 4096 is beyond the model's 512 positions; "
+                + "compiled for 512");
+        assertThat(json(sim).get("decode_step_ms_by_context").has("512")).isTrue();
+        Result comp = run("compile", "--model", flm.toString(), "--context", "600", "--shapes-only", "--out",
+                dir.resolve("capped.flp").toString());
+        assertThat(comp.code()).as(comp.err()).isZero();
+        assertThat(comp.err()).contains("flightllm compile: --context 600 is beyond the model's 512 positions");
+        Result exact = run("compile", "--model", flm.toString(), "--context", "512", "--shapes-only", "--out",
+                dir.resolve("exact.flp").toString());
+        assertThat(exact.err()).doesNotContain("beyond");
+    }
+
     @Test
     void simulateReportsTheWorkloadsAsJson() throws IOException {
         JsonNode j = json(run("simulate", "--model", flm.toString(), "--context", "160", "--workloads", "4:16,8:100",

@@ -308,11 +308,16 @@ final class SweepCommand implements Callable<Integer> {
     private static List<Integer> ints(String option, String text) {
         List<Integer> out = new ArrayList<>();
         for (String s : text.split(",")) {
+            int v;
             try {
-                out.add(Integer.parseInt(s.trim()));
+                v = Integer.parseInt(s.trim());
             } catch (NumberFormatException e) {
                 throw new Main.UserInputException(option + ": '" + s + "' is not an integer");
             }
+            if (v < 1) { // every axis is a count or a size: a point with 0 would be skipped, every time
+                throw new Main.UserInputException(option + ": " + v + " must be at least 1");
+            }
+            out.add(v);
         }
         return out;
     }
@@ -320,11 +325,16 @@ final class SweepCommand implements Callable<Integer> {
     private static List<Double> doubles(String option, String text) {
         List<Double> out = new ArrayList<>();
         for (String s : text.split(",")) {
+            double v;
             try {
-                out.add(Double.parseDouble(s.trim()));
+                v = Double.parseDouble(s.trim());
             } catch (NumberFormatException e) {
                 throw new Main.UserInputException(option + ": '" + s + "' is not a number");
             }
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new Main.UserInputException(option + ": " + s.trim() + " must be a finite value > 0");
+            }
+            out.add(v);
         }
         return out;
     }

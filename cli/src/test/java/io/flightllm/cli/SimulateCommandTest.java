@@ -189,6 +189,13 @@ class SimulateCommandTest {
         Result bad = run("sweep", "--model", flm.toString(), "--clock-mhz", "fast");
         assertThat(bad.code()).isEqualTo(Main.EXIT_INPUT);
         assertThat(bad.errLines()).singleElement().asString().contains("--clock-mhz").contains("fast");
+        // a value no point can take is refused at once (it would skip every point and report none)
+        for (String[] o : new String[][] {{"--cores", "0", "at least 1"}, {"--b-kib", "128,-4", "at least 1"},
+                {"--clock-mhz", "0", "finite value > 0"}}) {
+            Result r = run("sweep", "--model", flm.toString(), o[0], o[1]);
+            assertThat(r.code()).as(o[0]).isEqualTo(Main.EXIT_INPUT);
+            assertThat(r.errLines()).as(o[0]).singleElement().asString().contains(o[0]).contains(o[2]);
+        }
     }
 
     @Test

@@ -40,6 +40,25 @@ public final class Generator {
          * position is computed): cancellation, a deadline or a stop string.
          */
         boolean generated(int prev, int token);
+
+        /**
+         * The logits the next token is about to be sampled from, before the sampler (which may scale or overwrite them
+         * in place) sees them: a listener that reports log-probabilities reads them here.
+         */
+        default void sampling(float[] logits) {
+        }
+
+        /**
+         * True: the prompt runs one position at a time (the decode path) and {@link #promptLogits} sees every forced
+         * position's logits, to score the prompt; false (default): one batched prefill, only the last logits exist.
+         */
+        default boolean wantsPromptLogits() {
+            return false;
+        }
+
+        /** The logits at prompt position {@code pos}, whose next token is the forced prompt token at pos + 1. */
+        default void promptLogits(int pos, float[] logits) {
+        }
     }
 
     private Generator() {
@@ -133,9 +152,21 @@ public final class Generator {
         boolean stopped = stopAt >= 0;
         boolean ended = false;
         int pos = prefilled;
-        float[] logits = forward.prefill(promptTokens, 0, prefilled, sampleAfterPrefill);
+        float[] logits;
+        if (listener.wantsPromptLogits()) {
+            logits = null;
+            for (int p = 0; p < prefilled; p++) {
+                logits = forward.forward(promptTokens[p], p);
+                if (p < nextForced) {
+                    listener.promptLogits(p, logits);
+                }
+            }
+        } else {
+            logits = forward.prefill(promptTokens, 0, prefilled, sampleAfterPrefill);
+        }
         int next = -1;
         if (sampleAfterPrefill) {
+            listener.sampling(logits);
             next = sampler.sample(logits);
             generated++;
         }
@@ -162,6 +193,7 @@ public final class Generator {
                     break;
                 }
                 logits = forward.forward(token, pos);
+                listener.sampling(logits);
                 next = sampler.sample(logits);
                 generated++;
                 pos++;

@@ -8,9 +8,25 @@ package io.flightllm.runtime;
  * @param completionTokens sampled tokens, a sampled stop token included
  * @param queueNanos       time waiting for a worker
  * @param runNanos         time on the worker (prefill and decode)
+ * @param promptLogprobs   the prompt's tokens after BOS, scored (empty unless the request asked)
+ * @param logprobs         each sampled token of the text (a sampled stop token is not part of it), scored (empty
+ *                         unless the request asked)
  */
 public record Completion(String text, int promptTokens, int completionTokens, FinishReason finishReason,
-                         long queueNanos, long runNanos) {
+                         long queueNanos, long runNanos, java.util.List<TokenLogprob> promptLogprobs,
+                         java.util.List<TokenLogprob> logprobs) {
+    public Completion {
+        promptLogprobs = java.util.List.copyOf(promptLogprobs);
+        logprobs = java.util.List.copyOf(logprobs);
+    }
+
+    /** A completion without log-probabilities. */
+    public Completion(String text, int promptTokens, int completionTokens, FinishReason finishReason, long queueNanos,
+                      long runNanos) {
+        this(text, promptTokens, completionTokens, finishReason, queueNanos, runNanos, java.util.List.of(),
+                java.util.List.of());
+    }
+
     /** Why a generation ended. */
     public enum FinishReason {
         /** a stop token or a stop string */

@@ -211,21 +211,62 @@ public final class Engine implements AutoCloseable {
             Completion.FinishReason[] ended = {null};
             Sampler sampler = new Sampler(model.vocabSize(), r.temperature(), r.topP(), r.seed());
             int steps = r.promptTokens().length + r.maxTokens() - 1;
-            Generator.Result g = Generator.run(f, sampler, r.promptTokens(), steps, r.promptStops(), (prev, token) -> {
-                emit(text.append(tokenizer.decode(prev, token)));
-                if (text.stopped()) {
-                    ended[0] = Completion.FinishReason.STOP;
-                } else if (cancelled) {
-                    ended[0] = Completion.FinishReason.CANCELLED;
-                } else if (System.nanoTime() - r.deadlineNanos() > 0) {
-                    ended[0] = Completion.FinishReason.TIMEOUT;
-                }
-                return ended[0] == null;
-            });
+            if (steps < 1) { // scoring BOS alone: nothing to run
+                finish("", 0, Completion.FinishReason.LENGTH, start - submitted, System.nanoTime() - start);
+                return;
+            }
+            List<TokenLogprob> promptScores = new ArrayList<>();
+            List<TokenLogprob> scores = new ArrayList<>();
+            Generator.Result g = Generator.run(f, sampler, r.promptTokens(), steps, r.promptStops(),
+                    new Generator.TokenListener() {
+                        private double[] pending; // log-softmax of the logits the next token is sampled from
+
+                        @Override
+                        public boolean wantsPromptLogits() {
+                            return r.scorePrompt();
+                        }
+
+                        @Override
+                        public void promptLogits(int pos, float[] logits) {
+                            int[] p = r.promptTokens();
+                            promptScores.add(score(p[pos], p[pos + 1], TokenLogprob.logSoftmax(logits)));
+                        }
+
+                        @Override
+                        public void sampling(float[] logits) {
+                            pending = r.logprobs() >= 0 ? TokenLogprob.logSoftmax(logits) : null;
+                        }
+
+                        @Override
+                        public boolean generated(int prev, int token) {
+                            if (pending != null) {
+                                scores.add(score(prev, token, pending));
+                            }
+                            emit(text.append(tokenizer.decode(prev, token)));
+                            if (text.stopped()) {
+                                ended[0] = Completion.FinishReason.STOP;
+                            } else if (cancelled) {
+                                ended[0] = Completion.FinishReason.CANCELLED;
+                            } else if (System.nanoTime() - r.deadlineNanos() > 0) {
+                                ended[0] = Completion.FinishReason.TIMEOUT;
+                            }
+                            return ended[0] == null;
+                        }
+
+                        private TokenLogprob score(int prev, int token, double[] lp) {
+                            return TokenLogprob.of(token, lp, r.logprobs(), t -> piece(prev, t));
+                        }
+                    });
             emit(text.finish());
             Completion.FinishReason reason = g.stoppedOnToken() ? Completion.FinishReason.STOP
                     : ended[0] != null ? ended[0] : Completion.FinishReason.LENGTH;
-            finish(text.text(), g.generatedTokens(), reason, start - submitted, System.nanoTime() - start);
+            result.complete(new Completion(text.text(), request.promptTokens().length, g.generatedTokens(), reason,
+                    start - submitted, System.nanoTime() - start, promptScores, scores));
+        }
+
+        /** A token's text after {@code prev}, as the text would continue with it. */
+        private String piece(int prev, int token) {
+            return new String(tokenizer.decode(prev, token), java.nio.charset.StandardCharsets.UTF_8);
         }
 
         private void emit(String delta) {

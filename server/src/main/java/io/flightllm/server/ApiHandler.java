@@ -120,6 +120,7 @@ final class ApiHandler extends Handler.Abstract {
         int[] prompt;
         try {
             prompt = chat ? template.encode(p.messages(), engine.tokenizer())
+                    : p.promptIds() != null ? withBos(p.promptIds())
                     : engine.tokenizer().encode(p.prompt(), true, false);
         } catch (InputException e) {
             throw ApiException.invalid(chat ? "messages" : "prompt", "invalid_value", e.getMessage());
@@ -127,19 +128,52 @@ final class ApiHandler extends Handler.Abstract {
         int fits = engine.maxNewTokens(prompt.length);
         int maxTokens = p.maxTokens() != null ? p.maxTokens()
                 : chat ? fits : Math.min(DEFAULT_COMPLETION_TOKENS, fits);
-        if (maxTokens < 1) {
+        boolean scoreOnly = p.echo() && maxTokens == 0; // echo with max_tokens 0: the prompt, scored, and nothing new
+        if (maxTokens < 1 && !scoreOnly || prompt.length - 1 > engine.contextLength()) {
             throw ApiException.invalid(chat ? "messages" : "prompt", "context_length_exceeded", "the prompt is "
                     + prompt.length + " tokens (with BOS) but the context holds " + engine.contextLength()
                     + " positions; no token can be generated");
         }
         long seed = p.seed() == null ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
                 : GenerationRequest.seedOrClock(p.seed());
+        boolean scorePrompt = p.echo() && (p.logprobs() != null || scoreOnly);
+        int logprobs = p.logprobs() != null ? p.logprobs() : scorePrompt ? 0 : -1;
         GenerationRequest g = new GenerationRequest(prompt, !chat, maxTokens, p.temperature(), p.topP(), seed,
-                p.stop(), t0 + config.requestTimeout().toNanos());
+                p.stop(), t0 + config.requestTimeout().toNanos(), logprobs, scorePrompt);
+        String echo = !p.echo() ? null : p.prompt() != null ? p.prompt() : promptText(prompt);
         Reply reply = new Reply(chat, "%s-%s".formatted(chat ? "chatcmpl" : "cmpl",
-                UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000);
+                UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000, echo,
+                p.logprobs() != null);
         return p.stream() ? stream(request, response, callback, g, p, reply, t0) : whole(request, response, callback, g,
                 reply);
+    }
+
+    /** A token-id prompt, BOS first (added unless it is there), every id checked against the vocabulary. */
+    private int[] withBos(int[] ids) {
+        int vocab = engine.model().vocabSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] >= vocab) {
+                throw ApiException.invalid("prompt", "invalid_value", "prompt[" + i + "] is token " + ids[i]
+                        + "; expected an id below the vocabulary size " + vocab);
+            }
+        }
+        int bos = engine.tokenizer().bosId();
+        if (ids.length > 0 && ids[0] == bos) {
+            return ids;
+        }
+        int[] out = new int[ids.length + 1];
+        out[0] = bos;
+        System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    /** The text of a token prompt after BOS, as generation would print it. */
+    private String promptText(int[] prompt) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (int i = 1; i < prompt.length; i++) {
+            b.writeBytes(engine.tokenizer().decode(prompt[i - 1], prompt[i]));
+        }
+        return b.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private Engine.Handle submit(GenerationRequest g, java.util.function.Consumer<String> onText) {

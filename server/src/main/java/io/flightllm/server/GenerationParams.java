@@ -9,16 +9,20 @@ import java.util.Locale;
 /**
  * The validated fields of a completion or chat request. Absent and null fields take their defaults; a field of the
  * wrong type or out of range is a 400 naming it. Fields this server does not implement are refused when they would
- * change the answer (n > 1, echo, logprobs, best_of > 1, tools) and ignored otherwise (user, presence and frequency
- * penalties of 0, logit_bias {}).
+ * change the answer (n > 1, best_of > 1, tools; on chat, logprobs; with stream, echo and logprobs) and ignored
+ * otherwise (user, presence and frequency penalties of 0, logit_bias {}).
  *
- * @param maxTokens  requested tokens, or null for the default
+ * @param maxTokens  requested tokens, or null for the default (0 only with echo: score the prompt)
  * @param seed       the sampler seed, or null for a random one
- * @param prompt     the completion prompt (null for chat)
+ * @param prompt     the completion prompt as text (null for chat and for a token-id prompt)
+ * @param promptIds  the completion prompt as token ids (null unless given so)
  * @param messages   the chat messages (null for completions)
+ * @param logprobs   completions: alternatives per token (0 to 20), or null for no log-probabilities
+ * @param echo       completions: the prompt precedes the text (and is scored when logprobs is set)
  */
 record GenerationParams(String model, Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
-                        boolean stream, boolean includeUsage, String prompt, List<ChatTemplate.Message> messages) {
+                        boolean stream, boolean includeUsage, String prompt, int[] promptIds,
+                        List<ChatTemplate.Message> messages, Integer logprobs, boolean echo) {
     /** Most stop strings accepted (OpenAI's limit). */
     static final int MAX_STOPS = 4;
 
@@ -36,9 +40,10 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
             throw ApiException.invalid("model", "missing_required_parameter", "model is missing; expected the id "
                     + "of a model from GET /v1/models");
         }
-        Integer maxTokens = integer(b, "max_tokens", maxTokensLimit);
+        boolean echo = !chat && bool(b, "echo", false);
+        Integer maxTokens = integer(b, "max_tokens", echo ? 0 : 1, maxTokensLimit);
         if (chat) {
-            Integer mct = integer(b, "max_completion_tokens", maxTokensLimit);
+            Integer mct = integer(b, "max_completion_tokens", 1, maxTokensLimit);
             if (mct != null && maxTokens != null && !mct.equals(maxTokens)) {
                 throw ApiException.invalid("max_completion_tokens", "invalid_value", "max_tokens (" + maxTokens
                         + ") and max_completion_tokens (" + mct + ") differ; give one of them");
@@ -59,15 +64,59 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
             includeUsage = bool(so, "include_usage", false, "stream_options.include_usage");
         }
         refuseUnsupported(b, chat);
+        Integer logprobs = chat ? null : logprobs(b);
+        if (stream && (echo || logprobs != null)) {
+            throw ApiException.invalid(echo ? "echo" : "logprobs", "unsupported_value", (echo ? "echo" : "logprobs")
+                    + " with stream = true is not supported; ask without stream");
+        }
         String prompt = null;
+        int[] promptIds = null;
         List<ChatTemplate.Message> messages = null;
         if (chat) {
             messages = messages(b);
         } else {
-            prompt = prompt(b);
+            promptIds = promptIds(b);
+            prompt = promptIds == null ? prompt(b) : null;
         }
         return new GenerationParams(model, maxTokens, temperature, topP, seed, stop, stream, includeUsage, prompt,
-                messages);
+                promptIds, messages, logprobs, echo);
+    }
+
+    /** Completions' logprobs: an integer 0 to 20 (alternatives per token); null, absent or false: none. */
+    private static Integer logprobs(JsonNode b) {
+        JsonNode lp = present(b, "logprobs");
+        if (lp == null || (lp.isBoolean() && !lp.asBoolean())) {
+            return null;
+        }
+        int max = io.flightllm.runtime.GenerationRequest.MAX_LOGPROBS;
+        if (!lp.isIntegralNumber()) {
+            throw wrongType("logprobs", "an integer 0 to " + max + " (alternatives per token)", lp);
+        }
+        if (!lp.canConvertToInt() || lp.asInt() < 0 || lp.asInt() > max) {
+            throw ApiException.invalid("logprobs", "invalid_value", "logprobs is " + lp + "; expected 0 to " + max);
+        }
+        return lp.asInt();
+    }
+
+    /** A prompt of token ids ([ids] or [[ids]]), or null when the prompt is text; ids are checked by the caller. */
+    private static int[] promptIds(JsonNode b) {
+        JsonNode p = present(b, "prompt");
+        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isArray()) {
+            p = p.get(0);
+        }
+        if (p == null || !p.isArray() || p.isEmpty() || !p.get(0).isNumber()) {
+            return null;
+        }
+        int[] ids = new int[p.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode t = p.get(i);
+            if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
+                throw ApiException.invalid("prompt", "invalid_type", "prompt[" + i + "] is " + describe(t)
+                        + "; expected a token id (a non-negative integer)");
+            }
+            ids[i] = t.asInt();
+        }
+        return ids;
     }
 
     private static void refuseUnsupported(JsonNode b, boolean chat) {
@@ -80,12 +129,13 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         if (bestOf != null && !(bestOf.isIntegralNumber() && bestOf.asLong() == 1)) {
             throw ApiException.invalid("best_of", "unsupported_value", "best_of is " + bestOf + "; only 1 is supported");
         }
-        if (bool(b, "echo", false)) {
-            throw ApiException.invalid("echo", "unsupported_value", "echo = true is not supported");
+        if (chat && bool(b, "echo", false)) {
+            throw ApiException.invalid("echo", "unsupported_value", "echo = true is not supported on chat");
         }
         JsonNode lp = present(b, "logprobs");
-        if (lp != null && !(lp.isBoolean() && !lp.asBoolean())) {
-            throw ApiException.invalid("logprobs", "unsupported_value", "logprobs is not supported");
+        if (chat && lp != null && !(lp.isBoolean() && !lp.asBoolean())) {
+            throw ApiException.invalid("logprobs", "unsupported_value", "logprobs is not supported on chat "
+                    + "completions (POST /v1/completions has them)");
         }
         for (String f : List.of("presence_penalty", "frequency_penalty")) {
             if (number(b, f, -2, 2, 0) != 0) {
@@ -118,8 +168,8 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
             return p.get(0).asText();
         }
-        throw ApiException.invalid("prompt", "invalid_type", "prompt is " + describe(p) + "; expected a string (or "
-                + "an array of exactly one string; batches and token arrays are not supported)");
+        throw ApiException.invalid("prompt", "invalid_type", "prompt is " + describe(p) + "; expected a string, an "
+                + "array of token ids, or an array of exactly one of those (batches are not supported)");
     }
 
     private static List<ChatTemplate.Message> messages(JsonNode b) {
@@ -241,7 +291,7 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         return n.asBoolean();
     }
 
-    private static Integer integer(JsonNode b, String field, int max) {
+    private static Integer integer(JsonNode b, String field, int min, int max) {
         JsonNode n = present(b, field);
         if (n == null) {
             return null;
@@ -249,8 +299,8 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         if (!n.isIntegralNumber()) {
             throw wrongType(field, "an integer", n);
         }
-        if (!n.canConvertToLong() || n.asLong() < 1 || n.asLong() > max) {
-            throw ApiException.invalid(field, "invalid_value", field + " is " + n + "; expected 1 to " + max
+        if (!n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+            throw ApiException.invalid(field, "invalid_value", field + " is " + n + "; expected " + min + " to " + max
                     + " (the context length)");
         }
         return n.intValue();

@@ -1,11 +1,22 @@
 package io.flightllm.server;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flightllm.runtime.Completion;
+import io.flightllm.runtime.TokenLogprob;
 import java.util.Locale;
 
-/** The OpenAI response objects of one request: a whole completion, stream chunks, the usage chunk. */
-record Reply(boolean chat, String id, long created) {
+/**
+ * The OpenAI response objects of one request: a whole completion, stream chunks, the usage chunk.
+ *
+ * @param echo     completions with echo: the prompt text, which precedes the generated text (else null)
+ * @param logprobs completions: the answer carries {@code logprobs} (tokens, token_logprobs, top_logprobs, text_offset)
+ */
+record Reply(boolean chat, String id, long created, String echo, boolean logprobs) {
+    Reply(boolean chat, String id, long created) {
+        this(chat, id, created, null, false);
+    }
+
     private ObjectNode head(String model, boolean chunk) {
         ObjectNode o = RequestBody.JSON.createObjectNode();
         o.put("id", id);
@@ -35,12 +46,49 @@ record Reply(boolean chat, String id, long created) {
             m.put("role", "assistant");
             m.put("content", c.text());
         } else {
-            choice.put("text", c.text());
+            choice.put("text", echo == null ? c.text() : echo + c.text());
         }
-        choice.putNull("logprobs");
+        if (logprobs) {
+            logprobs(choice.putObject("logprobs"), c);
+        } else {
+            choice.putNull("logprobs");
+        }
         choice.put("finish_reason", finishReason(c));
         usage(o, c);
         return o;
+    }
+
+    /**
+     * The legacy completions form: parallel arrays over the echoed prompt's tokens (after BOS) and the generated ones.
+     * text_offset counts code points into the returned text: the prompt's tokens from 0 along their pieces, the
+     * generated ones from the end of the echoed prompt.
+     */
+    private void logprobs(ObjectNode lp, Completion c) {
+        ArrayNode tokens = lp.putArray("tokens");
+        ArrayNode values = lp.putArray("token_logprobs");
+        ArrayNode top = lp.putArray("top_logprobs");
+        ArrayNode offsets = lp.putArray("text_offset");
+        int offset = 0;
+        java.util.List<TokenLogprob> all = new java.util.ArrayList<>(echo == null ? java.util.List.of()
+                : c.promptLogprobs());
+        int promptEntries = all.size();
+        all.addAll(c.logprobs());
+        for (int i = 0; i < all.size(); i++) {
+            if (i == promptEntries && echo != null) {
+                offset = echo.codePointCount(0, echo.length());
+            }
+            TokenLogprob t = all.get(i);
+            tokens.add(t.piece());
+            values.add(t.logprob());
+            ObjectNode alts = top.addObject();
+            for (TokenLogprob.Alternative a : t.top()) {
+                if (!alts.has(a.piece())) { // two ids with one text: the likelier one (listed first)
+                    alts.put(a.piece(), a.logprob());
+                }
+            }
+            offsets.add(offset);
+            offset += t.piece().codePointCount(0, t.piece().length());
+        }
     }
 
     /**

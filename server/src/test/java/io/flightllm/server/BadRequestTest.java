@@ -94,6 +94,23 @@ class BadRequestTest {
         c.add(completion("prompt a number", "{\"model\": \"stories260K\", \"prompt\": 42}", 400, "invalid_type",
                 "prompt"));
         c.add(completion("n = 2", "{\"model\": \"stories260K\", \"n\": 2}", 400, "unsupported_value", "n"));
+        c.add(completion("logprobs over 20", "{\"model\": \"stories260K\", \"logprobs\": 21}", 400, "invalid_value",
+                "logprobs"));
+        c.add(completion("logprobs true (completions take a count)", "{\"model\": \"stories260K\", \"logprobs\": "
+                + "true}", 400, "invalid_type", "logprobs"));
+        c.add(completion("logprobs with stream", "{\"model\": \"stories260K\", \"logprobs\": 2, \"stream\": true}",
+                400, "unsupported_value", "logprobs"));
+        c.add(completion("echo with stream", "{\"model\": \"stories260K\", \"echo\": true, \"stream\": true}", 400,
+                "unsupported_value", "echo"));
+        c.add(completion("token id beyond the vocabulary", "{\"model\": \"stories260K\", \"prompt\": [5, 512]}",
+                400, "invalid_value", "prompt"));
+        c.add(completion("negative token id", "{\"model\": \"stories260K\", \"prompt\": [[5, -1]]}", 400,
+                "invalid_type", "prompt"));
+        c.add(completion("a batch of two token prompts", "{\"model\": \"stories260K\", \"prompt\": [[5], [6]]}",
+                400, "invalid_type", "prompt"));
+        c.add(post("chat with logprobs", "/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": "
+                + "[{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", 400, "unsupported_value",
+                "logprobs"));
         c.add(completion("unknown model", "{\"model\": \"gpt-4\", \"prompt\": \"x\"}", 404, "model_not_found",
                 "model"));
         c.add(post("chat without messages", "/v1/chat/completions", "{\"model\": \"stories260K\"}", 400,

@@ -115,6 +115,22 @@ class OpenAiClientTest {
         assertThat(client.completions().create(p).choices().getFirst().text()).isEqualTo(a);
     }
 
+    /** The official client reads the legacy logprobs object and echo. */
+    @Test
+    void theClientReadsLogprobsAndEcho() {
+        CompletionCreateParams p = CompletionCreateParams.builder().model(TestServer.MODEL_ID).prompt("The cat")
+                .maxTokens(6).temperature(0.0).logprobs(2).echo(true).build();
+        CompletionChoice c = client.completions().create(p).choices().getFirst();
+        assertThat(c.text()).startsWith("The cat").isEqualTo("The cat" + runText("The cat", 6, 0f, 0.9f, 1));
+        CompletionChoice.Logprobs lp = c.logprobs().orElseThrow();
+        int promptTokens = server.tokenizer.encode("The cat", true, false).length - 1;
+        assertThat(lp.tokens().orElseThrow()).hasSize(promptTokens + 6);
+        assertThat(lp.tokenLogprobs().orElseThrow()).hasSize(promptTokens + 6).allSatisfy(v -> assertThat(v)
+                .isLessThanOrEqualTo(0.0));
+        assertThat(lp.topLogprobs().orElseThrow()).hasSize(promptTokens + 6);
+        assertThat(String.join("", lp.tokens().orElseThrow())).isEqualTo(c.text());
+    }
+
     @Test
     void stopStringsCutTheText() {
         String full = client.completions().create(greedy("Once upon a time", 40)).choices().getFirst().text();

@@ -138,8 +138,9 @@ final class ApiHandler extends Handler.Abstract {
                 : GenerationRequest.seedOrClock(p.seed());
         boolean scorePrompt = p.echo() && (p.logprobs() != null || scoreOnly);
         int logprobs = p.logprobs() != null ? p.logprobs() : scorePrompt ? 0 : -1;
-        GenerationRequest g = new GenerationRequest(prompt, !chat, maxTokens, p.temperature(), p.topP(), seed,
-                p.stop(), t0 + config.requestTimeout().toNanos(), logprobs, scorePrompt);
+        // a stop token inside a completion prompt ends the run there, as in `run`; a scored prompt is scored whole
+        GenerationRequest g = new GenerationRequest(prompt, !chat && !scorePrompt, maxTokens, p.temperature(),
+                p.topP(), seed, p.stop(), t0 + config.requestTimeout().toNanos(), logprobs, scorePrompt);
         String echo = !p.echo() ? null : p.prompt() != null ? p.prompt() : promptText(prompt);
         Reply reply = new Reply(chat, "%s-%s".formatted(chat ? "chatcmpl" : "cmpl",
                 UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000, echo,

@@ -157,6 +157,11 @@ class LogprobsTest {
         }
         assertThat(c.get("text").asText()).isEqualTo(text.toString()).startsWith("Once upon a time");
         assertThat(sum).isNegative();
+        // a stop token inside a scored prompt does not end it: every token is scored (llama2.c models stop on BOS)
+        int eos = server.tokenizer.bosId();
+        JsonNode withEos = complete("{\"model\": \"stories260K\", \"prompt\": [" + ids[0] + ", " + eos + ", "
+                + ids[1] + "], \"max_tokens\": 0, \"echo\": true, \"logprobs\": 0}");
+        assertThat(withEos.get("choices").get(0).get("logprobs").get("token_logprobs")).hasSize(3);
     }
 
     @Test

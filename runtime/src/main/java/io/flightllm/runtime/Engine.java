@@ -264,9 +264,9 @@ public final class Engine implements AutoCloseable {
                     start - submitted, System.nanoTime() - start, promptScores, scores));
         }
 
-        /** A token's text after {@code prev}, as the text would continue with it. */
-        private String piece(int prev, int token) {
-            return new String(tokenizer.decode(prev, token), java.nio.charset.StandardCharsets.UTF_8);
+        /** A token's bytes after {@code prev}, as the text would continue with it. */
+        private byte[] piece(int prev, int token) {
+            return tokenizer.decode(prev, token);
         }
 
         private void emit(String delta) {

@@ -9,7 +9,7 @@ import java.util.Locale;
 /**
  * The validated fields of a completion or chat request. Absent and null fields take their defaults; a field of the
  * wrong type or out of range is a 400 naming it. Fields this server does not implement are refused when they would
- * change the answer (n > 1, best_of > 1, tools; on chat, logprobs; with stream, echo and logprobs) and ignored
+ * change the answer (n > 1, best_of > 1, tools; with stream, echo and logprobs) and ignored
  * otherwise (user, presence and frequency penalties of 0, logit_bias {}).
  *
  * @param maxTokens  requested tokens, or null for the default (0 only with echo: score the prompt)
@@ -17,7 +17,8 @@ import java.util.Locale;
  * @param prompt     the completion prompt as text (null for chat and for a token-id prompt)
  * @param promptIds  the completion prompt as token ids (null unless given so)
  * @param messages   the chat messages (null for completions)
- * @param logprobs   completions: alternatives per token (0 to 20), or null for no log-probabilities
+ * @param logprobs   alternatives per token (0 to 20; completions' logprobs, chat's top_logprobs with logprobs = true),
+ *                   or null for no log-probabilities
  * @param echo       completions: the prompt precedes the text (and is scored when logprobs is set)
  */
 record GenerationParams(String model, Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
@@ -64,7 +65,7 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
             includeUsage = bool(so, "include_usage", false, "stream_options.include_usage");
         }
         refuseUnsupported(b, chat);
-        Integer logprobs = chat ? null : logprobs(b);
+        Integer logprobs = chat ? chatLogprobs(b) : logprobs(b);
         if (stream && (echo || logprobs != null)) {
             throw ApiException.invalid(echo ? "echo" : "logprobs", "unsupported_value", (echo ? "echo" : "logprobs")
                     + " with stream = true is not supported; ask without stream");
@@ -96,6 +97,34 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
             throw ApiException.invalid("logprobs", "invalid_value", "logprobs is " + lp + "; expected 0 to " + max);
         }
         return lp.asInt();
+    }
+
+    /** Chat's logprobs (a boolean) and top_logprobs (0 to 20, only with logprobs): alternatives per token or null. */
+    private static Integer chatLogprobs(JsonNode b) {
+        JsonNode lp = present(b, "logprobs");
+        if (lp != null && !lp.isBoolean()) {
+            throw wrongType("logprobs", "a boolean (chat completions; top_logprobs sets the alternatives)", lp);
+        }
+        JsonNode top = present(b, "top_logprobs");
+        boolean on = lp != null && lp.asBoolean();
+        if (top != null && !on) {
+            throw ApiException.invalid("top_logprobs", "invalid_value", "top_logprobs needs logprobs = true");
+        }
+        if (!on) {
+            return null;
+        }
+        if (top == null) {
+            return 0;
+        }
+        int max = io.flightllm.runtime.GenerationRequest.MAX_LOGPROBS;
+        if (!top.isIntegralNumber()) {
+            throw wrongType("top_logprobs", "an integer 0 to " + max, top);
+        }
+        if (!top.canConvertToInt() || top.asInt() < 0 || top.asInt() > max) {
+            throw ApiException.invalid("top_logprobs", "invalid_value", "top_logprobs is " + top + "; expected 0 to "
+                    + max);
+        }
+        return top.asInt();
     }
 
     /** A prompt of token ids ([ids] or [[ids]]), or null when the prompt is text; ids are checked by the caller. */
@@ -131,11 +160,6 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         }
         if (chat && bool(b, "echo", false)) {
             throw ApiException.invalid("echo", "unsupported_value", "echo = true is not supported on chat");
-        }
-        JsonNode lp = present(b, "logprobs");
-        if (chat && lp != null && !(lp.isBoolean() && !lp.asBoolean())) {
-            throw ApiException.invalid("logprobs", "unsupported_value", "logprobs is not supported on chat "
-                    + "completions (POST /v1/completions has them)");
         }
         for (String f : List.of("presence_penalty", "frequency_penalty")) {
             if (number(b, f, -2, 2, 0) != 0) {

@@ -10,7 +10,8 @@ import java.util.Locale;
  * The OpenAI response objects of one request: a whole completion, stream chunks, the usage chunk.
  *
  * @param echo     completions with echo: the prompt text, which precedes the generated text (else null)
- * @param logprobs completions: the answer carries {@code logprobs} (tokens, token_logprobs, top_logprobs, text_offset)
+ * @param logprobs the answer carries {@code logprobs}: completions' legacy arrays (tokens, token_logprobs, top_logprobs,
+ *                 text_offset) or chat's content list
  */
 record Reply(boolean chat, String id, long created, String echo, boolean logprobs) {
     Reply(boolean chat, String id, long created) {
@@ -48,7 +49,9 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
         } else {
             choice.put("text", echo == null ? c.text() : echo + c.text());
         }
-        if (logprobs) {
+        if (logprobs && chat) {
+            chatLogprobs(choice.putObject("logprobs"), c);
+        } else if (logprobs) {
             logprobs(choice.putObject("logprobs"), c);
         } else {
             choice.putNull("logprobs");
@@ -56,6 +59,29 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
         choice.put("finish_reason", finishReason(c));
         usage(o, c);
         return o;
+    }
+
+    /** The chat form: {content: [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}], refusal: null}. */
+    private static void chatLogprobs(ObjectNode lp, Completion c) {
+        ArrayNode content = lp.putArray("content");
+        for (TokenLogprob t : c.logprobs()) {
+            ObjectNode e = content.addObject();
+            entry(e, t.piece(), t.logprob(), t.bytes());
+            ArrayNode top = e.putArray("top_logprobs");
+            for (TokenLogprob.Alternative a : t.top()) {
+                entry(top.addObject(), a.piece(), a.logprob(), a.bytes());
+            }
+        }
+        lp.putNull("refusal");
+    }
+
+    private static void entry(ObjectNode e, String token, double logprob, byte[] bytes) {
+        e.put("token", token);
+        e.put("logprob", logprob);
+        ArrayNode b = e.putArray("bytes");
+        for (byte x : bytes) {
+            b.add(x & 0xFF);
+        }
     }
 
     /**

@@ -108,9 +108,15 @@ class BadRequestTest {
                 "invalid_type", "prompt"));
         c.add(completion("a batch of two token prompts", "{\"model\": \"stories260K\", \"prompt\": [[5], [6]]}",
                 400, "invalid_type", "prompt"));
-        c.add(post("chat with logprobs", "/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": "
-                + "[{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", 400, "unsupported_value",
-                "logprobs"));
+        String chatHi = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], ";
+        c.add(post("chat logprobs a count (chat takes a boolean)", "/v1/chat/completions", chatHi + "\"logprobs\": 3}",
+                400, "invalid_type", "logprobs"));
+        c.add(post("chat top_logprobs without logprobs", "/v1/chat/completions", chatHi + "\"top_logprobs\": 2}", 400,
+                "invalid_value", "top_logprobs"));
+        c.add(post("chat top_logprobs over 20", "/v1/chat/completions", chatHi + "\"logprobs\": true, "
+                + "\"top_logprobs\": 21}", 400, "invalid_value", "top_logprobs"));
+        c.add(post("chat logprobs with stream", "/v1/chat/completions", chatHi + "\"logprobs\": true, "
+                + "\"stream\": true}", 400, "unsupported_value", "logprobs"));
         c.add(completion("unknown model", "{\"model\": \"gpt-4\", \"prompt\": \"x\"}", 404, "model_not_found",
                 "model"));
         c.add(post("chat without messages", "/v1/chat/completions", "{\"model\": \"stories260K\"}", 400,

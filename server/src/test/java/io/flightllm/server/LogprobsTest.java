@@ -183,6 +183,34 @@ class LogprobsTest {
         assertThat(e.get("logprobs").isNull()).isTrue();
     }
 
+    /** Chat's form: one entry per sampled token with its bytes and top alternatives; the tokens spell the message. */
+    @Test
+    void chatCompletionsCarryTheContentForm() {
+        Http.Reply r = http.post("/v1/chat/completions", "{\"model\": \"stories260K\", \"messages\": [{\"role\": "
+                + "\"user\", \"content\": \"Once upon a time\"}], \"max_tokens\": 10, \"temperature\": 0, "
+                + "\"logprobs\": true, \"top_logprobs\": 2}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode choice = r.json().get("choices").get(0);
+        JsonNode content = choice.get("logprobs").get("content");
+        assertThat(content).hasSize(r.json().get("usage").get("completion_tokens").asInt());
+        StringBuilder text = new StringBuilder();
+        for (JsonNode e : content) {
+            byte[] bytes = new byte[e.get("bytes").size()];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) e.get("bytes").get(i).asInt();
+            }
+            assertThat(new String(bytes, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(e.get("token").asText());
+            text.append(e.get("token").asText());
+            assertThat(e.get("top_logprobs")).hasSize(2);
+            // greedy: the chosen token is the first alternative
+            assertThat(e.get("top_logprobs").get(0).get("logprob").asDouble()).isEqualTo(e.get("logprob").asDouble());
+            assertThat(e.get("top_logprobs").get(1).get("logprob").asDouble())
+                    .isLessThanOrEqualTo(e.get("logprob").asDouble());
+        }
+        assertThat(text.toString()).isEqualTo(choice.get("message").get("content").asText());
+        assertThat(choice.get("logprobs").get("refusal").isNull()).isTrue();
+    }
+
     private static int argmax(double[] v) {
         int b = 0;
         for (int i = 1; i < v.length; i++) {

@@ -115,7 +115,7 @@ class OpenAiClientTest {
         assertThat(client.completions().create(p).choices().getFirst().text()).isEqualTo(a);
     }
 
-    /** The official client reads the legacy logprobs object and echo. */
+    /** The official client reads the legacy logprobs object and echo, and chat's logprobs. */
     @Test
     void theClientReadsLogprobsAndEcho() {
         CompletionCreateParams p = CompletionCreateParams.builder().model(TestServer.MODEL_ID).prompt("The cat")
@@ -129,6 +129,13 @@ class OpenAiClientTest {
                 .isLessThanOrEqualTo(0.0));
         assertThat(lp.topLogprobs().orElseThrow()).hasSize(promptTokens + 6);
         assertThat(String.join("", lp.tokens().orElseThrow())).isEqualTo(c.text());
+        ChatCompletion chat = client.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model(TestServer.MODEL_ID).addUserMessage("The cat").maxCompletionTokens(5).temperature(0.0)
+                .logprobs(true).topLogprobs(3).build());
+        var content = chat.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+        assertThat(content).hasSize(5).allSatisfy(t -> assertThat(t.topLogprobs()).hasSize(3));
+        assertThat(content.stream().map(t -> t.token()).collect(Collectors.joining()))
+                .isEqualTo(chat.choices().getFirst().message().content().orElseThrow());
     }
 
     @Test

@@ -59,6 +59,10 @@ public final class Generator {
         /** The logits at prompt position {@code pos}, whose next token is the forced prompt token at pos + 1. */
         default void promptLogits(int pos, float[] logits) {
         }
+
+        /** A sampled stop token {@code token} following {@code prev}: the run ends (it is not {@link #generated}). */
+        default void stoppedOn(int prev, int token) {
+        }
     }
 
     private Generator() {
@@ -181,6 +185,7 @@ public final class Generator {
         if (sampleAfterPrefill) {
             while (true) {
                 if (c.isStopToken(next)) {
+                    listener.stoppedOn(token, next);
                     stopped = true;
                     break;
                 }

@@ -9,8 +9,8 @@ package io.flightllm.runtime;
  * @param queueNanos       time waiting for a worker
  * @param runNanos         time on the worker (prefill and decode)
  * @param promptLogprobs   the prompt's tokens after BOS, scored (empty unless the request asked)
- * @param logprobs         each sampled token of the text (a sampled stop token is not part of it), scored (empty
- *                         unless the request asked)
+ * @param logprobs         each sampled token, scored (empty unless the request asked); a sampled stop token is the
+ *                         last entry, with no text
  */
 public record Completion(String text, int promptTokens, int completionTokens, FinishReason finishReason,
                          long queueNanos, long runNanos, java.util.List<TokenLogprob> promptLogprobs,

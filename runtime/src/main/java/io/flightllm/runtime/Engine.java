@@ -253,6 +253,13 @@ public final class Engine implements AutoCloseable {
                             return ended[0] == null;
                         }
 
+                        @Override
+                        public void stoppedOn(int prev, int token) {
+                            if (pending != null) { // listed (with no text), as the usage counts it
+                                scores.add(score(prev, token, pending));
+                            }
+                        }
+
                         private TokenLogprob score(int prev, int token, double[] lp) {
                             return TokenLogprob.of(token, lp, r.logprobs(), t -> piece(prev, t));
                         }
@@ -264,9 +271,9 @@ public final class Engine implements AutoCloseable {
                     start - submitted, System.nanoTime() - start, promptScores, scores));
         }
 
-        /** A token's bytes after {@code prev}, as the text would continue with it. */
+        /** A token's bytes after {@code prev}, as the text would continue with it; a stop token prints nothing. */
         private byte[] piece(int prev, int token) {
-            return tokenizer.decode(prev, token);
+            return model.isStopToken(token) ? new byte[0] : tokenizer.decode(prev, token);
         }
 
         private void emit(String delta) {

@@ -53,6 +53,43 @@ class EngineTest {
                 new Engine.Config(workers, queue, 512));
     }
 
+    /**
+     * Log-probabilities: one entry per sampled token, a sampled stop token last (no text, as usage counts it); the
+     * prompt scored when asked. The stop token is forced by an executor that makes BOS (stories260K's stop token) the
+     * likeliest token from position 8 on.
+     */
+    @Test
+    void logprobsListEverySampledTokenWithAStopTokenLast() throws Exception {
+        int bos = tok.bosId();
+        try (Engine e = new Engine(backend.config(), tok, n -> new DelegatingForward(backend.forward(n)) {
+            @Override
+            public float[] forward(int token, int pos) {
+                float[] l = super.forward(token, pos);
+                if (pos >= 8) {
+                    l[bos] = 1e4f;
+                }
+                return l;
+            }
+        }, new Engine.Config(1, 1, 512))) {
+            int[] prompt = tok.encode("Once upon a time", true, false);
+            Completion c = complete(e, new GenerationRequest(prompt, true, 50, 0f, 1f, 1, List.of(), NO_DEADLINE, 2,
+                    true), new ArrayList<>());
+            assertThat(c.finishReason()).isEqualTo(FinishReason.STOP);
+            assertThat(c.logprobs()).hasSize(c.completionTokens());
+            TokenLogprob last = c.logprobs().getLast();
+            assertThat(last.token()).isEqualTo(bos);
+            assertThat(last.bytes()).isEmpty();
+            assertThat(last.logprob()).isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-6));
+            assertThat(c.logprobs().subList(0, c.logprobs().size() - 1).stream().map(TokenLogprob::piece)
+                    .reduce("", String::concat)).isEqualTo(c.text());
+            assertThat(c.logprobs()).allSatisfy(t -> assertThat(t.top()).hasSize(2));
+            // the prompt after BOS, each token scored given the ones before it
+            assertThat(c.promptLogprobs()).hasSize(prompt.length - 1);
+            assertThat(c.promptLogprobs().stream().mapToInt(TokenLogprob::token).toArray())
+                    .containsExactly(java.util.Arrays.copyOfRange(prompt, 1, prompt.length));
+        }
+    }
+
     @Test
     void greedyTextIsRunsOutputWithoutThePromptAndStreamsTheSameText() throws Exception {
         try (Engine e = engine(1, 4)) {

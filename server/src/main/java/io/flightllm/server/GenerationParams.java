@@ -89,14 +89,19 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         if (lp == null || (lp.isBoolean() && !lp.asBoolean())) {
             return null;
         }
+        return alternatives("logprobs", lp);
+    }
+
+    /** A count of alternatives per token: an integer 0 to GenerationRequest.MAX_LOGPROBS. */
+    private static int alternatives(String field, JsonNode n) {
         int max = io.flightllm.runtime.GenerationRequest.MAX_LOGPROBS;
-        if (!lp.isIntegralNumber()) {
-            throw wrongType("logprobs", "an integer 0 to " + max + " (alternatives per token)", lp);
+        if (!n.isIntegralNumber()) {
+            throw wrongType(field, "an integer 0 to " + max + " (alternatives per token)", n);
         }
-        if (!lp.canConvertToInt() || lp.asInt() < 0 || lp.asInt() > max) {
-            throw ApiException.invalid("logprobs", "invalid_value", "logprobs is " + lp + "; expected 0 to " + max);
+        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > max) {
+            throw ApiException.invalid(field, "invalid_value", field + " is " + n + "; expected 0 to " + max);
         }
-        return lp.asInt();
+        return n.asInt();
     }
 
     /** Chat's logprobs (a boolean) and top_logprobs (0 to 20, only with logprobs): alternatives per token or null. */
@@ -113,18 +118,7 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         if (!on) {
             return null;
         }
-        if (top == null) {
-            return 0;
-        }
-        int max = io.flightllm.runtime.GenerationRequest.MAX_LOGPROBS;
-        if (!top.isIntegralNumber()) {
-            throw wrongType("top_logprobs", "an integer 0 to " + max, top);
-        }
-        if (!top.canConvertToInt() || top.asInt() < 0 || top.asInt() > max) {
-            throw ApiException.invalid("top_logprobs", "invalid_value", "top_logprobs is " + top + "; expected 0 to "
-                    + max);
-        }
-        return top.asInt();
+        return top == null ? 0 : alternatives("top_logprobs", top);
     }
 
     /** A prompt of token ids ([ids] or [[ids]]), or null when the prompt is text; ids are checked by the caller. */

@@ -104,6 +104,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             String user = prompt;
             try (Forward fwd = be.forward(n)) {
+                n = Options.capToExecutor(console, "flightllm chat", n, fwd, program != null ? program : fwd.name());
                 while (true) {
                     if (user == null) {
                         out.write("User: ".getBytes(StandardCharsets.UTF_8));
@@ -117,7 +118,7 @@ final class ChatCommand implements Callable<Integer> {
                     int[] tokens = tpl.encode(dialogue, tok);
                     if (tokens.length >= n) {
                         console.err().println("flightllm chat: the dialogue is " + tokens.length + " tokens and only "
-                                + n + " positions run (--steps); ending the chat");
+                                + n + " positions run (--steps or the program's context); ending the chat");
                         break;
                     }
                     out.write("Assistant: ".getBytes(StandardCharsets.UTF_8));

@@ -103,6 +103,20 @@ final class Options {
         }
     }
 
+    /**
+     * {@code n} positions, or fewer when the executor holds fewer (a compiled program serves the context it was compiled
+     * for), said on stderr.
+     */
+    static int capToExecutor(Console console, String command, int n, io.flightllm.model.forward.Forward fwd,
+                             Object what) {
+        if (n <= fwd.contextLength()) {
+            return n;
+        }
+        console.err().printf(java.util.Locale.ROOT, "%s: note: %s serves %d positions; running %d, not %d%n", command,
+                what, fwd.contextLength(), fwd.contextLength(), n);
+        return fwd.contextLength();
+    }
+
     static int threads(Integer threads) {
         return Kernels.threads(threads);
     }

@@ -112,12 +112,18 @@ final class RunCommand implements Callable<Integer> {
             Tokenizer tok = be.tokenizer(tokenizer);
             int[] promptTokens = tok.encode(text, true, false);
             int n = Generator.effectiveSteps(steps, c.seqLen());
-            if (promptTokens.length > n) {
-                console.err().printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but only %d "
-                        + "positions run (%s); the rest of the prompt is ignored, as run.c does%n",
-                        promptTokens.length, n, n == c.seqLen() ? "the model's context" : "--steps");
-            }
             try (Forward fwd = be.forward(n)) {
+                String limit = n == c.seqLen() ? "the model's context" : "--steps";
+                int asked = n;
+                n = Options.capToExecutor(console, "flightllm run", n, fwd, program != null ? program : fwd.name());
+                if (n < asked) {
+                    limit = "the program's context";
+                }
+                if (promptTokens.length > n) {
+                    console.err().printf(Locale.ROOT, "flightllm run: warning: the prompt is %d tokens (with BOS) but "
+                            + "only %d positions run (%s); the rest of the prompt is ignored, as run.c does%n",
+                            promptTokens.length, n, limit);
+                }
                 Sampler sampler = new Sampler(c.vocabSize(), temperature, topP, seedValue);
                 Generator.Result r = Generator.generate(fwd, tok, sampler, promptTokens, n, console.out());
                 console.err().printf(Locale.ROOT, "prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s "

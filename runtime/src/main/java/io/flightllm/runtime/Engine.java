@@ -75,11 +75,11 @@ public final class Engine implements AutoCloseable {
     public Engine(ModelConfig model, Tokenizer tokenizer, IntFunction<Forward> executors, Config config) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.contextLength = Math.min(config.contextLength(), model.seqLen());
+        int asked = Math.min(config.contextLength(), model.seqLen());
         this.idle = new ArrayBlockingQueue<>(config.workers());
         try {
             for (int i = 0; i < config.workers(); i++) {
-                Forward f = executors.apply(contextLength);
+                Forward f = executors.apply(asked);
                 this.executors.add(f);
                 idle.add(f);
             }
@@ -87,6 +87,8 @@ public final class Engine implements AutoCloseable {
             this.executors.forEach(Forward::close);
             throw e;
         }
+        // an executor may hold fewer positions than asked (a compiled program serves the context it was compiled for)
+        this.contextLength = this.executors.stream().mapToInt(Forward::contextLength).min().orElse(asked);
         AtomicInteger n = new AtomicInteger();
         // A queue of capacity 0 is a hand-off: a request is taken only when a worker is free.
         BlockingQueue<Runnable> queue = config.queueDepth() == 0 ? new SynchronousQueue<>()

@@ -90,6 +90,17 @@ class EngineTest {
         }
     }
 
+    /** Executors that hold fewer positions than asked (a compiled program's context) set the engine's context. */
+    @Test
+    void theContextIsTheExecutorsWhenTheyHoldFewerPositions() {
+        try (Engine e = new Engine(backend.config(), tok, n -> backend.forward(Math.min(n, 64)),
+                new Engine.Config(1, 1, 512))) {
+            assertThat(e.contextLength()).isEqualTo(64);
+            assertThatThrownBy(() -> e.submit(request("Once", 100, 0f, 1, List.of(), NO_DEADLINE), s -> { }))
+                    .isInstanceOf(ContextLengthException.class).hasMessageContaining("the context holds 64 positions");
+        }
+    }
+
     @Test
     void greedyTextIsRunsOutputWithoutThePromptAndStreamsTheSameText() throws Exception {
         try (Engine e = engine(1, 4)) {

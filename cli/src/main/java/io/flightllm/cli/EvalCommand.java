@@ -84,6 +84,9 @@ final class EvalCommand implements Callable<Integer> {
         if (!Backend.isFlm(compressed)) {
             throw new Main.UserInputException(compressed + ": not a .flm file (make one with flightllm compress)");
         }
+        if (textFile != null && !java.nio.file.Files.isRegularFile(textFile)) {
+            throw new Main.UserInputException(textFile + ": --text-file not found (or not a file)");
+        }
         CompressedModel cm = FlmReader.read(compressed);
         try (Model m = ModelLoader.load(model); MatVec mv = Options.matVec("exact", t)) {
             Options.requireCompressible(m, "eval");
@@ -99,7 +102,11 @@ final class EvalCommand implements Callable<Integer> {
             Corpus corpus;
             if (textFile != null) {
                 Tokenizer tok = ModelLoader.tokenizer(m, tokenizer);
-                corpus = Corpus.fromFile(textFile, tok, ctx, ctx);
+                try {
+                    corpus = Corpus.fromFile(textFile, tok, ctx, ctx);
+                } catch (IllegalArgumentException | java.io.UncheckedIOException e) { // not UTF-8, unreadable, too short
+                    throw new Main.UserInputException(e.getMessage());
+                }
             } else {
                 console.err().printf(Locale.ROOT, "eval: sampling %d sequences of %d tokens from %s%n", sequences,
                         ctx, model);

@@ -34,6 +34,10 @@ final class SimBench {
             progress.accept("loading " + program + " into the simulator");
             FunctionalSim sim = FunctionalSim.load(p, r);
             int n = Math.min(steps + warmup, p.model().maxContext());
+            if (n < steps + warmup) {
+                progress.accept("the program serves " + p.model().maxContext() + " positions: timing "
+                        + Math.max(0, n - warmup) + " decode steps, not " + steps + " (decode_steps in the report)");
+            }
             SplittableRandom rnd = new SplittableRandom(1);
             float[] row = new float[p.model().dim()];
             List<Double> ms = new ArrayList<>();

@@ -28,6 +28,12 @@ class SimBenchCommandTest {
         assertThat(j.get("sim_instructions_per_s").asLong()).isPositive();
         assertThat(j.get("decode_steps").asInt()).isEqualTo(4);
         assertThat(j.get("sim_counters")).isNotNull();
+        // more steps than the program's 64 positions: 63 timed after the warm-up, and said
+        CliRunner.Result capped = CliRunner.run("bench", "--program", flp.toString(), "--backend", "sim",
+                "--generate", "100", "--warmup", "1", "--json");
+        assertThat(capped.code()).as(capped.err()).isZero();
+        assertThat(new ObjectMapper().readTree(capped.out()).get("decode_steps").asInt()).isEqualTo(63);
+        assertThat(capped.err()).contains("the program serves 64 positions: timing 63 decode steps, not 100");
 
         assertThat(CliRunner.run("compile", "--model", flm.toString(), "-o", shapes.toString(), "--context", "64",
                 "--shapes-only").code()).isZero();

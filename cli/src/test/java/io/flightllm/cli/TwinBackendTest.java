@@ -72,6 +72,22 @@ class TwinBackendTest {
         assertThat(j.get("kl_divergence").asDouble()).isBetween(0.0, 0.1);
     }
 
+    /** A --text-file that is missing or not UTF-8 is the user's error, named as such (not an internal one). */
+    @Test
+    void evalRefusesABadTextFileInOneLine() throws Exception {
+        String tok = io.flightllm.model.testing.SharedData.model("tok512.bin").toString();
+        Result missing = run("eval", "--model", model(), "--compressed", flm.toString(), "--tokenizer", tok,
+                "--text-file", dir.resolve("nope.txt").toString());
+        assertThat(missing.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(missing.err()).contains("nope.txt: --text-file not found");
+        Path binary = dir.resolve("latin1.txt");
+        java.nio.file.Files.write(binary, new byte[] {'c', 'a', 'f', (byte) 0xE9});
+        Result notUtf8 = run("eval", "--model", model(), "--compressed", flm.toString(), "--tokenizer", tok,
+                "--text-file", binary.toString());
+        assertThat(notUtf8.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(notUtf8.err()).contains("latin1.txt: not valid UTF-8 text").doesNotContain("internal error");
+    }
+
     @Test
     void calibratedMethodsWriteDifferentWeightsThanRoundToNearest() throws Exception {
         Path rtn = dir.resolve("rtn.flm");

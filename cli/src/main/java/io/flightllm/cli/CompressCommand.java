@@ -107,6 +107,15 @@ final class CompressCommand implements Callable<Integer> {
             description = "tokens per calibration sequence, capped by the context (default: 128)")
     int calibrationLength;
 
+    @Option(names = "--calibration-text", paramLabel = "F",
+            description = "calibrate on this UTF-8 text instead of sampled sequences: tokenized, cut into windows of "
+                    + "--calibration-length tokens (BOS + window), the first --calibration-sequences of them")
+    Path calibrationText;
+
+    @Option(names = {"-z", "--tokenizer"}, paramLabel = "T",
+            description = "tokenizer for --calibration-text (default: the checkpoint's, or tokenizer.bin beside it)")
+    Path tokenizer;
+
     @Option(names = "--attention-mask", paramLabel = "B:S:L",
             description = "block-sparse attention for prompt (prefill) rows: blocks of B positions (a multiple of 16), "
                     + "S leading sink blocks, a band of L blocks; e.g. 64:1:4 as the paper (default: none, dense "
@@ -144,15 +153,37 @@ final class CompressCommand implements Callable<Integer> {
     /** Input statistics of every linear from the fp32 model over sampled sequences, or null for rtn unsmoothed. */
     private Map<String, CalibrationStats> calibration(Model m) {
         if (method.equals("rtn") && smooth == null) {
+            if (calibrationText != null) {
+                throw new Main.UserInputException("--calibration-text is given, but --method rtn without --smooth "
+                        + "calibrates nothing; use --method gptq, wanda or sparsegpt, or --smooth");
+            }
             return null;
+        }
+        if (calibrationText != null && !java.nio.file.Files.isRegularFile(calibrationText)) {
+            throw new Main.UserInputException(calibrationText + ": --calibration-text not found (or not a file)");
         }
         if (calibrationSequences < 1 || calibrationLength < 2) {
             throw new Main.UserInputException("--calibration-sequences must be >= 1 and --calibration-length >= 2");
         }
-        console.err().printf(Locale.ROOT, "compress: calibrating on %d sampled sequences of %d tokens%n",
-                calibrationSequences, Math.min(calibrationLength, m.config().seqLen()));
-        Corpus calib = Corpus.sample(m, calibrationSequences, calibrationLength, Corpus.CALIBRATION_SEED_BASE, 1.0f,
-                1.0f);
+        int len = Math.min(calibrationLength, m.config().seqLen());
+        Corpus calib;
+        if (calibrationText != null) {
+            Corpus all;
+            try {
+                all = Corpus.fromFile(calibrationText, ModelLoader.tokenizer(m, tokenizer), len, len);
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) { // not UTF-8, unreadable, no tokens
+                throw new Main.UserInputException(e.getMessage());
+            }
+            calib = new Corpus(all.sequences().subList(0, Math.min(calibrationSequences, all.sequences().size())),
+                    all.description(), 0);
+            console.err().printf(Locale.ROOT, "compress: calibrating on %d windows of up to %d tokens of %s (%d "
+                    + "tokens)%n", calib.sequences().size(), len, calibrationText, calib.tokens());
+        } else {
+            console.err().printf(Locale.ROOT, "compress: calibrating on %d sampled sequences of %d tokens%n",
+                    calibrationSequences, len);
+            calib = Corpus.sample(m, calibrationSequences, calibrationLength, Corpus.CALIBRATION_SEED_BASE, 1.0f,
+                    1.0f);
+        }
         return Calibration.collect(m, calib, !method.equals("wanda") && !method.equals("rtn"));
     }
 

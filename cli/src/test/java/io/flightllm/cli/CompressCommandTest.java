@@ -117,6 +117,41 @@ class CompressCommandTest {
         assertThat(site.err()).contains("smoothing site 'attn' is unknown");
     }
 
+    /** Calibration on the user's text: its windows feed GPTQ, so the weights differ from the sampled calibration's. */
+    @Test
+    void gptqCalibratesOnAUserText() throws Exception {
+        String model = SharedData.model("stories260K.bin").toString();
+        String tok = SharedData.model("tok512.bin").toString();
+        Path text = dir.resolve("calib.txt");
+        java.nio.file.Files.writeString(text, java.nio.file.Files.readString(SharedData.reference(
+                "stories260K_t1.0_p0.9_s133742_n256.stdout")).repeat(3));
+        Path fromText = dir.resolve("text.flm");
+        Path sampled = dir.resolve("sampled.flm");
+        Result r = run("compress", "--model", model, "--out", fromText.toString(), "--profile", "w4", "--method",
+                "gptq", "--calibration-text", text.toString(), "--tokenizer", tok, "--calibration-length", "64",
+                "--calibration-sequences", "4");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("compress: calibrating on 4 windows of up to 64 tokens of " + text);
+        assertThat(run("compress", "--model", model, "--out", sampled.toString(), "--profile", "w4", "--method",
+                "gptq", "--calibration-length", "64", "--calibration-sequences", "4").code()).isZero();
+        assertThat(FlmReader.read(fromText).layers().get(0).w2().values())
+                .isNotEqualTo(FlmReader.read(sampled).layers().get(0).w2().values());
+        // a text nobody calibrates on, a missing one, one that is not UTF-8: refused in one line
+        Result rtn = run("compress", "--model", model, "--out", fromText.toString(), "--profile", "w4",
+                "--calibration-text", text.toString(), "--tokenizer", tok);
+        assertThat(rtn.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(rtn.err()).contains("--method rtn without --smooth calibrates nothing");
+        Result missing = run("compress", "--model", model, "--out", fromText.toString(), "--method", "gptq",
+                "--calibration-text", dir.resolve("none.txt").toString(), "--tokenizer", tok);
+        assertThat(missing.err()).contains("none.txt: --calibration-text not found");
+        Path latin1 = dir.resolve("latin1.txt");
+        java.nio.file.Files.write(latin1, new byte[] {'c', 'a', 'f', (byte) 0xE9});
+        Result bad = run("compress", "--model", model, "--out", fromText.toString(), "--method", "gptq",
+                "--calibration-text", latin1.toString(), "--tokenizer", tok);
+        assertThat(bad.code()).isEqualTo(Main.EXIT_INPUT);
+        assertThat(bad.err()).contains("not valid UTF-8").doesNotContain("internal error");
+    }
+
     @Test
     void invalidChoicesAreRefusedListingTheValidOnes() {
         String model = SharedData.model("stories260K.bin").toString();

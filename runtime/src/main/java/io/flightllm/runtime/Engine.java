@@ -140,13 +140,22 @@ public final class Engine implements AutoCloseable {
      * @throws IllegalStateException  when the engine is closed
      */
     public Handle submit(GenerationRequest request, Consumer<String> onText) {
+        return submit(request, onText, score -> { });
+    }
+
+    /**
+     * As {@link #submit(GenerationRequest, Consumer)}, with each sampled token's {@link TokenLogprob} (when the request
+     * asks for log-probabilities) passed to {@code onScore} on the worker thread before the text it adds (which a stop
+     * string may hold back) reaches {@code onText}.
+     */
+    public Handle submit(GenerationRequest request, Consumer<String> onText, Consumer<TokenLogprob> onScore) {
         int n = request.promptTokens().length;
         if (request.maxTokens() > maxNewTokens(n)) {
             throw new ContextLengthException("the prompt is " + n + " tokens (with BOS) and max_tokens is "
                     + request.maxTokens() + ", but the context holds " + contextLength + " positions: at most "
                     + maxNewTokens(n) + " new tokens fit");
         }
-        Handle h = new Handle(request, onText);
+        Handle h = new Handle(request, onText, onScore);
         try {
             pool.execute(h);
         } catch (RejectedExecutionException e) {
@@ -164,13 +173,15 @@ public final class Engine implements AutoCloseable {
     public final class Handle implements Runnable {
         private final GenerationRequest request;
         private final Consumer<String> onText;
+        private final Consumer<TokenLogprob> onScore;
         private final long submitted = System.nanoTime();
         private final CompletableFuture<Completion> result = new CompletableFuture<>();
         private volatile boolean cancelled;
 
-        Handle(GenerationRequest request, Consumer<String> onText) {
+        Handle(GenerationRequest request, Consumer<String> onText, Consumer<TokenLogprob> onScore) {
             this.request = request;
             this.onText = onText;
+            this.onScore = onScore;
         }
 
         public CompletableFuture<Completion> result() {
@@ -242,7 +253,7 @@ public final class Engine implements AutoCloseable {
                         @Override
                         public boolean generated(int prev, int token) {
                             if (pending != null) {
-                                scores.add(score(prev, token, pending));
+                                sampled(score(prev, token, pending));
                             }
                             emit(text.append(tokenizer.decode(prev, token)));
                             if (text.stopped()) {
@@ -258,8 +269,13 @@ public final class Engine implements AutoCloseable {
                         @Override
                         public void stoppedOn(int prev, int token) {
                             if (pending != null) { // listed (with no text), as the usage counts it
-                                scores.add(score(prev, token, pending));
+                                sampled(score(prev, token, pending));
                             }
+                        }
+
+                        private void sampled(TokenLogprob t) {
+                            scores.add(t);
+                            onScore.accept(t);
                         }
 
                         private TokenLogprob score(int prev, int token, double[] lp) {

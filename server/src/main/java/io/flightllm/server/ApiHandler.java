@@ -9,11 +9,14 @@ import io.flightllm.runtime.Completion;
 import io.flightllm.runtime.ContextLengthException;
 import io.flightllm.runtime.Engine;
 import io.flightllm.runtime.GenerationRequest;
+import io.flightllm.runtime.TokenLogprob;
 import io.flightllm.runtime.InputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -178,8 +181,13 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     private Engine.Handle submit(GenerationRequest g, java.util.function.Consumer<String> onText) {
+        return submit(g, onText, score -> { });
+    }
+
+    private Engine.Handle submit(GenerationRequest g, java.util.function.Consumer<String> onText,
+                                 java.util.function.Consumer<TokenLogprob> onScore) {
         try {
-            return engine.submit(g, onText);
+            return engine.submit(g, onText, onScore);
         } catch (ContextLengthException e) {
             throw ApiException.invalid("max_tokens", "context_length_exceeded", e.getMessage());
         } catch (Engine.QueueFullException e) {
@@ -222,8 +230,8 @@ final class ApiHandler extends Handler.Abstract {
     /** A streaming answer: server-sent events, one chunk per text delta, a final chunk, then {@code data: [DONE]}. */
     private int stream(Request request, Response response, Callback callback, GenerationRequest g,
                        GenerationParams p, Reply reply, long t0) {
-        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-        Engine.Handle h = submit(g, events::add); // 429 here, before anything is committed
+        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>(); // text, token scores, then the completion
+        Engine.Handle h = submit(g, events::add, events::add); // 429 here, before anything is committed
         h.result().whenComplete((c, t) -> events.add(c != null ? c : t));
         request.addFailureListener(t -> h.cancel());
         response.setStatus(200);
@@ -234,14 +242,22 @@ final class ApiHandler extends Handler.Abstract {
                 event(response, reply.chunk(config.modelId(), "", true, null));
             }
             boolean first = true;
+            List<TokenLogprob> scores = new ArrayList<>(); // sampled since the last chunk (their text may be held back)
+            int offset = 0;
             while (true) {
                 Object e = events.take();
-                if (e instanceof String text) {
+                if (e instanceof TokenLogprob t) {
+                    scores.add(t);
+                } else if (e instanceof String text) {
                     if (first) {
                         metrics.firstToken(System.nanoTime() - t0);
                         first = false;
                     }
-                    event(response, reply.chunk(config.modelId(), text, false, null));
+                    event(response, reply.chunk(config.modelId(), text, false, null, scores, offset));
+                    for (TokenLogprob t : scores) {
+                        offset += t.piece().codePointCount(0, t.piece().length());
+                    }
+                    scores.clear();
                 } else if (e instanceof Completion c) {
                     account(c);
                     switch (c.finishReason()) {
@@ -252,7 +268,7 @@ final class ApiHandler extends Handler.Abstract {
                             return CLIENT_CLOSED;
                         }
                         default -> {
-                            event(response, reply.chunk(config.modelId(), "", false, c));
+                            event(response, reply.chunk(config.modelId(), "", false, c, scores, offset));
                             if (p.includeUsage()) {
                                 event(response, reply.usageChunk(config.modelId(), c));
                             }

@@ -9,7 +9,7 @@ import java.util.Locale;
 /**
  * The validated fields of a completion or chat request. Absent and null fields take their defaults; a field of the
  * wrong type or out of range is a 400 naming it. Fields this server does not implement are refused when they would
- * change the answer (n > 1, best_of > 1, tools; with stream, echo and logprobs) and ignored
+ * change the answer (n > 1, best_of > 1, tools; echo with stream) and ignored
  * otherwise (user, presence and frequency penalties of 0, logit_bias {}).
  *
  * @param maxTokens  requested tokens, or null for the default (0 only with echo: score the prompt)
@@ -66,9 +66,9 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         }
         refuseUnsupported(b, chat);
         Integer logprobs = chat ? chatLogprobs(b) : logprobs(b);
-        if (stream && (echo || logprobs != null)) {
-            throw ApiException.invalid(echo ? "echo" : "logprobs", "unsupported_value", (echo ? "echo" : "logprobs")
-                    + " with stream = true is not supported; ask without stream");
+        if (stream && echo) {
+            throw ApiException.invalid("echo", "unsupported_value", "echo with stream = true is not supported; ask "
+                    + "without stream");
         }
         String prompt = null;
         int[] promptIds = null;

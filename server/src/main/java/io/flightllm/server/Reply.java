@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flightllm.runtime.Completion;
 import io.flightllm.runtime.TokenLogprob;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -50,9 +51,15 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
             choice.put("text", echo == null ? c.text() : echo + c.text());
         }
         if (logprobs && chat) {
-            chatLogprobs(choice.putObject("logprobs"), c);
+            chatLogprobs(choice.putObject("logprobs"), c.logprobs());
         } else if (logprobs) {
-            logprobs(choice.putObject("logprobs"), c);
+            ObjectNode lp = legacyArrays(choice.putObject("logprobs"));
+            int offset = 0;
+            if (echo != null) { // the prompt's tokens from 0 along their pieces, then the text after the echoed prompt
+                legacy(lp, c.promptLogprobs(), 0);
+                offset = echo.codePointCount(0, echo.length());
+            }
+            legacy(lp, c.logprobs(), offset);
         } else {
             choice.putNull("logprobs");
         }
@@ -62,9 +69,9 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
     }
 
     /** The chat form: {content: [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}], refusal: null}. */
-    private static void chatLogprobs(ObjectNode lp, Completion c) {
+    private static void chatLogprobs(ObjectNode lp, List<TokenLogprob> scores) {
         ArrayNode content = lp.putArray("content");
-        for (TokenLogprob t : c.logprobs()) {
+        for (TokenLogprob t : scores) {
             ObjectNode e = content.addObject();
             entry(e, t.piece(), t.logprob(), t.bytes());
             ArrayNode top = e.putArray("top_logprobs");
@@ -84,37 +91,33 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
         }
     }
 
+    /** The legacy completions form's four parallel arrays, empty. */
+    private static ObjectNode legacyArrays(ObjectNode lp) {
+        lp.putArray("tokens");
+        lp.putArray("token_logprobs");
+        lp.putArray("top_logprobs");
+        lp.putArray("text_offset");
+        return lp;
+    }
+
     /**
-     * The legacy completions form: parallel arrays over the echoed prompt's tokens (after BOS) and the generated ones.
-     * text_offset counts code points into the returned text: the prompt's tokens from 0 along their pieces, the
-     * generated ones from the end of the echoed prompt.
+     * Appends {@code scores} to the legacy arrays, text_offset counting code points into the returned text from
+     * {@code offset}; returns the offset after them.
      */
-    private void logprobs(ObjectNode lp, Completion c) {
-        ArrayNode tokens = lp.putArray("tokens");
-        ArrayNode values = lp.putArray("token_logprobs");
-        ArrayNode top = lp.putArray("top_logprobs");
-        ArrayNode offsets = lp.putArray("text_offset");
-        int offset = 0;
-        java.util.List<TokenLogprob> all = new java.util.ArrayList<>(echo == null ? java.util.List.of()
-                : c.promptLogprobs());
-        int promptEntries = all.size();
-        all.addAll(c.logprobs());
-        for (int i = 0; i < all.size(); i++) {
-            if (i == promptEntries && echo != null) {
-                offset = echo.codePointCount(0, echo.length());
-            }
-            TokenLogprob t = all.get(i);
-            tokens.add(t.piece());
-            values.add(t.logprob());
-            ObjectNode alts = top.addObject();
+    private static int legacy(ObjectNode lp, List<TokenLogprob> scores, int offset) {
+        for (TokenLogprob t : scores) {
+            ((ArrayNode) lp.get("tokens")).add(t.piece());
+            ((ArrayNode) lp.get("token_logprobs")).add(t.logprob());
+            ObjectNode alts = ((ArrayNode) lp.get("top_logprobs")).addObject();
             for (TokenLogprob.Alternative a : t.top()) {
                 if (!alts.has(a.piece())) { // two ids with one text: the likelier one (listed first)
                     alts.put(a.piece(), a.logprob());
                 }
             }
-            offsets.add(offset);
+            ((ArrayNode) lp.get("text_offset")).add(offset);
             offset += t.piece().codePointCount(0, t.piece().length());
         }
+        return offset;
     }
 
     /**
@@ -122,6 +125,15 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
      * it the last chunk, carrying the finish reason.
      */
     ObjectNode chunk(String model, String text, boolean role, Completion end) {
+        return chunk(model, text, role, end, List.of(), 0);
+    }
+
+    /**
+     * As {@link #chunk(String, String, boolean, Completion)}, carrying the scores of the tokens sampled since the
+     * previous chunk when the request asked for logprobs; {@code offset} is where {@code text} starts in the whole
+     * text (code points, for the legacy form's text_offset).
+     */
+    ObjectNode chunk(String model, String text, boolean role, Completion end, List<TokenLogprob> scores, int offset) {
         ObjectNode o = head(model, true);
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
@@ -136,7 +148,13 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        if (logprobs && chat) {
+            chatLogprobs(choice.putObject("logprobs"), scores);
+        } else if (logprobs) {
+            legacy(legacyArrays(choice.putObject("logprobs")), scores, offset);
+        } else {
+            choice.putNull("logprobs");
+        }
         if (end == null) {
             choice.putNull("finish_reason");
         } else {

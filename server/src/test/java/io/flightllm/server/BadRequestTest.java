@@ -98,8 +98,6 @@ class BadRequestTest {
                 "logprobs"));
         c.add(completion("logprobs true (completions take a count)", "{\"model\": \"stories260K\", \"logprobs\": "
                 + "true}", 400, "invalid_type", "logprobs"));
-        c.add(completion("logprobs with stream", "{\"model\": \"stories260K\", \"logprobs\": 2, \"stream\": true}",
-                400, "unsupported_value", "logprobs"));
         c.add(completion("echo with stream", "{\"model\": \"stories260K\", \"echo\": true, \"stream\": true}", 400,
                 "unsupported_value", "echo"));
         c.add(completion("token id beyond the vocabulary", "{\"model\": \"stories260K\", \"prompt\": [5, 512]}",
@@ -115,8 +113,7 @@ class BadRequestTest {
                 "invalid_value", "top_logprobs"));
         c.add(post("chat top_logprobs over 20", "/v1/chat/completions", chatHi + "\"logprobs\": true, "
                 + "\"top_logprobs\": 21}", 400, "invalid_value", "top_logprobs"));
-        c.add(post("chat logprobs with stream", "/v1/chat/completions", chatHi + "\"logprobs\": true, "
-                + "\"stream\": true}", 400, "unsupported_value", "logprobs"));
+
         c.add(completion("unknown model", "{\"model\": \"gpt-4\", \"prompt\": \"x\"}", 404, "model_not_found",
                 "model"));
         c.add(post("chat without messages", "/v1/chat/completions", "{\"model\": \"stories260K\"}", 400,

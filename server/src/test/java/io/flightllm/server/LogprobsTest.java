@@ -211,6 +211,58 @@ class LogprobsTest {
         assertThat(choice.get("logprobs").get("refusal").isNull()).isTrue();
     }
 
+    /** The JSON objects of a server-sent-event body (without the final [DONE]). */
+    private static List<JsonNode> events(Http.Reply r) {
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("data: ") && !line.equals("data: [DONE]")) {
+                try {
+                    out.add(Http.JSON.readTree(line.substring(6)));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Streamed chunks carry the scores of their tokens: together, exactly the whole answer's (both forms). */
+    @Test
+    void streamedChunksCarryTheSameLogprobsAsTheWholeAnswer() {
+        String body = "{\"model\": \"stories260K\", \"prompt\": \"Once upon a time\", \"max_tokens\": 20, "
+                + "\"temperature\": 0.8, \"seed\": 7, \"logprobs\": 2, \"stop\": [\"park\"]";
+        JsonNode whole = complete(body + "}").get("choices").get(0).get("logprobs");
+        List<String> tokens = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
+        for (JsonNode chunk : events(http.post("/v1/completions", body + ", \"stream\": true}"))) {
+            JsonNode lp = chunk.get("choices").get(0).get("logprobs");
+            lp.get("tokens").forEach(t -> tokens.add(t.asText()));
+            lp.get("token_logprobs").forEach(v -> values.add(v.asDouble()));
+            lp.get("text_offset").forEach(v -> offsets.add(v.asInt()));
+        }
+        assertThat(tokens).hasSizeGreaterThan(1);
+        assertThat(tokens).containsExactlyElementsOf(() -> whole.get("tokens").valueStream().map(JsonNode::asText)
+                .iterator());
+        assertThat(values).containsExactlyElementsOf(() -> whole.get("token_logprobs").valueStream()
+                .map(JsonNode::asDouble).iterator());
+        assertThat(offsets).containsExactlyElementsOf(() -> whole.get("text_offset").valueStream()
+                .map(JsonNode::asInt).iterator());
+        String chat = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"Once\"}], "
+                + "\"max_tokens\": 12, \"temperature\": 0, \"logprobs\": true, \"top_logprobs\": 1";
+        JsonNode wholeChat = http.post("/v1/chat/completions", chat + "}").json().get("choices").get(0)
+                .get("logprobs").get("content");
+        List<JsonNode> streamed = new ArrayList<>();
+        for (JsonNode chunk : events(http.post("/v1/chat/completions", chat + ", \"stream\": true}"))) {
+            JsonNode lp = chunk.get("choices").get(0).get("logprobs");
+            if (lp != null && !lp.isNull()) {
+                lp.get("content").forEach(streamed::add);
+            }
+        }
+        assertThat(streamed).containsExactlyElementsOf(() -> wholeChat.valueStream().iterator());
+    }
+
     private static int argmax(double[] v) {
         int b = 0;
         for (int i = 1; i < v.length; i++) {

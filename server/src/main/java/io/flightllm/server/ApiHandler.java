@@ -120,44 +120,58 @@ final class ApiHandler extends Handler.Abstract {
         if (!p.model().equals(config.modelId())) {
             throw unknownModel(p.model());
         }
-        int[] prompt;
-        try {
-            prompt = chat ? template.encode(p.messages(), engine.tokenizer())
-                    : p.promptIds() != null ? withBos(p.promptIds())
-                    : engine.tokenizer().encode(p.prompt(), true, false);
-        } catch (InputException e) {
-            throw ApiException.invalid(chat ? "messages" : "prompt", "invalid_value", e.getMessage());
+        long seed = p.seed() == null ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
+                : GenerationRequest.seedOrClock(p.seed());
+        List<GenerationRequest> gs = new ArrayList<>();
+        List<String> echoes = new ArrayList<>();
+        int n = chat ? 1 : p.prompts().size();
+        for (int i = 0; i < n; i++) {
+            String where = chat ? "messages" : n == 1 ? "prompt" : "prompt[" + i + "]";
+            GenerationParams.Prompt pr = chat ? null : p.prompts().get(i);
+            int[] prompt;
+            try {
+                prompt = chat ? template.encode(p.messages(), engine.tokenizer())
+                        : pr.ids() != null ? withBos(pr.ids(), where)
+                        : engine.tokenizer().encode(pr.text(), true, false);
+            } catch (InputException e) {
+                throw ApiException.invalid(chat ? "messages" : "prompt", "invalid_value", where + ": "
+                        + e.getMessage());
+            }
+            gs.add(request(p, chat, prompt, seed, t0, where));
+            echoes.add(!p.echo() ? null : pr.text() != null ? pr.text() : promptText(prompt));
         }
+        Reply reply = new Reply(chat, "%s-%s".formatted(chat ? "chatcmpl" : "cmpl",
+                UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000,
+                p.logprobs() != null);
+        return p.stream() ? stream(request, response, callback, gs.getFirst(), p, reply, t0)
+                : whole(request, response, callback, gs, echoes, reply);
+    }
+
+    /** One generation of a request: its max_tokens (or the default that fits), logprobs, scoring and deadline. */
+    private GenerationRequest request(GenerationParams p, boolean chat, int[] prompt, long seed, long t0,
+                                      String where) {
         int fits = engine.maxNewTokens(prompt.length);
         int maxTokens = p.maxTokens() != null ? p.maxTokens()
                 : chat ? fits : Math.min(DEFAULT_COMPLETION_TOKENS, fits);
         boolean scoreOnly = p.echo() && maxTokens == 0; // echo with max_tokens 0: the prompt, scored, and nothing new
         if (maxTokens < 1 && !scoreOnly || prompt.length - 1 > engine.contextLength()) {
-            throw ApiException.invalid(chat ? "messages" : "prompt", "context_length_exceeded", "the prompt is "
+            throw ApiException.invalid(chat ? "messages" : "prompt", "context_length_exceeded", where + " is "
                     + prompt.length + " tokens (with BOS) but the context holds " + engine.contextLength()
                     + " positions; no token can be generated");
         }
-        long seed = p.seed() == null ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
-                : GenerationRequest.seedOrClock(p.seed());
         boolean scorePrompt = p.echo() && (p.logprobs() != null || scoreOnly);
         int logprobs = p.logprobs() != null ? p.logprobs() : scorePrompt ? 0 : -1;
         // a stop token inside a completion prompt ends the run there, as in `run`; a scored prompt is scored whole
-        GenerationRequest g = new GenerationRequest(prompt, !chat && !scorePrompt, maxTokens, p.temperature(),
-                p.topP(), seed, p.stop(), t0 + config.requestTimeout().toNanos(), logprobs, scorePrompt);
-        String echo = !p.echo() ? null : p.prompt() != null ? p.prompt() : promptText(prompt);
-        Reply reply = new Reply(chat, "%s-%s".formatted(chat ? "chatcmpl" : "cmpl",
-                UUID.randomUUID().toString().replace("-", "")), System.currentTimeMillis() / 1000, echo,
-                p.logprobs() != null);
-        return p.stream() ? stream(request, response, callback, g, p, reply, t0) : whole(request, response, callback, g,
-                reply);
+        return new GenerationRequest(prompt, !chat && !scorePrompt, maxTokens, p.temperature(), p.topP(), seed,
+                p.stop(), t0 + config.requestTimeout().toNanos(), logprobs, scorePrompt);
     }
 
     /** A token-id prompt, BOS first (added unless it is there), every id checked against the vocabulary. */
-    private int[] withBos(int[] ids) {
+    private int[] withBos(int[] ids, String where) {
         int vocab = engine.model().vocabSize();
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] >= vocab) {
-                throw ApiException.invalid("prompt", "invalid_value", "prompt[" + i + "] is token " + ids[i]
+                throw ApiException.invalid("prompt", "invalid_value", where + "[" + i + "] is token " + ids[i]
                         + "; expected an id below the vocabulary size " + vocab);
             }
         }
@@ -197,34 +211,49 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    /** A non-streaming answer: the whole completion as one JSON object. */
-    private int whole(Request request, Response response, Callback callback, GenerationRequest g, Reply reply)
-            throws InterruptedException {
-        Engine.Handle h = submit(g, text -> { });
-        request.addFailureListener(t -> h.cancel());
-        DisconnectProbe probe = DisconnectProbe.watch(request, h::cancel);
-        Completion c;
+    /**
+     * A non-streaming answer: the whole completion as one JSON object, one choice per prompt. A batch's generations are
+     * queued together (a full queue refuses the whole batch with 429) and the answer waits for all of them.
+     */
+    private int whole(Request request, Response response, Callback callback, List<GenerationRequest> gs,
+                      List<String> echoes, Reply reply) throws InterruptedException {
+        List<Engine.Handle> hs = new ArrayList<>();
         try {
-            c = h.result().get();
+            for (GenerationRequest g : gs) {
+                hs.add(submit(g, text -> { }));
+            }
+        } catch (ApiException e) {
+            hs.forEach(Engine.Handle::cancel);
+            throw e;
+        }
+        Runnable cancelAll = () -> hs.forEach(Engine.Handle::cancel);
+        request.addFailureListener(t -> cancelAll.run());
+        DisconnectProbe probe = DisconnectProbe.watch(request, cancelAll);
+        List<Completion> cs = new ArrayList<>();
+        try {
+            for (Engine.Handle h : hs) {
+                cs.add(h.result().get());
+            }
         } catch (ExecutionException e) {
+            cancelAll.run();
             throw new IllegalStateException("generation failed", e.getCause());
         } catch (InterruptedException e) {
-            h.cancel();
+            cancelAll.run();
             throw e;
         } finally {
             if (probe.disarm()) {
                 response.getHeaders().put(HttpHeader.CONNECTION, "close");
             }
         }
-        account(c);
-        return switch (c.finishReason()) {
-            case TIMEOUT -> throw timeout();
-            case CANCELLED -> {
-                callback.failed(new IOException("the client closed the connection; generation cancelled"));
-                yield CLIENT_CLOSED;
-            }
-            default -> sendJson(response, callback, 200, reply.whole(c, config.modelId()));
-        };
+        cs.forEach(this::account);
+        if (cs.stream().anyMatch(c -> c.finishReason() == Completion.FinishReason.TIMEOUT)) {
+            throw timeout();
+        }
+        if (cs.stream().anyMatch(c -> c.finishReason() == Completion.FinishReason.CANCELLED)) {
+            callback.failed(new IOException("the client closed the connection; generation cancelled"));
+            return CLIENT_CLOSED;
+        }
+        return sendJson(response, callback, 200, reply.whole(cs, echoes, config.modelId()));
     }
 
     /** A streaming answer: server-sent events, one chunk per text delta, a final chunk, then {@code data: [DONE]}. */

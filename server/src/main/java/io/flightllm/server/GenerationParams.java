@@ -14,16 +14,22 @@ import java.util.Locale;
  *
  * @param maxTokens  requested tokens, or null for the default (0 only with echo: score the prompt)
  * @param seed       the sampler seed, or null for a random one
- * @param prompt     the completion prompt as text (null for chat and for a token-id prompt)
- * @param promptIds  the completion prompt as token ids (null unless given so)
+ * @param prompts    the completion prompts, one per choice (null for chat)
  * @param messages   the chat messages (null for completions)
  * @param logprobs   alternatives per token (0 to 20; completions' logprobs, chat's top_logprobs with logprobs = true),
  *                   or null for no log-probabilities
  * @param echo       completions: the prompt precedes the text (and is scored when logprobs is set)
  */
 record GenerationParams(String model, Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
-                        boolean stream, boolean includeUsage, String prompt, int[] promptIds,
+                        boolean stream, boolean includeUsage, List<Prompt> prompts,
                         List<ChatTemplate.Message> messages, Integer logprobs, boolean echo) {
+    /** Most prompts in one completions request (each is one choice). */
+    static final int MAX_PROMPTS = 64;
+
+    /** One completion prompt: text, or token ids (then {@code text} is null). */
+    record Prompt(String text, int[] ids) {
+    }
+
     /** Most stop strings accepted (OpenAI's limit). */
     static final int MAX_STOPS = 4;
 
@@ -70,17 +76,19 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
             throw ApiException.invalid("echo", "unsupported_value", "echo with stream = true is not supported; ask "
                     + "without stream");
         }
-        String prompt = null;
-        int[] promptIds = null;
+        List<Prompt> prompts = null;
         List<ChatTemplate.Message> messages = null;
         if (chat) {
             messages = messages(b);
         } else {
-            promptIds = promptIds(b);
-            prompt = promptIds == null ? prompt(b) : null;
+            prompts = prompts(b);
+            if (stream && prompts.size() > 1) {
+                throw ApiException.invalid("prompt", "unsupported_value", "a batch of " + prompts.size()
+                        + " prompts with stream = true is not supported; stream one prompt per request");
+            }
         }
-        return new GenerationParams(model, maxTokens, temperature, topP, seed, stop, stream, includeUsage, prompt,
-                promptIds, messages, logprobs, echo);
+        return new GenerationParams(model, maxTokens, temperature, topP, seed, stop, stream, includeUsage, prompts,
+                messages, logprobs, echo);
     }
 
     /** Completions' logprobs: an integer 0 to 20 (alternatives per token); null, absent or false: none. */
@@ -121,20 +129,51 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
         return top == null ? 0 : alternatives("top_logprobs", top);
     }
 
-    /** A prompt of token ids ([ids] or [[ids]]), or null when the prompt is text; ids are checked by the caller. */
-    private static int[] promptIds(JsonNode b) {
+    /**
+     * The prompts: a string, an array of token ids, or an array of strings or of token-id arrays (a batch: one choice
+     * each). Absent: one empty prompt (BOS alone). Ids are checked against the vocabulary by the caller.
+     */
+    private static List<Prompt> prompts(JsonNode b) {
         JsonNode p = present(b, "prompt");
-        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isArray()) {
-            p = p.get(0);
+        if (p == null) {
+            return List.of(new Prompt("", null)); // OpenAI's default prompt is <|endoftext|>: here, BOS alone
         }
-        if (p == null || !p.isArray() || p.isEmpty() || !p.get(0).isNumber()) {
-            return null;
+        if (p.isTextual()) {
+            return List.of(new Prompt(p.asText(), null));
         }
+        if (p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
+            return List.of(new Prompt(null, ids(p, "prompt")));
+        }
+        if (!p.isArray() || p.isEmpty()) {
+            throw ApiException.invalid("prompt", "invalid_type", "prompt is " + describe(p) + "; expected a string, "
+                    + "an array of token ids, or a non-empty array of those");
+        }
+        if (p.size() > MAX_PROMPTS) {
+            throw ApiException.invalid("prompt", "invalid_value", "prompt holds " + p.size() + " prompts; expected at "
+                    + "most " + MAX_PROMPTS);
+        }
+        List<Prompt> out = new ArrayList<>();
+        for (int i = 0; i < p.size(); i++) {
+            JsonNode e = p.get(i);
+            if (e.isTextual()) {
+                out.add(new Prompt(e.asText(), null));
+            } else if (e.isArray() && !e.isEmpty()) {
+                out.add(new Prompt(null, ids(e, "prompt[" + i + "]")));
+            } else {
+                throw ApiException.invalid("prompt", "invalid_type", "prompt[" + i + "] is " + describe(e)
+                        + "; expected a string or a non-empty array of token ids");
+            }
+        }
+        return out;
+    }
+
+    /** A non-empty JSON array of token ids (non-negative integers). */
+    private static int[] ids(JsonNode p, String where) {
         int[] ids = new int[p.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode t = p.get(i);
             if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
-                throw ApiException.invalid("prompt", "invalid_type", "prompt[" + i + "] is " + describe(t)
+                throw ApiException.invalid("prompt", "invalid_type", where + "[" + i + "] is " + describe(t)
                         + "; expected a token id (a non-negative integer)");
             }
             ids[i] = t.asInt();
@@ -173,21 +212,6 @@ record GenerationParams(String model, Integer maxTokens, float temperature, floa
                 }
             }
         }
-    }
-
-    private static String prompt(JsonNode b) {
-        JsonNode p = present(b, "prompt");
-        if (p == null) {
-            return ""; // OpenAI's default prompt is <|endoftext|>: here, BOS alone
-        }
-        if (p.isTextual()) {
-            return p.asText();
-        }
-        if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
-            return p.get(0).asText();
-        }
-        throw ApiException.invalid("prompt", "invalid_type", "prompt is " + describe(p) + "; expected a string, an "
-                + "array of token ids, or an array of exactly one of those (batches are not supported)");
     }
 
     private static List<ChatTemplate.Message> messages(JsonNode b) {

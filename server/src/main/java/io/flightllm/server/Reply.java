@@ -10,13 +10,12 @@ import java.util.Locale;
 /**
  * The OpenAI response objects of one request: a whole completion, stream chunks, the usage chunk.
  *
- * @param echo     completions with echo: the prompt text, which precedes the generated text (else null)
  * @param logprobs the answer carries {@code logprobs}: completions' legacy arrays (tokens, token_logprobs, top_logprobs,
  *                 text_offset) or chat's content list
  */
-record Reply(boolean chat, String id, long created, String echo, boolean logprobs) {
+record Reply(boolean chat, String id, long created, boolean logprobs) {
     Reply(boolean chat, String id, long created) {
-        this(chat, id, created, null, false);
+        this(chat, id, created, false);
     }
 
     private ObjectNode head(String model, boolean chunk) {
@@ -40,31 +39,51 @@ record Reply(boolean chat, String id, long created, String echo, boolean logprob
     }
 
     ObjectNode whole(Completion c, String model) {
+        java.util.ArrayList<String> noEcho = new java.util.ArrayList<>();
+        noEcho.add(null);
+        return whole(List.of(c), noEcho, model);
+    }
+
+    /**
+     * One choice per completion, in order; {@code echoes.get(i)} is choice i's echoed prompt text (which precedes its
+     * generated text) or null. Usage sums the choices.
+     */
+    ObjectNode whole(List<Completion> cs, List<String> echoes, String model) {
         ObjectNode o = head(model, false);
-        ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (chat) {
-            ObjectNode m = choice.putObject("message");
-            m.put("role", "assistant");
-            m.put("content", c.text());
-        } else {
-            choice.put("text", echo == null ? c.text() : echo + c.text());
-        }
-        if (logprobs && chat) {
-            chatLogprobs(choice.putObject("logprobs"), c.logprobs());
-        } else if (logprobs) {
-            ObjectNode lp = legacyArrays(choice.putObject("logprobs"));
-            int offset = 0;
-            if (echo != null) { // the prompt's tokens from 0 along their pieces, then the text after the echoed prompt
-                legacy(lp, c.promptLogprobs(), 0);
-                offset = echo.codePointCount(0, echo.length());
+        ArrayNode choices = o.putArray("choices");
+        for (int i = 0; i < cs.size(); i++) {
+            Completion c = cs.get(i);
+            String echo = echoes.get(i);
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (chat) {
+                ObjectNode m = choice.putObject("message");
+                m.put("role", "assistant");
+                m.put("content", c.text());
+            } else {
+                choice.put("text", echo == null ? c.text() : echo + c.text());
             }
-            legacy(lp, c.logprobs(), offset);
-        } else {
-            choice.putNull("logprobs");
+            if (logprobs && chat) {
+                chatLogprobs(choice.putObject("logprobs"), c.logprobs());
+            } else if (logprobs) {
+                ObjectNode lp = legacyArrays(choice.putObject("logprobs"));
+                int offset = 0;
+                if (echo != null) { // the prompt's tokens from 0 along their pieces, then the text after the prompt
+                    legacy(lp, c.promptLogprobs(), 0);
+                    offset = echo.codePointCount(0, echo.length());
+                }
+                legacy(lp, c.logprobs(), offset);
+            } else {
+                choice.putNull("logprobs");
+            }
+            choice.put("finish_reason", finishReason(c));
         }
-        choice.put("finish_reason", finishReason(c));
-        usage(o, c);
+        ObjectNode u = o.putObject("usage");
+        int prompt = cs.stream().mapToInt(Completion::promptTokens).sum();
+        int completion = cs.stream().mapToInt(Completion::completionTokens).sum();
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
         return o;
     }
 

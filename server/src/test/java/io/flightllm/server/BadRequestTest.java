@@ -104,8 +104,14 @@ class BadRequestTest {
                 400, "invalid_value", "prompt"));
         c.add(completion("negative token id", "{\"model\": \"stories260K\", \"prompt\": [[5, -1]]}", 400,
                 "invalid_type", "prompt"));
-        c.add(completion("a batch of two token prompts", "{\"model\": \"stories260K\", \"prompt\": [[5], [6]]}",
-                400, "invalid_type", "prompt"));
+        c.add(completion("a batch mixing a prompt and a number", "{\"model\": \"stories260K\", \"prompt\": "
+                + "[\"a\", 6]}", 400, "invalid_type", "prompt"));
+        c.add(completion("an empty prompt array", "{\"model\": \"stories260K\", \"prompt\": []}", 400,
+                "invalid_type", "prompt"));
+        c.add(completion("a batch with stream", "{\"model\": \"stories260K\", \"prompt\": [\"a\", \"b\"], "
+                + "\"stream\": true}", 400, "unsupported_value", "prompt"));
+        c.add(completion("a batch of 65 prompts", "{\"model\": \"stories260K\", \"prompt\": ["
+                + "\"a\",".repeat(64) + "\"a\"]}", 400, "invalid_value", "prompt"));
         String chatHi = "{\"model\": \"stories260K\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], ";
         c.add(post("chat logprobs a count (chat takes a boolean)", "/v1/chat/completions", chatHi + "\"logprobs\": 3}",
                 400, "invalid_type", "logprobs"));

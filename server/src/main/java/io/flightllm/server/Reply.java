@@ -31,17 +31,11 @@ record Reply(boolean chat, String id, long created, boolean logprobs) {
         return c.finishReason().name().toLowerCase(Locale.ROOT); // stop or length
     }
 
-    private static void usage(ObjectNode o, Completion c) {
+    private static void usage(ObjectNode o, int promptTokens, int completionTokens) {
         ObjectNode u = o.putObject("usage");
-        u.put("prompt_tokens", c.promptTokens());
-        u.put("completion_tokens", c.completionTokens());
-        u.put("total_tokens", c.promptTokens() + c.completionTokens());
-    }
-
-    ObjectNode whole(Completion c, String model) {
-        java.util.ArrayList<String> noEcho = new java.util.ArrayList<>();
-        noEcho.add(null);
-        return whole(List.of(c), noEcho, model);
+        u.put("prompt_tokens", promptTokens);
+        u.put("completion_tokens", completionTokens);
+        u.put("total_tokens", promptTokens + completionTokens);
     }
 
     /**
@@ -78,12 +72,8 @@ record Reply(boolean chat, String id, long created, boolean logprobs) {
             }
             choice.put("finish_reason", finishReason(c));
         }
-        ObjectNode u = o.putObject("usage");
-        int prompt = cs.stream().mapToInt(Completion::promptTokens).sum();
-        int completion = cs.stream().mapToInt(Completion::completionTokens).sum();
-        u.put("prompt_tokens", prompt);
-        u.put("completion_tokens", completion);
-        u.put("total_tokens", prompt + completion);
+        usage(o, cs.stream().mapToInt(Completion::promptTokens).sum(),
+                cs.stream().mapToInt(Completion::completionTokens).sum());
         return o;
     }
 
@@ -186,7 +176,7 @@ record Reply(boolean chat, String id, long created, boolean logprobs) {
     ObjectNode usageChunk(String model, Completion c) {
         ObjectNode o = head(model, true);
         o.putArray("choices");
-        usage(o, c);
+        usage(o, c.promptTokens(), c.completionTokens());
         return o;
     }
 }

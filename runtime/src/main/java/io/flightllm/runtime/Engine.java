@@ -242,12 +242,12 @@ public final class Engine implements AutoCloseable {
                         @Override
                         public void promptLogits(int pos, float[] logits) {
                             int[] p = r.promptTokens();
-                            promptScores.add(score(p[pos], p[pos + 1], TokenLogprob.logSoftmax(logits)));
+                            promptScores.add(score(p[pos], p[pos + 1], io.flightllm.twin.eval.Metrics.logSoftmax(logits)));
                         }
 
                         @Override
                         public void sampling(float[] logits) {
-                            pending = r.logprobs() >= 0 ? TokenLogprob.logSoftmax(logits) : null;
+                            pending = r.logprobs() >= 0 ? io.flightllm.twin.eval.Metrics.logSoftmax(logits) : null;
                         }
 
                         @Override

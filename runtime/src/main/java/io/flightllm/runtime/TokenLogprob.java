@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * One token of a scored text with its log-probability under the model's next-token distribution (log-softmax of the
- * raw logits, before temperature or top-p), and the {@code top.size()} most likely tokens at that position.
+ * One token of a scored text with its log-probability under the model's next-token distribution (the log-softmax of
+ * the raw logits, before temperature or top-p, as {@code twin.eval.Metrics.logSoftmax} computes it), and the
+ * {@code top.size()} most likely tokens at that position.
  *
  * @param bytes the token's bytes as the tokenizer decodes it after the previous token (a byte-fallback or byte-level
  *              token may hold part of a UTF-8 character)
@@ -43,24 +44,6 @@ public record TokenLogprob(int token, byte[] bytes, double logprob, List<Alterna
     /** The bytes as text (a partial character shows as U+FFFD). */
     public String piece() {
         return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /** log-softmax of {@code logits} in double: x_i - max - log(sum_j exp(x_j - max)). */
-    public static double[] logSoftmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float x : logits) {
-            max = Math.max(max, x);
-        }
-        double sum = 0;
-        for (float x : logits) {
-            sum += Math.exp(x - max);
-        }
-        double log = max + Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            out[i] = logits[i] - log;
-        }
-        return out;
     }
 
     /**

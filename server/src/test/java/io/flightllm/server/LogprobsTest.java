@@ -42,7 +42,7 @@ class LogprobsTest {
         try (Forward f = server.backend.forward(512)) {
             double[][] out = new double[tokens.length][];
             for (int p = 0; p < tokens.length; p++) {
-                out[p] = TokenLogprob.logSoftmax(f.forward(tokens[p], p));
+                out[p] = io.flightllm.twin.eval.Metrics.logSoftmax(f.forward(tokens[p], p));
             }
             return out;
         }

@@ -10,7 +10,6 @@ import io.flightllm.model.LayerWeights;
 import io.flightllm.model.ModelConfig;
 import io.flightllm.model.Tensor;
 import io.flightllm.model.Weights;
-import io.flightllm.arch.numerics.Int8Quantizer;
 import io.flightllm.model.forward.DecoderForward;
 import io.flightllm.model.forward.LlamaForward;
 import io.flightllm.model.forward.MatVec;
@@ -133,13 +132,8 @@ public final class WeightOnlyModel {
     private record FakeQuantInputs(MatVec inner) implements MatVec {
         @Override
         public void apply(Tensor w, float[] x, float[] out) {
-            int n = w.cols();
-            byte[] q = new byte[n];
-            float s = Int8Quantizer.quantizeRow(x, n, q);
-            float[] xq = new float[n];
-            for (int i = 0; i < n; i++) {
-                xq[i] = q[i] * s;
-            }
+            float[] xq = java.util.Arrays.copyOf(x, w.cols());
+            NumericsAblation.fakeQuantize(xq, 0, xq.length);
             inner.apply(w, xq, out);
         }
 
